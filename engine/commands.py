@@ -1,0 +1,710 @@
+"""Engine commands: one function per use case, each one database transaction.
+
+A command takes the context and the acting user, checks what the actor may do, loads what
+it needs, acts, runs the instance to its next wait states, writes the instance state and the
+task rows, and returns views. It raises `engine.errors` exceptions; it never half-writes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import BinaryIO
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine import calendar, forms, runtime
+from engine.context import EngineContext
+from engine.errors import (
+    AlreadyExists,
+    AuthenticationFailed,
+    ConcurrentUpdate,
+    DefinitionNotFound,
+    DiagramInvalid,
+    DocumentNotFound,
+    Forbidden,
+    InstanceNotFound,
+    InstanceNotRunning,
+    InvalidInput,
+    TaskAlreadyClaimed,
+    TaskNotClaimedByCaller,
+    TaskNotFound,
+    TaskNotOpen,
+    UnitNotFound,
+    WorkflowError,
+)
+from engine.model import UNIT_ROLE_PREFIX, ProcessModel, is_known_role, resolve_role, user_task_key
+from engine.passwords import hash_password, needs_rehash, verify_password
+from engine.scripting import ScriptRejected, ScriptTimeout
+from engine.store.models import (
+    Deployment,
+    DeploymentFile,
+    Document,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    Unit,
+    User,
+    UserRole,
+)
+from engine.views import (
+    Actor,
+    CompletionResult,
+    DefinitionView,
+    DocumentView,
+    InstanceView,
+    Page,
+    TaskView,
+    UnitView,
+    UserView,
+)
+
+OPEN_STATES = ("ready", "claimed")
+TASK_STATES = ("ready", "claimed", "completed", "cancelled")
+INSTANCE_STATUSES = ("running", "completed", "suspended", "terminated", "error")
+# Roles that follow every instance of the procedure; others see instances they work in.
+INSTANCE_READERS = frozenset({"admin", "auditor", "kepala_biro", "kepala_bagian",
+                              "kepala_subbagian", "staf"})
+TASK_SORTS = {
+    "due_at": (Task.due_at.asc(), Task.created_at.asc()),
+    "-due_at": (Task.due_at.desc(), Task.created_at.desc()),
+    "created_at": (Task.created_at.asc(), Task.id.asc()),
+    "-created_at": (Task.created_at.desc(), Task.id.desc()),
+    "name": (Task.name.asc(), Task.created_at.asc()),
+}
+MAX_PAGE = 500
+
+
+# ---------------------------------------------------------------- users and units
+
+def authenticate(ctx: EngineContext, username: str, password: str) -> UserView:
+    with ctx.db.write() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None or not user.active or not verify_password(user.password_hash, password):
+            raise AuthenticationFailed("unknown user or wrong password")
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        return _user_view(user)
+
+
+def get_user(ctx: EngineContext, username: str) -> UserView | None:
+    """The active user of this name, or None (for token checks)."""
+    with ctx.db.read() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        return _user_view(user) if user is not None and user.active else None
+
+
+def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
+                roles: list[str], full_name: str | None = None) -> UserView:
+    _require_admin(actor)
+    errors = {}
+    if not username or len(username) > 80:
+        errors["username"] = ["must be 1 to 80 characters"]
+    if not password or len(password) < 8:
+        errors["password"] = ["must be at least 8 characters"]
+    with ctx.db.write() as s:
+        bad_roles = [r for r in roles if not _role_exists(s, r)]
+        if bad_roles:
+            errors["roles"] = [f"unknown role '{r}'" for r in bad_roles]
+        if errors:
+            raise InvalidInput("The user cannot be created", errors)
+        if s.scalar(select(User.id).where(User.username == username)) is not None:
+            raise AlreadyExists(f"a user named '{username}' exists already")
+        user = User(username=username, password_hash=hash_password(password),
+                    full_name=full_name, active=True, created_at=ctx.clock.now(),
+                    roles=[UserRole(role=r) for r in sorted(set(roles))])
+        s.add(user)
+        try:
+            s.flush()
+        except IntegrityError:
+            raise AlreadyExists(f"a user named '{username}' exists already") from None
+        return _user_view(user)
+
+
+def list_users(ctx: EngineContext, actor: Actor) -> list[UserView]:
+    _require_admin(actor)
+    with ctx.db.read() as s:
+        return [_user_view(u) for u in s.scalars(select(User).order_by(User.username))]
+
+
+def ensure_admin(ctx: EngineContext, password: str, username: str = "admin") -> bool:
+    """Create the admin user on first start; True if it was created."""
+    with ctx.db.write() as s:
+        if s.scalar(select(User.id).where(User.username == username)) is not None:
+            return False
+        s.add(User(username=username, password_hash=hash_password(password), active=True,
+                   full_name="Administrator", created_at=ctx.clock.now(),
+                   roles=[UserRole(role="admin")]))
+        return True
+
+
+def create_unit(ctx: EngineContext, actor: Actor, code: str, name: str) -> UnitView:
+    _require_admin(actor)
+    errors = {}
+    if not code or len(code) > 40 or not all(c.isalnum() or c in "-_." for c in code):
+        errors["code"] = ["must be 1 to 40 letters, digits, '-', '_' or '.'"]
+    if not name or len(name) > 200:
+        errors["name"] = ["must be 1 to 200 characters"]
+    if errors:
+        raise InvalidInput("The unit cannot be created", errors)
+    with ctx.db.write() as s:
+        if s.get(Unit, code) is not None:
+            raise AlreadyExists(f"a unit with code '{code}' exists already")
+        unit = Unit(code=code, name=name, active=True, created_at=ctx.clock.now())
+        s.add(unit)
+        return _unit_view(unit)
+
+
+def update_unit(ctx: EngineContext, actor: Actor, code: str, name: str | None = None,
+                active: bool | None = None) -> UnitView:
+    _require_admin(actor)
+    with ctx.db.write() as s:
+        unit = s.get(Unit, code)
+        if unit is None:
+            raise UnitNotFound(f"no unit with code '{code}'")
+        if name is not None:
+            unit.name = name
+        if active is not None:
+            unit.active = active
+        return _unit_view(unit)
+
+
+def list_units(ctx: EngineContext, active_only: bool = False) -> list[UnitView]:
+    with ctx.db.read() as s:
+        query = select(Unit).order_by(Unit.code)
+        if active_only:
+            query = query.where(Unit.active.is_(True))
+        return [_unit_view(u) for u in s.scalars(query)]
+
+
+# ---------------------------------------------------------------- deployment
+
+def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
+           form_files: dict[str, bytes]) -> list[DefinitionView]:
+    """Deploy diagrams (file name -> XML bytes) with form schemas (file name -> JSON bytes).
+
+    Every process whose content (its diagrams, the processes it calls, its forms) changed
+    becomes a new version; unchanged ones keep their version. Nothing is stored unless the
+    whole deployment is valid.
+    """
+    _require_admin(actor)
+    model = check_deployment(diagrams, form_files)
+    form_schemas = model.forms
+    now = ctx.clock.now()
+    views = []
+    with ctx.db.write() as s:
+        deployment = None
+        for meta in model.processes.values():
+            latest = _latest_definition(s, meta.process_id)
+            if latest is not None and latest.content_hash == meta.content_hash:
+                views.append(_definition_view(latest))
+                continue
+            if deployment is None:
+                deployment = _store_deployment(s, actor, now, diagrams, form_files)
+            spec, subprocesses = model.spec_and_subprocesses(meta.process_id)
+            definition = ProcessDefinition(
+                key=meta.process_id,
+                version=(latest.version + 1) if latest else 1,
+                name=meta.name,
+                deployment_id=deployment.id,
+                content_hash=meta.content_hash,
+                spec_json=runtime.dump_spec(spec, subprocesses),
+                user_tasks={key: task.__dict__ for key, task in model.user_tasks.items()
+                            if key.split("#", 1)[0] in meta.files},
+                forms={key: form_schemas[key] for key in meta.form_keys},
+                files=list(meta.files),
+                startable_by=list(meta.startable_by),
+                deployed_at=now,
+            )
+            s.add(definition)
+            try:
+                s.flush()
+            except IntegrityError:
+                raise ConcurrentUpdate("another deployment of this process ran at the same "
+                                       "time; deploy again") from None
+            views.append(_definition_view(definition, created=True))
+    return sorted(views, key=lambda v: v.key)
+
+
+def check_deployment(diagrams: dict[str, bytes], form_files: dict[str, bytes]) -> ProcessModel:
+    """Validate a deployment without storing anything; raises DiagramInvalid with every
+    problem found."""
+    return ProcessModel.from_files(diagrams, _parse_forms(form_files))
+
+
+def _parse_forms(form_files: dict[str, bytes]) -> dict[str, dict]:
+    schemas, errors = {}, []
+    for filename, content in sorted(form_files.items()):
+        key = filename.rsplit("/", 1)[-1].removesuffix(".json")
+        try:
+            schema = json.loads(content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            errors.append({"file": filename, "line": getattr(exc, "lineno", None),
+                           "column": getattr(exc, "colno", None), "element_id": None,
+                           "message": f"not valid JSON: {exc}"})
+            continue
+        problem = forms.schema_problem(schema)
+        if problem:
+            errors.append({"file": filename, "line": None, "column": None,
+                           "element_id": None, "message": problem})
+        schemas[key] = schema
+    if errors:
+        raise DiagramInvalid(f"{len(errors)} problem(s) in the form schemas", errors)
+    return schemas
+
+
+def _store_deployment(s, actor, now, diagrams, form_files) -> Deployment:
+    deployment = Deployment(deployed_at=now, deployed_by=actor.username)
+    s.add(deployment)
+    s.flush()
+    for kind, files in (("bpmn", diagrams), ("form", form_files)):
+        for filename, content in files.items():
+            s.add(DeploymentFile(deployment_id=deployment.id, filename=filename, kind=kind,
+                                 content=content, sha256=hashlib.sha256(content).hexdigest()))
+    return deployment
+
+
+def list_definitions(ctx: EngineContext) -> list[DefinitionView]:
+    """The latest version of each process."""
+    with ctx.db.read() as s:
+        newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+                  .group_by(ProcessDefinition.key).subquery())
+        rows = s.scalars(select(ProcessDefinition).join(
+            newest, (ProcessDefinition.key == newest.c.key)
+            & (ProcessDefinition.version == newest.c.v)).order_by(ProcessDefinition.key))
+        return [_definition_view(d) for d in rows]
+
+
+# ---------------------------------------------------------------- instances
+
+def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
+                   version: int | None = None) -> InstanceView:
+    if not isinstance(variables, dict):
+        raise InvalidInput("variables must be an object", {"variables": ["must be an object"]})
+    with ctx.db.write() as s:
+        definition = _definition(s, key, version)
+        if not _may_start(actor, definition):
+            raise Forbidden(f"starting '{key}' needs one of the roles "
+                            f"{', '.join(definition.startable_by) or 'admin'}")
+        variables = _prepared_variables(s, definition, variables)
+        now = ctx.clock.now()
+        wf = runtime.new_workflow(ctx.executable(definition), variables)
+        try:
+            runtime.run_to_wait_states(wf)
+        except (SpiffWorkflowException, ScriptRejected, ScriptTimeout) as exc:
+            raise WorkflowError(f"the process failed to start: {exc}") from None
+        instance = ProcessInstance(
+            id=str(uuid.uuid4()), definition_id=definition.id, definition=definition,
+            status="running", state_json="", state_format=runtime.STATE_FORMAT,
+            started_at=now, started_by=actor.username)
+        s.add(instance)
+        _sync_tasks(ctx, s, instance, wf, now)
+        instance.state_json = runtime.dump_state(wf)
+        s.flush()
+        view = _instance_view(s, instance)
+    ctx.keep_workflow(instance.id, instance.version, wf)
+    return view
+
+
+def get_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> InstanceView:
+    with ctx.db.read() as s:
+        instance = _visible_instance(s, actor, instance_id)
+        return _instance_view(s, instance)
+
+
+def list_instances(ctx: EngineContext, actor: Actor, status: str | None = None,
+                   definition_key: str | None = None, limit: int = 50,
+                   offset: int = 0) -> Page:
+    errors = {}
+    if status is not None and status not in INSTANCE_STATUSES:
+        errors["status"] = [f"must be one of {', '.join(INSTANCE_STATUSES)}"]
+    _check_paging(limit, offset, errors)
+    if errors:
+        raise InvalidInput("Invalid query", errors)
+    with ctx.db.read() as s:
+        query = select(ProcessInstance).join(ProcessInstance.definition)
+        if not (actor.roles & INSTANCE_READERS):
+            query = query.where(select(Task.id).where(
+                Task.process_instance_id == ProcessInstance.id, _task_visible(actor)).exists())
+        if status:
+            query = query.where(ProcessInstance.status == status)
+        if definition_key:
+            query = query.where(ProcessDefinition.key == definition_key)
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        rows = s.scalars(query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
+                         .limit(limit).offset(offset))
+        return Page(items=[_instance_view(s, i, with_tasks=False) for i in rows], total=total)
+
+
+# ---------------------------------------------------------------- tasks
+
+def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
+               role: str | None = None, assignee: str | None = None,
+               process_instance_id: str | None = None, due_before: datetime | None = None,
+               sort: str | None = None, limit: int = 50, offset: int = 0) -> Page:
+    """The tasks the actor may see; by default the open ones (ready and claimed)."""
+    errors = {}
+    if state is not None and state not in (*TASK_STATES, "open", "all"):
+        errors["state"] = [f"must be one of {', '.join((*TASK_STATES, 'open', 'all'))}"]
+    if sort is not None and sort not in TASK_SORTS:
+        errors["sort"] = [f"must be one of {', '.join(TASK_SORTS)}"]
+    if due_before is not None and due_before.tzinfo is None:
+        errors["due_before"] = ["must carry a time zone offset"]
+    _check_paging(limit, offset, errors)
+    if errors:
+        raise InvalidInput("Invalid query", errors)
+    query = select(Task)
+    if not (actor.is_admin or actor.has("auditor")):
+        query = query.where(_task_visible(actor))
+    if state in (None, "open"):
+        query = query.where(Task.state.in_(OPEN_STATES))
+    elif state != "all":
+        query = query.where(Task.state == state)
+    if role:
+        query = query.where(Task.role == role)
+    if assignee:
+        query = query.where(Task.assignee == (actor.username if assignee == "me" else assignee))
+    if process_instance_id:
+        query = query.where(Task.process_instance_id == process_instance_id)
+    if due_before:
+        query = query.where(Task.due_at < due_before)
+    with ctx.db.read() as s:
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        rows = s.scalars(query.order_by(*TASK_SORTS[sort or "due_at"]).limit(limit).offset(offset))
+        return Page(items=[_task_view(t) for t in rows], total=total)
+
+
+def get_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
+    with ctx.db.read() as s:
+        return _task_view(_visible_task(s, actor, task_id))
+
+
+def get_task_form(ctx: EngineContext, actor: Actor, task_id: str) -> tuple[str, dict]:
+    with ctx.db.read() as s:
+        task = _visible_task(s, actor, task_id)
+        definition = s.get(ProcessInstance, task.process_instance_id).definition
+        return task.form_key, definition.forms.get(task.form_key, {})
+
+
+def claim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
+    with ctx.db.write() as s:
+        task = _visible_task(s, actor, task_id)
+        if task.role not in actor.roles:
+            raise Forbidden(f"the task belongs to the role '{task.role}'")
+        _require_running(s.get(ProcessInstance, task.process_instance_id))
+        claimed = s.execute(
+            update(Task).where(Task.id == task.id, Task.state == "ready")
+            .values(state="claimed", assignee=actor.username, claimed_at=ctx.clock.now(),
+                    version=Task.version + 1)
+            .execution_options(synchronize_session=False))
+        s.refresh(task)
+        if claimed.rowcount == 1 or (task.state == "claimed" and task.assignee == actor.username):
+            return _task_view(task)
+        if task.state == "claimed":
+            raise TaskAlreadyClaimed(f"the task is claimed by '{task.assignee}'")
+        raise TaskNotOpen(f"the task is {task.state}")
+
+
+def unclaim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
+    with ctx.db.write() as s:
+        task = _visible_task(s, actor, task_id)
+        if task.state != "claimed":
+            raise TaskNotOpen(f"the task is {task.state}, not claimed")
+        if task.assignee != actor.username and not actor.is_admin:
+            raise Forbidden("only the assignee or an admin may unclaim the task")
+        released = s.execute(
+            update(Task).where(Task.id == task.id, Task.state == "claimed",
+                               Task.assignee == task.assignee)
+            .values(state="ready", assignee=None, claimed_at=None, version=Task.version + 1)
+            .execution_options(synchronize_session=False))
+        if released.rowcount != 1:
+            raise ConcurrentUpdate("the task changed meanwhile; reload it")
+        s.refresh(task)
+        return _task_view(task)
+
+
+def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict) -> CompletionResult:
+    """Complete a claimed task with form data and run the instance to its next wait states."""
+    if not isinstance(data, dict):
+        raise InvalidInput("data must be an object", {"data": ["must be an object"]})
+    _check_json_data(data)
+    try:
+        with ctx.db.write() as s:
+            task = _visible_task(s, actor, task_id)
+            # Lock the instance first, then re-read the task: a completion that waited for
+            # the lock sees what the one before it wrote.
+            instance = s.scalars(ctx.db.lock_clause(
+                select(ProcessInstance).where(ProcessInstance.id == task.process_instance_id),
+                of=ProcessInstance).execution_options(populate_existing=True)).one()
+            s.refresh(task)
+            if task.state not in OPEN_STATES:
+                raise TaskNotOpen(f"the task is {task.state}")
+            if task.state != "claimed" or task.assignee != actor.username:
+                raise TaskNotClaimedByCaller("claim the task before completing it"
+                                             if task.state == "ready" else
+                                             f"the task is claimed by '{task.assignee}'")
+            _require_running(instance)
+            schema = instance.definition.forms.get(task.form_key, {})
+            forms.validate(schema, data, _document_checker(s, instance.id))
+            wf = ctx.take_workflow(instance)
+            spiff_task = runtime.task_by_id(wf, task.id)
+            if spiff_task is None or spiff_task not in runtime.ready_user_tasks(wf):
+                raise ConcurrentUpdate("the task is no longer ready in its process instance")
+            now = ctx.clock.now()
+            task.state, task.completed_at, task.completed_by = "completed", now, actor.username
+            try:
+                runtime.complete_user_task(wf, spiff_task, data)
+            except (SpiffWorkflowException, ScriptRejected, ScriptTimeout) as exc:
+                # The submission stands; the instance waits in `error` for an admin.
+                instance.status, instance.error = "error", str(exc)
+            new_tasks = _sync_tasks(ctx, s, instance, wf, now)
+            instance.state_json = runtime.dump_state(wf)
+            s.flush()  # the version columns refuse a lost update here
+            result = CompletionResult(task=_task_view(task),
+                                      next_tasks=[_task_view(t) for t in new_tasks])
+    except StaleDataError:
+        raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
+    ctx.keep_workflow(instance.id, instance.version, wf)
+    return result
+
+
+# ---------------------------------------------------------------- documents
+
+def upload_document(ctx: EngineContext, actor: Actor, instance_id: str, filename: str,
+                    content_type: str | None, stream: BinaryIO) -> DocumentView:
+    with ctx.db.read() as s:
+        _visible_instance(s, actor, instance_id)
+    filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not filename:
+        raise InvalidInput("The file needs a name", {"file": ["has no file name"]})
+    sha, size = ctx.documents.save(stream, ctx.settings.max_document_bytes)
+    with ctx.db.write() as s:
+        document = Document(id=str(uuid.uuid4()), process_instance_id=instance_id,
+                            filename=filename[:255],
+                            content_type=content_type or "application/octet-stream",
+                            size=size, sha256=sha, uploaded_by=actor.username,
+                            uploaded_at=ctx.clock.now())
+        s.add(document)
+        return _document_view(document)
+
+
+def get_document(ctx: EngineContext, actor: Actor, document_id: str) -> DocumentView:
+    with ctx.db.read() as s:
+        document = s.get(Document, document_id)
+        if document is None:
+            raise DocumentNotFound(f"no document '{document_id}'")
+        try:
+            _visible_instance(s, actor, document.process_instance_id)
+        except InstanceNotFound:
+            raise DocumentNotFound(f"no document '{document_id}'") from None
+        return _document_view(document)
+
+
+def document_path(ctx: EngineContext, actor: Actor, document_id: str):
+    document = get_document(ctx, actor, document_id)
+    return document, ctx.documents.path_for(document.sha256)
+
+
+# ---------------------------------------------------------------- helpers
+
+def _require_admin(actor: Actor):
+    if not actor.is_admin:
+        raise Forbidden("this needs the role 'admin'")
+
+
+def _require_running(instance: ProcessInstance):
+    if instance.status != "running":
+        raise InstanceNotRunning(f"the process instance is {instance.status}")
+
+
+def _check_paging(limit: int, offset: int, errors: dict):
+    if not 1 <= limit <= MAX_PAGE:
+        errors["limit"] = [f"must be between 1 and {MAX_PAGE}"]
+    if offset < 0:
+        errors["offset"] = ["must not be negative"]
+
+
+def _check_json_data(data: dict):
+    try:
+        json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("data must be plain JSON", {"data": [str(exc)]}) from None
+
+
+def _role_exists(s, role: str) -> bool:
+    if role.startswith(UNIT_ROLE_PREFIX):
+        return s.get(Unit, role[len(UNIT_ROLE_PREFIX):]) is not None
+    return is_known_role(role)
+
+
+def _may_start(actor: Actor, definition: ProcessDefinition) -> bool:
+    if actor.is_admin:
+        return True
+    for allowed in definition.startable_by:
+        if allowed.endswith("*"):
+            if any(r.startswith(allowed[:-1]) for r in actor.roles):
+                return True
+        elif allowed in actor.roles:
+            return True
+    return False
+
+
+def _prepared_variables(s, definition: ProcessDefinition, variables: dict) -> dict:
+    """Start variables: the LKj procedure's `units` defaults to every active unit and must
+    name registered, active units."""
+    variables = dict(variables)
+    _check_json_data(variables)
+    if not _uses_units(definition):
+        return variables
+    active = list(s.scalars(select(Unit.code).where(Unit.active.is_(True)).order_by(Unit.code)))
+    if "units" not in variables:
+        if not active:
+            raise InvalidInput("No active unit is registered",
+                               {"variables.units": ["register units first or list them"]})
+        variables["units"] = active
+    units = variables["units"]
+    if not isinstance(units, list) or not units or not all(isinstance(u, str) for u in units):
+        raise InvalidInput("units must be a non-empty list of unit codes",
+                           {"variables.units": ["must be a non-empty list of unit codes"]})
+    unknown = [u for u in units if u not in active]
+    if unknown:
+        raise InvalidInput("Unknown or inactive units",
+                           {"variables.units": [f"'{u}' is not an active unit" for u in unknown]})
+    if len(set(units)) != len(units):
+        raise InvalidInput("Duplicate units", {"variables.units": ["lists a unit twice"]})
+    return variables
+
+
+def _uses_units(definition: ProcessDefinition) -> bool:
+    return any(task["role_template"].startswith(UNIT_ROLE_PREFIX)
+               for task in definition.user_tasks.values())
+
+
+def _definition(s, key: str, version: int | None) -> ProcessDefinition:
+    if version is None:
+        definition = _latest_definition(s, key)
+    else:
+        definition = s.scalar(select(ProcessDefinition).where(
+            ProcessDefinition.key == key, ProcessDefinition.version == version))
+    if definition is None:
+        raise DefinitionNotFound(f"no process definition '{key}'"
+                                 + (f" version {version}" if version else ""))
+    return definition
+
+
+def _latest_definition(s, key: str) -> ProcessDefinition | None:
+    return s.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                    .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
+def _task_visible(actor: Actor):
+    return or_(Task.role.in_(actor.roles), Task.assignee == actor.username)
+
+
+def _visible_task(s, actor: Actor, task_id: str) -> Task:
+    task = s.get(Task, str(task_id))
+    if task is None or not (actor.is_admin or actor.has("auditor") or task.role in actor.roles
+                            or task.assignee == actor.username
+                            or task.completed_by == actor.username):
+        raise TaskNotFound(f"no task '{task_id}'")
+    return task
+
+
+def _visible_instance(s, actor: Actor, instance_id: str) -> ProcessInstance:
+    instance = s.get(ProcessInstance, str(instance_id))
+    if instance is None:
+        raise InstanceNotFound(f"no process instance '{instance_id}'")
+    if actor.roles & INSTANCE_READERS:
+        return instance
+    mine = s.scalar(select(Task.id).where(Task.process_instance_id == instance.id,
+                                          _task_visible(actor)).limit(1))
+    if mine is None:
+        raise InstanceNotFound(f"no process instance '{instance_id}'")
+    return instance
+
+
+def _document_checker(s, instance_id: str):
+    def exists(document_id: str) -> bool:
+        return s.scalar(select(Document.id).where(
+            Document.id == document_id, Document.process_instance_id == instance_id)) is not None
+    return exists
+
+
+def _sync_tasks(ctx, s, instance: ProcessInstance, wf, now) -> list[Task]:
+    """Make the task rows match the workflow: a row for every new ready user task, open
+    rows whose task is gone are cancelled, and the instance status follows the workflow."""
+    definition = instance.definition
+    open_rows = {t.id: t for t in s.scalars(select(Task).where(
+        Task.process_instance_id == instance.id, Task.state.in_(OPEN_STATES)))}
+    created = []
+    ready_ids = set()
+    for spiff_task in runtime.ready_user_tasks(wf):
+        task_id = str(spiff_task.id)
+        ready_ids.add(task_id)
+        if task_id in open_rows:
+            continue
+        meta = definition.user_tasks.get(user_task_key(spiff_task.task_spec))
+        if meta is None:
+            raise WorkflowError(f"user task '{spiff_task.task_spec.bpmn_id}' has no metadata")
+        try:
+            role = resolve_role(meta["role_template"], spiff_task.data)
+        except KeyError as exc:
+            raise WorkflowError(f"task '{meta['element_id']}': {exc.args[0]}") from None
+        if not is_known_role(role):
+            raise WorkflowError(f"task '{meta['element_id']}' resolved to unknown role '{role}'")
+        row = Task(id=task_id, process_instance_id=instance.id, definition_key=definition.key,
+                   process_id=runtime.process_id_of(spiff_task), element_id=meta["element_id"],
+                   name=meta["name"], role=role, state="ready", form_key=meta["form_key"],
+                   created_at=now, due_at=calendar.due_at(now, meta["due_duration"]))
+        s.add(row)
+        created.append(row)
+    for task_id, row in open_rows.items():
+        if task_id not in ready_ids and row.state in OPEN_STATES:
+            row.state, row.completed_at = "cancelled", now
+    if wf.is_completed() and instance.status == "running":
+        instance.status, instance.ended_at = "completed", now
+    return created
+
+
+def _user_view(user: User) -> UserView:
+    return UserView(username=user.username, full_name=user.full_name,
+                    roles=sorted(r.role for r in user.roles), active=user.active)
+
+
+def _unit_view(unit: Unit) -> UnitView:
+    return UnitView(code=unit.code, name=unit.name, active=unit.active)
+
+
+def _definition_view(d: ProcessDefinition, created: bool = False) -> DefinitionView:
+    return DefinitionView(key=d.key, version=d.version, name=d.name, deployed_at=d.deployed_at,
+                          startable_by=list(d.startable_by), created=created)
+
+
+def _task_view(t: Task) -> TaskView:
+    return TaskView(id=t.id, name=t.name, element_id=t.element_id,
+                    process_instance_id=t.process_instance_id, definition_key=t.definition_key,
+                    role=t.role, assignee=t.assignee, state=t.state, created_at=t.created_at,
+                    due_at=t.due_at, completed_at=t.completed_at, completed_by=t.completed_by,
+                    form_key=t.form_key)
+
+
+def _instance_view(s, i: ProcessInstance, with_tasks: bool = True) -> InstanceView:
+    tasks = []
+    if with_tasks:
+        tasks = [_task_view(t) for t in s.scalars(
+            select(Task).where(Task.process_instance_id == i.id, Task.state.in_(OPEN_STATES))
+            .order_by(Task.created_at, Task.id))]
+    return InstanceView(id=i.id, definition_key=i.definition.key,
+                        definition_version=i.definition.version, status=i.status,
+                        started_at=i.started_at, started_by=i.started_by, ended_at=i.ended_at,
+                        error=i.error, open_tasks=tasks)
+
+
+def _document_view(d: Document) -> DocumentView:
+    return DocumentView(id=d.id, process_instance_id=d.process_instance_id, filename=d.filename,
+                        sha256=d.sha256, size=d.size, content_type=d.content_type,
+                        uploaded_by=d.uploaded_by, uploaded_at=d.uploaded_at)

@@ -1,0 +1,71 @@
+"""The engine's process-wide context: settings, database, clock, document store and the
+caches of deserialized specs and workflows. One per process (API worker, CLI, worker)."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from engine import runtime
+from engine.clock import Clock
+from engine.documents import DocumentStore
+from engine.settings import Settings
+from engine.store.db import Database
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def pop(self, key):
+        with self._lock:
+            return self._items.pop(key, None)
+
+    def put(self, key, value):
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class EngineContext:
+    def __init__(self, settings: Settings, clock: Clock | None = None,
+                 workflow_cache_size: int = 256):
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.clock = clock or Clock()
+        self.documents = DocumentStore(settings.document_dir)
+        self._specs = _LRU(64)  # definition id -> ExecutableSpec (immutable, shared)
+        # instance id -> (version, workflow). A command takes the workflow out while it works
+        # and puts it back only after its transaction committed, so no half-applied
+        # workflow is ever reused; a version mismatch means another process changed it.
+        self._workflows = _LRU(workflow_cache_size)
+
+    def executable(self, definition) -> runtime.ExecutableSpec:
+        spec = self._specs.get(definition.id)
+        if spec is None:
+            spec = runtime.load_spec(definition.spec_json)
+            self._specs.put(definition.id, spec)
+        return spec
+
+    def take_workflow(self, instance):
+        """The instance's workflow at its stored version, from the cache or the database."""
+        cached = self._workflows.pop(instance.id)
+        if cached is not None and cached[0] == instance.version:
+            return cached[1]
+        return runtime.load_state(instance.state_json, self.executable(instance.definition))
+
+    def keep_workflow(self, instance_id: str, version: int, workflow) -> None:
+        self._workflows.put(instance_id, (version, workflow))
+
+    def close(self):
+        self.db.dispose()

@@ -1,0 +1,112 @@
+"""Engine errors: every failure a caller can act on is one of these, defined once.
+
+The API maps each class to an HTTP status and a problem+json body in one place
+(`api/errors.py`); the CLI prints `str(error)`.
+"""
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class. `title` is a short, stable summary; the message is the detail."""
+
+    title = "Engine error"
+
+    def __init__(self, detail: str, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(EngineError):
+    title = "Not found"
+
+
+class TaskNotFound(NotFound):
+    title = "Task not found"
+
+
+class InstanceNotFound(NotFound):
+    title = "Process instance not found"
+
+
+class DefinitionNotFound(NotFound):
+    title = "Process definition not found"
+
+
+class DocumentNotFound(NotFound):
+    title = "Document not found"
+
+
+class UnitNotFound(NotFound):
+    title = "Unit not found"
+
+
+class Conflict(EngineError):
+    title = "Conflict"
+
+
+class TaskAlreadyClaimed(Conflict):
+    title = "Task already claimed"
+
+
+class TaskNotOpen(Conflict):
+    title = "Task is not open"
+
+
+class TaskNotClaimedByCaller(Conflict):
+    title = "Task is not claimed by the caller"
+
+
+class InstanceNotRunning(Conflict):
+    title = "Process instance is not running"
+
+
+class ConcurrentUpdate(Conflict):
+    title = "Concurrent update"
+
+
+class AlreadyExists(Conflict):
+    title = "Already exists"
+
+
+class Forbidden(EngineError):
+    title = "Forbidden"
+
+
+class AuthenticationFailed(EngineError):
+    title = "Authentication failed"
+
+
+class InvalidInput(EngineError):
+    """Input that does not fit; `errors` maps a field (dotted path) to messages."""
+
+    title = "Invalid input"
+
+    def __init__(self, detail: str, errors: dict[str, list[str]] | None = None):
+        super().__init__(detail)
+        self.errors = errors or {}
+
+
+class FormInvalid(InvalidInput):
+    title = "Form data invalid"
+
+
+class DocumentTooLarge(EngineError):
+    title = "Document too large"
+
+
+class DiagramInvalid(EngineError):
+    """A deployment that cannot be executed. `errors` is a list of dicts with
+    file, line, column, element_id and message: every problem at once."""
+
+    title = "Diagram invalid"
+
+    def __init__(self, detail: str, errors: list[dict]):
+        super().__init__(detail)
+        self.errors = errors
+
+
+class WorkflowError(EngineError):
+    """A script, condition or gateway failed while the engine ran the instance."""
+
+    title = "Workflow error"

@@ -1,0 +1,51 @@
+"""Form schemas (JSON Schema draft 2020-12): checking a schema at deployment and validating
+submitted data against it, with errors keyed by the field's dotted path."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+
+from engine.errors import FormInvalid
+
+DOCUMENT_ID_FORMAT = "document-id"
+
+
+def schema_problem(schema) -> str | None:
+    """Why this is not a usable draft 2020-12 schema, or None."""
+    if not isinstance(schema, dict):
+        return "a form schema must be a JSON object"
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        return f"not a valid JSON Schema: {exc.message}"
+    return None
+
+
+def field_path(error) -> str:
+    path = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "required":
+        # `required` fails on the parent object; name the missing field itself.
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        return f"{path}.{missing}" if path else missing
+    if error.validator == "additionalProperties" and "'" in error.message:
+        extra = error.message.split("'")[1]
+        return f"{path}.{extra}" if path else extra
+    return path or "data"
+
+
+def validate(schema: dict, data, document_exists: Callable[[str], bool]) -> None:
+    """Raise FormInvalid naming every field that does not fit the schema."""
+    checker = FormatChecker()
+    checker.checks(DOCUMENT_ID_FORMAT)(lambda value: not isinstance(value, str)
+                                       or document_exists(value))
+    validator = Draft202012Validator(schema, format_checker=checker)
+    errors: dict[str, list[str]] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        message = error.message
+        if error.validator == "format" and error.validator_value == DOCUMENT_ID_FORMAT:
+            message = f"{error.instance!r} is not a document of this process instance"
+        errors.setdefault(field_path(error), []).append(message)
+    if errors:
+        raise FormInvalid("The data does not fit the task's form", errors)

@@ -1,0 +1,133 @@
+"""SpiffWorkflow behind one narrow surface: build specs, create, load, run and save workflows,
+read their user tasks. Nothing else in the engine imports SpiffWorkflow's workflow classes.
+
+Specs are stored once per deployed version and instances without them: an instance's state
+is the serialized task tree and data only, restored against the (cached, read-only) spec.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from engine.scripting import SCRIPT_ENGINE
+
+
+class _InstanceConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its specs and restores it against given spec objects."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializers():
+    spec_registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    instance_config = dict(SPIFF_CONFIG)
+    instance_config[BpmnWorkflow] = _InstanceConverter
+    instance_registry = BpmnWorkflowSerializer.configure(instance_config)
+    return BpmnWorkflowSerializer(spec_registry), BpmnWorkflowSerializer(instance_registry)
+
+
+_SPEC_SERIALIZER, _INSTANCE_SERIALIZER = _make_serializers()
+STATE_FORMAT = _INSTANCE_SERIALIZER.VERSION
+
+
+@dataclass(frozen=True)
+class ExecutableSpec:
+    """A process spec with every process it calls: immutable, shared by all its instances."""
+    spec: object
+    subprocess_specs: dict
+
+
+def dump_spec(spec, subprocess_specs) -> str:
+    registry = _SPEC_SERIALIZER.registry
+    return json.dumps({
+        "spec": registry.convert(spec),
+        "subprocess_specs": {name: registry.convert(s) for name, s in subprocess_specs.items()},
+    }, separators=(",", ":"))
+
+
+def load_spec(text: str) -> ExecutableSpec:
+    dct = json.loads(text)
+    registry = _SPEC_SERIALIZER.registry
+    return ExecutableSpec(
+        spec=registry.restore(dct["spec"]),
+        subprocess_specs={name: registry.restore(s) for name, s in dct["subprocess_specs"].items()},
+    )
+
+
+def new_workflow(executable: ExecutableSpec, data: dict | None = None) -> BpmnWorkflow:
+    wf = BpmnWorkflow(executable.spec, executable.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    for task in wf.get_tasks(state=TaskState.READY):  # the start task; its data flows onward
+        task.data.update(data or {})
+    return wf
+
+
+def dump_state(wf: BpmnWorkflow) -> str:
+    registry = _INSTANCE_SERIALIZER.registry
+    registry._encoder_mode = True  # lets the registry's JSON encoder see custom types
+    try:
+        dct = registry.convert(wf)
+    finally:
+        registry._encoder_mode = False
+    dct[_INSTANCE_SERIALIZER.VERSION_KEY] = STATE_FORMAT
+    return json.dumps(dct, separators=(",", ":"))
+
+
+def load_state(text: str, executable: ExecutableSpec) -> BpmnWorkflow:
+    dct = json.loads(text)
+    _INSTANCE_SERIALIZER.migrate(dct)
+    wf = _INSTANCE_SERIALIZER.registry.restore(
+        dct, spec=executable.spec, subprocess_specs=executable.subprocess_specs)
+    # The script engine is not serialized; without this, scripts would run unsandboxed.
+    wf.script_engine = SCRIPT_ENGINE
+    return wf
+
+
+def run_to_wait_states(wf: BpmnWorkflow) -> None:
+    wf.refresh_timers()
+    wf.do_engine_steps()
+
+
+def ready_user_tasks(wf: BpmnWorkflow) -> list:
+    return wf.get_tasks(state=TaskState.READY, manual=True)
+
+
+def task_by_id(wf: BpmnWorkflow, task_id: str):
+    try:
+        return wf.get_task_from_id(UUID(str(task_id)))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def complete_user_task(wf: BpmnWorkflow, task, data: dict) -> None:
+    task.data.update(data)
+    task.run()
+    run_to_wait_states(wf)
+
+
+def is_waiting_on_event(task) -> bool:
+    return isinstance(task.task_spec, CatchingEvent) and task.state == TaskState.WAITING
+
+
+def process_id_of(task) -> str:
+    return task.workflow.spec.name

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, database connections and the unit of work."""

@@ -1,0 +1,86 @@
+"""Small diagrams built in tests, for behaviour the procedure's own diagrams do not show
+(scripts, parallel branches, broken input). No layout: the engine does not need one."""
+from __future__ import annotations
+
+import json
+from xml.sax.saxutils import escape
+
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
+        'id="defs_{pid}" targetNamespace="http://example.org/lkj-test">\n')
+
+SIMPLE_FORM = json.dumps({
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {"value": {"type": "string"}},
+    "additionalProperties": True,
+}).encode()
+
+
+def _props(**values) -> str:
+    inner = "".join(f'<spiffworkflow:property name="{k}" value="{escape(v, {chr(34): "&quot;"})}" />'
+                    for k, v in values.items())
+    return f"<bpmn:extensionElements><spiffworkflow:properties>{inner}</spiffworkflow:properties></bpmn:extensionElements>"
+
+
+def user_task(element_id: str, form_key: str = "simple", due: str = "P1D") -> str:
+    return (f'<bpmn:userTask id="{element_id}" name="Tugas {element_id}">'
+            f'{_props(formKey=form_key, dueDuration=due)}</bpmn:userTask>')
+
+
+def script_task(element_id: str, script: str) -> str:
+    return (f'<bpmn:scriptTask id="{element_id}" name="Skrip {element_id}">'
+            f'<bpmn:script>{escape(script)}</bpmn:script></bpmn:scriptTask>')
+
+
+def flow(flow_id: str, source: str, target: str, condition: str | None = None) -> str:
+    body = (f"<bpmn:conditionExpression>{escape(condition)}</bpmn:conditionExpression>"
+            if condition else "")
+    return f'<bpmn:sequenceFlow id="{flow_id}" sourceRef="{source}" targetRef="{target}">{body}</bpmn:sequenceFlow>'
+
+
+def lane(lane_id: str, role: str | None, refs: list[str]) -> str:
+    props = _props(role=role) if role is not None else ""
+    nodes = "".join(f"<bpmn:flowNodeRef>{r}</bpmn:flowNodeRef>" for r in refs)
+    return f'<bpmn:lane id="{lane_id}" name="Lajur {lane_id}">{props}{nodes}</bpmn:lane>'
+
+
+def process(pid: str, nodes: list[str], flows: list[str], lanes: list[str],
+            startable_by: str = "kepala_biro") -> bytes:
+    body = (f'<bpmn:process id="{pid}" name="Proses {pid}" isExecutable="true">'
+            f"{_props(startableBy=startable_by)}"
+            f'<bpmn:laneSet id="ls_{pid}">{"".join(lanes)}</bpmn:laneSet>'
+            f"{''.join(nodes)}{''.join(flows)}</bpmn:process>")
+    return (HEAD.format(pid=pid) + body + "\n</bpmn:definitions>\n").encode()
+
+
+def sequence(pid: str, steps: list[tuple[str, str]], role: str = "staf",
+             startable_by: str = "kepala_biro") -> bytes:
+    """start -> each (kind, arg) step -> end, every node in one lane of `role`.
+    kind is 'user' (arg: element id) or 'script' (arg: the script)."""
+    nodes, refs = ['<bpmn:startEvent id="start" />'], ["start"]
+    previous, flows = "start", []
+    for index, (kind, arg) in enumerate(steps):
+        element_id = arg if kind == "user" else f"script_{index}"
+        nodes.append(user_task(element_id) if kind == "user" else script_task(element_id, arg))
+        refs.append(element_id)
+        flows.append(flow(f"f{index}", previous, element_id))
+        previous = element_id
+    nodes.append('<bpmn:endEvent id="end" />')
+    refs.append("end")
+    flows.append(flow("f_end", previous, "end"))
+    return process(pid, nodes, flows, [lane("lane_main", role, refs)], startable_by)
+
+
+def parallel(pid: str, branches: int = 2, role: str = "staf") -> bytes:
+    """start -> fork -> `branches` user tasks -> join -> end."""
+    nodes = ['<bpmn:startEvent id="start" />', '<bpmn:parallelGateway id="fork" />',
+             '<bpmn:parallelGateway id="join" />', '<bpmn:endEvent id="end" />']
+    flows = [flow("f_start", "start", "fork"), flow("f_end", "join", "end")]
+    refs = ["start", "fork", "join", "end"]
+    for b in range(branches):
+        nodes.append(user_task(f"branch_{b}"))
+        refs.append(f"branch_{b}")
+        flows += [flow(f"f_in_{b}", "fork", f"branch_{b}"), flow(f"f_out_{b}", f"branch_{b}", "join")]
+    return process(pid, nodes, flows, [lane("lane_main", role, refs)])

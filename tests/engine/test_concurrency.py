@@ -1,0 +1,91 @@
+"""Concurrent clients through the engine, with real threads on the database under test
+(run with LKJ_TEST_DB=postgresql for PostgreSQL's row locks; SQLite's database lock too)."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from engine import commands
+from engine.context import EngineContext
+from engine.errors import Conflict
+from tests.conftest import ADMIN, actor
+from tests.engine import diagrams as d
+
+THREADS = 24
+
+
+def race(functions):
+    """Run every function at the same moment; return (results, errors)."""
+    barrier = threading.Barrier(len(functions))
+
+    def call(fn):
+        barrier.wait()
+        try:
+            return "ok", fn()
+        except Exception as exc:  # collected and asserted on below
+            return "error", exc
+
+    with ThreadPoolExecutor(len(functions)) as pool:
+        outcomes = list(pool.map(call, functions))
+    return ([v for k, v in outcomes if k == "ok"], [v for k, v in outcomes if k == "error"])
+
+
+def deploy_parallel(ctx, branches=2):
+    commands.deploy(ctx, ADMIN, {"p.bpmn": d.parallel("par", branches)},
+                    {"simple.json": d.SIMPLE_FORM})
+    return commands.start_instance(ctx, ADMIN, "par", {})
+
+
+def test_many_clients_claim_one_task_exactly_one_wins(ctx, mini_deployed):
+    [task] = commands.start_instance(ctx, ADMIN, "mini_review", {}).open_tasks
+    users = [actor(f"staf{i}", "staf") for i in range(THREADS)]
+    won, lost = race([lambda u=u: commands.claim_task(ctx, u, task.id) for u in users])
+    assert len(won) == 1
+    assert len(lost) == THREADS - 1 and all(isinstance(e, Conflict) for e in lost)
+    assert commands.get_task(ctx, ADMIN, task.id).assignee == won[0].assignee
+
+
+def test_two_completions_of_one_task_one_wins(ctx, mini_deployed):
+    staf = actor("staf1", "staf")
+    [task] = commands.start_instance(ctx, ADMIN, "mini_review", {}).open_tasks
+    commands.claim_task(ctx, staf, task.id)
+    done, refused = race([lambda: commands.complete_task(ctx, staf, task.id, {"title": "a"}),
+                          lambda: commands.complete_task(ctx, staf, task.id, {"title": "b"})])
+    assert len(done) == 1 and len(refused) == 1 and isinstance(refused[0], Conflict), refused
+    # exactly one next task: the second completion did not run the process again
+    instance = commands.get_instance(ctx, ADMIN, task.process_instance_id)
+    assert [t.element_id for t in instance.open_tasks] == ["check"]
+
+
+def test_parallel_tasks_of_one_instance_completed_at_once_lose_nothing(ctx):
+    branches = 4
+    instance = deploy_parallel(ctx, branches)
+    users = [actor(f"staf{i}", "staf") for i in range(branches)]
+    for user, task in zip(users, instance.open_tasks):
+        commands.claim_task(ctx, user, task.id)
+    done, errors = race([
+        lambda u=u, t=t: commands.complete_task(ctx, u, t.id, {"value": u.username})
+        for u, t in zip(users, instance.open_tasks)])
+    assert errors == [] and len(done) == branches
+    final = commands.get_instance(ctx, ADMIN, instance.id)
+    assert final.status == "completed"
+    completed = commands.list_tasks(ctx, ADMIN, state="completed",
+                                    process_instance_id=instance.id).items
+    assert sorted(t.completed_by for t in completed) == sorted(u.username for u in users)
+
+
+def test_two_processes_with_their_own_caches_stay_consistent(ctx, settings):
+    """Two API processes each cache workflows; one must notice the other's change."""
+    other = EngineContext(settings)
+    try:
+        instance = deploy_parallel(ctx, 3)
+        a, b, c = instance.open_tasks
+        staf = actor("staf1", "staf")
+        for task in (a, b, c):
+            commands.claim_task(ctx, staf, task.id)
+        commands.complete_task(ctx, staf, a.id, {"value": "1"})    # cached in ctx
+        commands.complete_task(other, staf, b.id, {"value": "2"})  # loaded by other
+        commands.complete_task(ctx, staf, c.id, {"value": "3"})    # ctx's cache is stale now
+        assert commands.get_instance(ctx, ADMIN, instance.id).status == "completed"
+    finally:
+        other.close()

@@ -1,0 +1,202 @@
+"""Role queues through the engine's commands: who sees, claims and completes what."""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+
+from engine import commands
+from engine.errors import (
+    DocumentTooLarge,
+    Forbidden,
+    FormInvalid,
+    InstanceNotFound,
+    InvalidInput,
+    TaskAlreadyClaimed,
+    TaskNotClaimedByCaller,
+    TaskNotFound,
+    TaskNotOpen,
+)
+from tests.conftest import ADMIN, actor
+
+KEPALA_BIRO = actor("kb", "kepala_biro")
+STAF = actor("staf1", "staf")
+STAF2 = actor("staf2", "staf")
+KABAG = actor("kabag", "kepala_bagian")
+UNIT_USER = actor("unit_a", "satuan_kerja:A")
+
+
+def start(ctx):
+    return commands.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
+
+
+def open_ids(ctx, who):
+    return [t.id for t in commands.list_tasks(ctx, who).items]
+
+
+def test_a_task_appears_only_in_its_roles_queue(ctx, mini_deployed):
+    instance = start(ctx)
+    [task] = instance.open_tasks
+    assert (task.role, task.state, task.element_id) == ("staf", "ready", "draft")
+    assert open_ids(ctx, STAF) == [task.id]
+    assert open_ids(ctx, KABAG) == []
+    with pytest.raises(TaskNotFound):
+        commands.get_task(ctx, KABAG, task.id)
+    assert task.due_at - task.created_at == timedelta(days=1)
+
+
+def test_claim_complete_and_the_next_task_moves_to_the_next_role(ctx, mini_deployed):
+    [task] = start(ctx).open_tasks
+    claimed = commands.claim_task(ctx, STAF, task.id)
+    assert (claimed.state, claimed.assignee) == ("claimed", "staf1")
+    assert commands.claim_task(ctx, STAF, task.id).assignee == "staf1"  # idempotent
+    with pytest.raises(TaskAlreadyClaimed):
+        commands.claim_task(ctx, STAF2, task.id)
+    with pytest.raises(TaskNotClaimedByCaller):
+        commands.complete_task(ctx, STAF2, task.id, {"title": "x"})
+    result = commands.complete_task(ctx, STAF, task.id, {"title": "Memorandum"})
+    assert (result.task.state, result.task.completed_by) == ("completed", "staf1")
+    [check] = result.next_tasks
+    assert (check.role, check.element_id) == ("kepala_bagian", "check")
+    assert open_ids(ctx, STAF) == []
+    assert open_ids(ctx, KABAG) == [check.id]
+    with pytest.raises(TaskNotOpen):
+        commands.claim_task(ctx, STAF, task.id)
+    # the one who completed it can still read it
+    assert commands.get_task(ctx, STAF, task.id).state == "completed"
+
+
+def test_revision_returns_the_draft_to_staf(ctx, mini_deployed):
+    [task] = start(ctx).open_tasks
+    commands.claim_task(ctx, STAF, task.id)
+    [check] = commands.complete_task(ctx, STAF, task.id, {"title": "v1"}).next_tasks
+    commands.claim_task(ctx, KABAG, check.id)
+    with pytest.raises(FormInvalid) as caught:
+        commands.complete_task(ctx, KABAG, check.id, {"decision": "revise"})
+    assert caught.value.errors == {"notes": ["'notes' is a required property"]}
+    [redo] = commands.complete_task(ctx, KABAG, check.id,
+                                    {"decision": "revise", "notes": "lengkapi data"}).next_tasks
+    assert (redo.role, redo.element_id) == ("staf", "draft") and redo.id != task.id
+    commands.claim_task(ctx, STAF2, redo.id)
+    [check2] = commands.complete_task(ctx, STAF2, redo.id, {"title": "v2"}).next_tasks
+    commands.claim_task(ctx, KABAG, check2.id)
+    result = commands.complete_task(ctx, KABAG, check2.id, {"decision": "approve"})
+    assert result.next_tasks == []
+    instance = commands.get_instance(ctx, KEPALA_BIRO, redo.process_instance_id)
+    assert instance.status == "completed" and instance.ended_at is not None
+
+
+def test_unclaim_by_assignee_or_admin_only(ctx, mini_deployed):
+    [task] = start(ctx).open_tasks
+    commands.claim_task(ctx, STAF, task.id)
+    with pytest.raises(Forbidden):
+        commands.unclaim_task(ctx, STAF2, task.id)
+    assert commands.unclaim_task(ctx, ADMIN, task.id).state == "ready"
+    commands.claim_task(ctx, STAF2, task.id)
+    assert commands.unclaim_task(ctx, STAF2, task.id).assignee is None
+    with pytest.raises(TaskNotOpen):
+        commands.unclaim_task(ctx, STAF2, task.id)
+
+
+def test_claim_outside_the_role_is_forbidden_even_for_admin(ctx, mini_deployed):
+    [task] = start(ctx).open_tasks
+    for who in (ADMIN, actor("aud", "auditor")):
+        assert commands.get_task(ctx, who, task.id).id == task.id  # they may read it
+        with pytest.raises(Forbidden):
+            commands.claim_task(ctx, who, task.id)
+
+
+def test_form_errors_name_each_field_and_change_nothing(ctx, mini_deployed):
+    [task] = start(ctx).open_tasks
+    commands.claim_task(ctx, STAF, task.id)
+    with pytest.raises(FormInvalid) as caught:
+        commands.complete_task(ctx, STAF, task.id, {"title": 5, "extra": True,
+                                                    "attachment": "no-such-document"})
+    assert set(caught.value.errors) == {"title", "extra", "attachment"}
+    assert "not a document of this process instance" in caught.value.errors["attachment"][0]
+    assert commands.get_task(ctx, STAF, task.id).state == "claimed"
+
+
+def test_document_upload_is_referenced_from_a_form(ctx, mini_deployed):
+    instance = start(ctx)
+    [task] = instance.open_tasks
+    document = commands.upload_document(ctx, STAF, instance.id, "C:\\tmp\\konsep.pdf",
+                                        "application/pdf", io.BytesIO(b"%PDF-1.7 isi"))
+    assert document.filename == "konsep.pdf" and document.size == 12
+    path = commands.document_path(ctx, STAF, document.id)[1]
+    assert path.read_bytes() == b"%PDF-1.7 isi"
+    commands.claim_task(ctx, STAF, task.id)
+    result = commands.complete_task(ctx, STAF, task.id, {"title": "x", "attachment": document.id})
+    assert result.task.state == "completed"
+
+
+def test_too_large_document_is_refused_and_leaves_nothing(ctx, mini_deployed, monkeypatch):
+    instance = start(ctx)
+    limit = ctx.settings.max_document_bytes
+    with pytest.raises(DocumentTooLarge):
+        commands.upload_document(ctx, STAF, instance.id, "big.bin", None,
+                                 io.BytesIO(b"x" * (limit + 1)))
+    leftovers = [p for p in ctx.settings.document_dir.rglob("*") if p.is_file()]
+    assert leftovers == []
+
+
+def test_a_unit_user_sees_only_instances_it_works_in(ctx, mini_deployed):
+    instance = start(ctx)
+    with pytest.raises(InstanceNotFound):
+        commands.get_instance(ctx, UNIT_USER, instance.id)
+    assert commands.list_instances(ctx, UNIT_USER).total == 0
+    assert commands.list_instances(ctx, STAF).total == 1
+
+
+def test_only_the_named_roles_may_start(ctx, mini_deployed):
+    with pytest.raises(Forbidden):
+        commands.start_instance(ctx, STAF, "mini_review", {})
+    assert commands.start_instance(ctx, ADMIN, "mini_review", {}).status == "running"
+
+
+def test_task_list_filters_sorts_and_pages(ctx, mini_deployed):
+    for _ in range(5):
+        start(ctx)
+    page = commands.list_tasks(ctx, STAF, limit=2, offset=1, sort="-created_at")
+    assert page.total == 5 and len(page.items) == 2
+    everything = commands.list_tasks(ctx, STAF, sort="created_at").items
+    assert [t.created_at for t in everything] == sorted(t.created_at for t in everything)
+    first = everything[0]
+    commands.claim_task(ctx, STAF, first.id)
+    assert [t.id for t in commands.list_tasks(ctx, STAF, assignee="me").items] == [first.id]
+    assert commands.list_tasks(ctx, STAF, state="ready").total == 4
+    due = first.due_at + timedelta(seconds=1)
+    assert commands.list_tasks(ctx, STAF, due_before=due, sort="due_at").items[0].id == first.id
+    with pytest.raises(InvalidInput) as caught:
+        commands.list_tasks(ctx, STAF, state="sideways", sort="?", limit=0)
+    assert set(caught.value.errors) == {"state", "sort", "limit"}
+
+
+def test_units_default_and_are_checked(ctx):
+    from tests.engine import diagrams as d
+    unit_process = d.sequence("per_unit", [("user", "isi")], role="satuan_kerja:{unit}")
+    # a process whose tasks use unit queues gets `units`; here one task reads `unit`
+    commands.deploy(ctx, ADMIN, {"u.bpmn": unit_process}, {"simple.json": d.SIMPLE_FORM})
+    with pytest.raises(InvalidInput) as caught:
+        commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {"unit": "A"})
+    assert "variables.units" in caught.value.errors
+    commands.create_unit(ctx, ADMIN, "A", "Unit A")
+    commands.create_unit(ctx, ADMIN, "B", "Unit B")
+    commands.update_unit(ctx, ADMIN, "B", active=False)
+    with pytest.raises(InvalidInput) as caught:
+        commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {"unit": "A", "units": ["A", "B"]})
+    assert caught.value.errors["variables.units"] == ["'B' is not an active unit"]
+    instance = commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {"unit": "A"})
+    assert instance.open_tasks[0].role == "satuan_kerja:A"
+    assert [t.role for t in commands.list_tasks(ctx, UNIT_USER).items] == ["satuan_kerja:A"]
+
+
+def test_users_roles_must_exist(ctx):
+    with pytest.raises(InvalidInput) as caught:
+        commands.create_user(ctx, ADMIN, "u", "password123", ["staf", "satuan_kerja:ZZ", "raja"])
+    assert caught.value.errors["roles"] == ["unknown role 'satuan_kerja:ZZ'", "unknown role 'raja'"]
+    commands.create_unit(ctx, ADMIN, "ZZ", "Unit ZZ")
+    user = commands.create_user(ctx, ADMIN, "u", "password123", ["staf", "satuan_kerja:ZZ"])
+    assert user.roles == ["satuan_kerja:ZZ", "staf"]
+    assert commands.authenticate(ctx, "u", "password123").username == "u"
