@@ -141,6 +141,24 @@ def cmd_units_create(args) -> int:
     return 0
 
 
+def cmd_audit_verify(args) -> int:
+    from engine.audit import verify_bundle
+
+    report = verify_bundle(Path(args.bundle).read_bytes())
+    print(json.dumps(report.to_dict(), indent=2, default=str))
+    return 0 if report.valid else 1
+
+
+def cmd_audit_replay(args) -> int:
+    ctx = EngineContext(Settings.from_env())
+    try:
+        report = commands.replay_instance(ctx, SYSTEM, args.instance_id)
+    finally:
+        ctx.close()
+    print(json.dumps(report.to_dict(), indent=2, default=str))
+    return 0 if report.consistent else 1
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lkj", description=__doc__.splitlines()[0])
     sub = root.add_subparsers(dest="command", required=True)
@@ -182,6 +200,16 @@ def parser() -> argparse.ArgumentParser:
     unit.add_argument("code")
     unit.add_argument("name")
     unit.set_defaults(run=cmd_units_create)
+
+    audit = sub.add_parser("audit", help="check history").add_subparsers(dest="audit",
+                                                                        required=True)
+    verify = audit.add_parser("verify", help="verify an audit bundle offline "
+                                              "(no server, no database)")
+    verify.add_argument("bundle")
+    verify.set_defaults(run=cmd_audit_verify)
+    replay = audit.add_parser("replay", help="replay an instance's history against the database")
+    replay.add_argument("instance_id")
+    replay.set_defaults(run=cmd_audit_replay)
     return root
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import calendar, forms, runtime
+from engine import audit, calendar, forms, history, runtime
 from engine.context import EngineContext
 from engine.errors import (
     AlreadyExists,
@@ -39,11 +39,13 @@ from engine.errors import (
 )
 from engine.model import UNIT_ROLE_PREFIX, ProcessModel, is_known_role, resolve_role, user_task_key
 from engine.passwords import hash_password, needs_rehash, verify_password
+from engine.replay import ReplayReport, StoredState, replay
 from engine.scripting import ScriptRejected, ScriptTimeout
 from engine.store.models import (
     Deployment,
     DeploymentFile,
     Document,
+    Event,
     ProcessDefinition,
     ProcessInstance,
     Task,
@@ -294,16 +296,21 @@ def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
         now = ctx.clock.now()
         wf = runtime.new_workflow(ctx.executable(definition), variables)
         try:
-            runtime.run_to_wait_states(wf)
+            runtime.run_to_wait_states(wf, now)
         except (SpiffWorkflowException, ScriptRejected, ScriptTimeout) as exc:
             raise WorkflowError(f"the process failed to start: {exc}") from None
         instance = ProcessInstance(
             id=str(uuid.uuid4()), definition_id=definition.id, definition=definition,
-            status="running", state_json="", state_format=runtime.STATE_FORMAT,
-            started_at=now, started_by=actor.username)
+            status="running", state_json=runtime.dump_state(wf),
+            state_format=runtime.STATE_FORMAT, started_at=now, started_by=actor.username)
         s.add(instance)
-        _sync_tasks(ctx, s, instance, wf, now)
-        instance.state_json = runtime.dump_state(wf)
+        s.flush()
+        log = history.EventLog(s, instance.id, new_instance=True)
+        log.append(history.INSTANCE_STARTED, actor.username, now, payload={
+            "definition_key": definition.key, "definition_version": definition.version,
+            "content_hash": definition.content_hash, "variables": variables,
+            "state_digest": runtime.state_digest(wf)})
+        _sync_tasks(s, instance, wf, now, log, actor)
         s.flush()
         view = _instance_view(s, instance)
     ctx.keep_workflow(instance.id, instance.version, wf)
@@ -395,14 +402,19 @@ def claim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
         task = _visible_task(s, actor, task_id)
         if task.role not in actor.roles:
             raise Forbidden(f"the task belongs to the role '{task.role}'")
-        _require_running(s.get(ProcessInstance, task.process_instance_id))
+        _require_running(_lock_instance(ctx, s, task.process_instance_id))
         claimed = s.execute(
             update(Task).where(Task.id == task.id, Task.state == "ready")
             .values(state="claimed", assignee=actor.username, claimed_at=ctx.clock.now(),
                     version=Task.version + 1)
             .execution_options(synchronize_session=False))
         s.refresh(task)
-        if claimed.rowcount == 1 or (task.state == "claimed" and task.assignee == actor.username):
+        if claimed.rowcount == 1:
+            history.EventLog(s, task.process_instance_id).append(
+                history.TASK_CLAIMED, actor.username, task.claimed_at,
+                element_id=task.element_id, task_id=task.id)
+            return _task_view(task)
+        if task.state == "claimed" and task.assignee == actor.username:
             return _task_view(task)
         if task.state == "claimed":
             raise TaskAlreadyClaimed(f"the task is claimed by '{task.assignee}'")
@@ -416,6 +428,7 @@ def unclaim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
             raise TaskNotOpen(f"the task is {task.state}, not claimed")
         if task.assignee != actor.username and not actor.is_admin:
             raise Forbidden("only the assignee or an admin may unclaim the task")
+        _lock_instance(ctx, s, task.process_instance_id)
         released = s.execute(
             update(Task).where(Task.id == task.id, Task.state == "claimed",
                                Task.assignee == task.assignee)
@@ -423,6 +436,9 @@ def unclaim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
             .execution_options(synchronize_session=False))
         if released.rowcount != 1:
             raise ConcurrentUpdate("the task changed meanwhile; reload it")
+        history.EventLog(s, task.process_instance_id).append(
+            history.TASK_UNCLAIMED, actor.username, ctx.clock.now(), element_id=task.element_id,
+            task_id=task.id, payload={"assignee": task.assignee})
         s.refresh(task)
         return _task_view(task)
 
@@ -437,9 +453,7 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict) ->
             task = _visible_task(s, actor, task_id)
             # Lock the instance first, then re-read the task: a completion that waited for
             # the lock sees what the one before it wrote.
-            instance = s.scalars(ctx.db.lock_clause(
-                select(ProcessInstance).where(ProcessInstance.id == task.process_instance_id),
-                of=ProcessInstance).execution_options(populate_existing=True)).one()
+            instance = _lock_instance(ctx, s, task.process_instance_id)
             s.refresh(task)
             if task.state not in OPEN_STATES:
                 raise TaskNotOpen(f"the task is {task.state}")
@@ -456,12 +470,21 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict) ->
                 raise ConcurrentUpdate("the task is no longer ready in its process instance")
             now = ctx.clock.now()
             task.state, task.completed_at, task.completed_by = "completed", now, actor.username
+            error = None
             try:
-                runtime.complete_user_task(wf, spiff_task, data)
+                runtime.complete_user_task(wf, spiff_task, data, now)
             except (SpiffWorkflowException, ScriptRejected, ScriptTimeout) as exc:
                 # The submission stands; the instance waits in `error` for an admin.
-                instance.status, instance.error = "error", str(exc)
-            new_tasks = _sync_tasks(ctx, s, instance, wf, now)
+                error = str(exc)
+            log = history.EventLog(s, instance.id)
+            log.append(history.TASK_COMPLETED, actor.username, now, element_id=task.element_id,
+                       task_id=task.id, payload={"data": data,
+                                                 "state_digest": runtime.state_digest(wf)})
+            if error is not None:
+                instance.status, instance.error = "error", error
+                log.append(history.INSTANCE_ERROR, "system", now, element_id=task.element_id,
+                           payload={"message": error})
+            new_tasks = _sync_tasks(s, instance, wf, now, log, actor)
             instance.state_json = runtime.dump_state(wf)
             s.flush()  # the version columns refuse a lost update here
             result = CompletionResult(task=_task_view(task),
@@ -483,12 +506,17 @@ def upload_document(ctx: EngineContext, actor: Actor, instance_id: str, filename
         raise InvalidInput("The file needs a name", {"file": ["has no file name"]})
     sha, size = ctx.documents.save(stream, ctx.settings.max_document_bytes)
     with ctx.db.write() as s:
+        _lock_instance(ctx, s, instance_id)
         document = Document(id=str(uuid.uuid4()), process_instance_id=instance_id,
                             filename=filename[:255],
                             content_type=content_type or "application/octet-stream",
                             size=size, sha256=sha, uploaded_by=actor.username,
                             uploaded_at=ctx.clock.now())
         s.add(document)
+        history.EventLog(s, instance_id).append(
+            history.DOCUMENT_UPLOADED, actor.username, document.uploaded_at, payload={
+                "document_id": document.id, "filename": document.filename, "sha256": sha,
+                "size": size, "content_type": document.content_type})
         return _document_view(document)
 
 
@@ -509,6 +537,112 @@ def document_path(ctx: EngineContext, actor: Actor, document_id: str):
     return document, ctx.documents.path_for(document.sha256)
 
 
+# ---------------------------------------------------------------- history (auditors)
+
+AUDIT_ROLES = frozenset({"auditor", "admin"})
+
+
+def instance_history(ctx: EngineContext, actor: Actor, instance_id: str,
+                     type_: str | None = None, limit: int = 100, offset: int = 0) -> Page:
+    """The instance's events in order, read-only."""
+    _require_auditor(actor)
+    errors = {}
+    if type_ is not None and type_ not in history.EVENT_TYPES:
+        errors["type"] = [f"must be one of {', '.join(history.EVENT_TYPES)}"]
+    _check_paging(limit, offset, errors, maximum=10_000)
+    if errors:
+        raise InvalidInput("Invalid query", errors)
+    with ctx.db.read() as s:
+        if s.get(ProcessInstance, instance_id) is None:
+            raise InstanceNotFound(f"no process instance '{instance_id}'")
+        query = select(Event).where(Event.process_instance_id == instance_id)
+        if type_:
+            query = query.where(Event.type == type_)
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        rows = s.scalars(query.order_by(Event.seq).limit(limit).offset(offset))
+        return Page(items=[history.record_of(e) for e in rows], total=total)
+
+
+def replay_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> ReplayReport:
+    """Re-execute the instance from its history and compare with what is stored."""
+    _require_auditor(actor)
+    with ctx.db.read() as s:
+        instance, records, stored = _audit_material(s, instance_id)
+        definition = instance.definition
+        return replay(ctx.executable(definition), definition.user_tasks, records, instance.id,
+                      stored)
+
+
+def audit_bundle(ctx: EngineContext, actor: Actor, instance_id: str) -> bytes:
+    """A self-contained archive an auditor verifies offline (`lkj audit verify`)."""
+    _require_auditor(actor)
+    with ctx.db.read() as s:
+        instance, records, stored = _audit_material(s, instance_id)
+        definition = instance.definition
+        files = {f.filename: f for f in s.scalars(select(DeploymentFile).where(
+            DeploymentFile.deployment_id == definition.deployment_id))}
+        diagrams = {name: files[name].content for name in definition.files}
+        form_files = {f"{key}.json": files[f"{key}.json"].content if f"{key}.json" in files
+                      else json.dumps(schema).encode() for key, schema in definition.forms.items()}
+        documents = [_document_view(d) for d in s.scalars(select(Document).where(
+            Document.process_instance_id == instance.id).order_by(Document.uploaded_at))]
+        content = audit.BundleContent(
+            instance={"id": instance.id, "definition_key": definition.key,
+                      "definition_version": definition.version,
+                      "content_hash": definition.content_hash, "status": instance.status},
+            diagrams=diagrams, forms=form_files, events=records,
+            documents=[{**d.__dict__, "uploaded_at": history.iso(d.uploaded_at)}
+                       for d in documents],
+            stored=stored)
+    return audit.build_bundle(content, history.iso(ctx.clock.now()))
+
+
+def completed_tasks(ctx: EngineContext, actor: Actor, role: str | None = None,
+                    user: str | None = None, completed_from: datetime | None = None,
+                    completed_to: datetime | None = None, limit: int = 100,
+                    offset: int = 0) -> Page:
+    """Completed tasks across instances, by role, by user and by time range."""
+    _require_auditor(actor)
+    errors = {}
+    for name, value in (("from", completed_from), ("to", completed_to)):
+        if value is not None and value.tzinfo is None:
+            errors[name] = ["must carry a time zone offset"]
+    _check_paging(limit, offset, errors)
+    if errors:
+        raise InvalidInput("Invalid query", errors)
+    query = select(Task).where(Task.state == "completed")
+    if role:
+        query = query.where(Task.role == role)
+    if user:
+        query = query.where(Task.completed_by == user)
+    if completed_from:
+        query = query.where(Task.completed_at >= completed_from)
+    if completed_to:
+        query = query.where(Task.completed_at < completed_to)
+    with ctx.db.read() as s:
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        rows = s.scalars(query.order_by(Task.completed_at, Task.id).limit(limit).offset(offset))
+        return Page(items=[_task_view(t) for t in rows], total=total)
+
+
+def _audit_material(s, instance_id: str):
+    instance = s.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise InstanceNotFound(f"no process instance '{instance_id}'")
+    records = [history.record_of(e) for e in s.scalars(
+        select(Event).where(Event.process_instance_id == instance_id).order_by(Event.id))]
+    open_rows = s.scalars(select(Task).where(Task.process_instance_id == instance_id,
+                                             Task.state.in_(OPEN_STATES)))
+    stored = StoredState(status=instance.status, state_json=instance.state_json,
+                         open_tasks={t.id: (t.element_id, t.role) for t in open_rows})
+    return instance, records, stored
+
+
+def _require_auditor(actor: Actor):
+    if not actor.roles & AUDIT_ROLES:
+        raise Forbidden("this needs the role 'auditor' or 'admin'")
+
+
 # ---------------------------------------------------------------- helpers
 
 def _require_admin(actor: Actor):
@@ -521,9 +655,9 @@ def _require_running(instance: ProcessInstance):
         raise InstanceNotRunning(f"the process instance is {instance.status}")
 
 
-def _check_paging(limit: int, offset: int, errors: dict):
-    if not 1 <= limit <= MAX_PAGE:
-        errors["limit"] = [f"must be between 1 and {MAX_PAGE}"]
+def _check_paging(limit: int, offset: int, errors: dict, maximum: int = MAX_PAGE):
+    if not 1 <= limit <= maximum:
+        errors["limit"] = [f"must be between 1 and {maximum}"]
     if offset < 0:
         errors["offset"] = ["must not be negative"]
 
@@ -634,9 +768,22 @@ def _document_checker(s, instance_id: str):
     return exists
 
 
-def _sync_tasks(ctx, s, instance: ProcessInstance, wf, now) -> list[Task]:
+def _lock_instance(ctx, s, instance_id: str) -> ProcessInstance:
+    """The instance, locked for this transaction: its writers (and its event chain) go one
+    at a time. A writer that waited reads what the one before it wrote."""
+    instance = s.scalars(ctx.db.lock_clause(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id), of=ProcessInstance)
+        .execution_options(populate_existing=True)).one_or_none()
+    if instance is None:
+        raise InstanceNotFound(f"no process instance '{instance_id}'")
+    return instance
+
+
+def _sync_tasks(s, instance: ProcessInstance, wf, now, log: history.EventLog,
+                actor: Actor) -> list[Task]:
     """Make the task rows match the workflow: a row for every new ready user task, open
-    rows whose task is gone are cancelled, and the instance status follows the workflow."""
+    rows whose task is gone are cancelled, and the instance status follows the workflow.
+    Each change is also appended to the instance's event log."""
     definition = instance.definition
     open_rows = {t.id: t for t in s.scalars(select(Task).where(
         Task.process_instance_id == instance.id, Task.state.in_(OPEN_STATES)))}
@@ -662,11 +809,18 @@ def _sync_tasks(ctx, s, instance: ProcessInstance, wf, now) -> list[Task]:
                    created_at=now, due_at=calendar.due_at(now, meta["due_duration"]))
         s.add(row)
         created.append(row)
+        log.append(history.TASK_READY, "system", now, element_id=row.element_id, task_id=row.id,
+                   payload={"role": role, "name": row.name, "process_id": row.process_id,
+                            "form_key": row.form_key,
+                            "due_at": history.iso(row.due_at) if row.due_at else None})
     for task_id, row in open_rows.items():
         if task_id not in ready_ids and row.state in OPEN_STATES:
             row.state, row.completed_at = "cancelled", now
+            log.append(history.TASK_CANCELLED, "system", now, element_id=row.element_id,
+                       task_id=row.id)
     if wf.is_completed() and instance.status == "running":
         instance.status, instance.ended_at = "completed", now
+        log.append(history.INSTANCE_COMPLETED, actor.username, now)
     return created
 
 

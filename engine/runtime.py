@@ -6,8 +6,10 @@ is the serialized task tree and data only, restored against the (cached, read-on
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -17,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from engine.scripting import SCRIPT_ENGINE
+from engine.scripting import SCRIPT_ENGINE, script_time
 
 
 class _InstanceConverter(BpmnWorkflowConverter):
@@ -103,9 +105,12 @@ def load_state(text: str, executable: ExecutableSpec) -> BpmnWorkflow:
     return wf
 
 
-def run_to_wait_states(wf: BpmnWorkflow) -> None:
-    wf.refresh_timers()
-    wf.do_engine_steps()
+def run_to_wait_states(wf: BpmnWorkflow, now: datetime | None = None) -> None:
+    """Run every task the engine can run; scripts see `now` (default: the wall clock) as the
+    current time."""
+    with script_time(now):
+        wf.refresh_timers()
+        wf.do_engine_steps()
 
 
 def ready_user_tasks(wf: BpmnWorkflow) -> list:
@@ -119,10 +124,26 @@ def task_by_id(wf: BpmnWorkflow, task_id: str):
         return None
 
 
-def complete_user_task(wf: BpmnWorkflow, task, data: dict) -> None:
+def complete_user_task(wf: BpmnWorkflow, task, data: dict, now: datetime | None = None) -> None:
     task.data.update(data)
-    task.run()
-    run_to_wait_states(wf)
+    with script_time(now):
+        task.run()
+    run_to_wait_states(wf, now)
+
+
+def state_digest(wf: BpmnWorkflow) -> str:
+    """A fingerprint of what the instance holds, free of task ids (which are random): the
+    open user tasks with their data, the workflow data, and whether it has completed."""
+    open_tasks = sorted(canonical_json({"process": process_id_of(t), "element": t.task_spec.bpmn_id,
+                                        "data": t.data}) for t in ready_user_tasks(wf))
+    return hashlib.sha256(canonical_json({"open": open_tasks, "data": wf.data,
+                                          "completed": wf.is_completed()}).encode()).hexdigest()
+
+
+def canonical_json(value) -> str:
+    """One spelling per value: sorted keys, no spaces, UTF-8; other types as their string."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
 
 
 def is_waiting_on_event(task) -> bool:

@@ -8,11 +8,13 @@ does not serialize the script engine; the runtime attaches this one after every 
 from __future__ import annotations
 
 import builtins
+import contextvars
 import datetime as _datetime
 import math
 import operator
 import sys
 import time
+from contextlib import contextmanager
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
@@ -66,12 +68,55 @@ _GUARDS = {
     "_print_": PrintCollector,
 }
 
+# The time scripts see: the time of the command that runs them, so a replay of the history
+# computes exactly what the original run computed.
+_SCRIPT_NOW: contextvars.ContextVar[_datetime.datetime | None] = contextvars.ContextVar(
+    "script_now", default=None)
+
+
+@contextmanager
+def script_time(now: _datetime.datetime | None):
+    token = _SCRIPT_NOW.set(now)
+    try:
+        yield
+    finally:
+        _SCRIPT_NOW.reset(token)
+
+
+def _script_now() -> _datetime.datetime:
+    return _SCRIPT_NOW.get() or _datetime.datetime.now(_datetime.timezone.utc)
+
+
+class _ScriptDatetime(_datetime.datetime):
+    """`datetime` for scripts: now() and today() read the command's time."""
+
+    @classmethod
+    def now(cls, tz=None):
+        moment = _script_now()
+        return moment.astimezone(tz) if tz else moment
+
+    @classmethod
+    def utcnow(cls):
+        return _script_now().replace(tzinfo=None)
+
+    @classmethod
+    def today(cls):
+        return _script_now()
+
+
+class _ScriptDate(_datetime.date):
+    @classmethod
+    def today(cls):
+        return _script_now().date()
+
+
 # Modules and values a script sees by name (no import statement is allowed).
 _LIBRARY = {
     "math": math,
-    "date": _datetime.date,
-    "datetime": _datetime.datetime,
+    "date": _ScriptDate,
+    "datetime": _ScriptDatetime,
     "timedelta": _datetime.timedelta,
+    "timezone": _datetime.timezone,
 }
 _RESERVED = frozenset(_GUARDS) | frozenset(_LIBRARY) | {"__builtins__", "_print"}
 

@@ -188,3 +188,27 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(String(80))
     uploaded_at: Mapped[datetime]
+
+
+class Event(Base):
+    """One entry of an instance's append-only history. Each carries the hash of its canonical
+    form and of the event before it (a hash chain per instance), so any edit, removal or
+    reordering shows. The database refuses UPDATE and DELETE on this table (triggers)."""
+    __tablename__ = "event"
+    __table_args__ = (
+        UniqueConstraint("process_instance_id", "seq"),
+        Index("ix_event_type_time", "type", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    process_instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    type: Mapped[str] = mapped_column(String(40))
+    element_id: Mapped[str | None] = mapped_column(String(120))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

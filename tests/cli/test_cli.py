@@ -1,0 +1,76 @@
+"""The `lkj` command as an operator uses it, in its own process."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from engine import commands
+from tests.conftest import FIXTURES, ROOT, actor
+from tests.engine import diagrams as d
+
+
+def lkj(*args, settings, stdin: str | None = None, cwd=ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LKJ_DATABASE_URL": settings.database_url,
+           "LKJ_DATA_DIR": str(settings.data_dir), "LKJ_SECRET_KEY": settings.secret_key}
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True,
+                          text=True, input=stdin, env=env, cwd=cwd, timeout=120)
+
+
+def test_deploy_check_reports_every_problem_with_file_line_and_element(settings, tmp_path):
+    bpmn, forms = tmp_path / "bpmn", tmp_path / "forms"
+    bpmn.mkdir()
+    forms.mkdir()
+    (forms / "simple.json").write_bytes(d.SIMPLE_FORM)
+    good = d.sequence("ok", [("user", "a")])
+    (bpmn / "ok.bpmn").write_bytes(good)
+    (bpmn / "bad.bpmn").write_bytes(d.sequence("bad", [("user", "x")]).replace(
+        b'value="P1D"', b'value="soon"'))
+    result = lkj("deploy", "--check", "--bpmn-dir", str(bpmn), "--forms-dir", str(forms),
+                 settings=settings)
+    assert result.returncode == 1
+    assert "bad.bpmn:" in result.stderr and "[x]: dueDuration 'soon'" in result.stderr
+    (bpmn / "bad.bpmn").unlink()
+    result = lkj("deploy", "--check", "--bpmn-dir", str(bpmn), "--forms-dir", str(forms),
+                 settings=settings)
+    assert result.returncode == 0 and "ok are valid" in result.stdout
+
+
+def test_deploy_users_and_audit_from_the_command_line(settings, ctx):
+    mini = FIXTURES / "mini"
+    result = lkj("deploy", "--bpmn-dir", str(mini), "--forms-dir", str(mini), settings=settings)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "mini_review version 1 (new)"
+    again = lkj("deploy", "--bpmn-dir", str(mini), "--forms-dir", str(mini), settings=settings)
+    assert again.stdout.strip() == "mini_review version 1 (unchanged)"
+
+    created = lkj("users", "create", "rina", "--role", "staf", "--password-stdin",
+                  settings=settings, stdin="rahasia-sekali\n")
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout) == {"username": "rina", "roles": ["staf"]}
+    assert commands.authenticate(ctx, "rina", "rahasia-sekali").roles == ["staf"]
+    taken = lkj("users", "create", "rina", "--role", "staf", "--password-stdin",
+                settings=settings, stdin="rahasia-sekali\n")
+    assert taken.returncode == 1 and "exists already" in taken.stderr
+
+    instance = commands.start_instance(ctx, actor("kb", "kepala_biro"), "mini_review", {})
+    replay = lkj("audit", "replay", instance.id, settings=settings)
+    assert replay.returncode == 0, replay.stderr
+    assert json.loads(replay.stdout)["consistent"] is True
+
+
+def test_audit_verify_offline(settings, ctx, tmp_path, mini_deployed):
+    instance = commands.start_instance(ctx, actor("kb", "kepala_biro"), "mini_review", {})
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(commands.audit_bundle(ctx, actor("aud", "auditor"), instance.id))
+    # no database at all: a URL that cannot be opened
+    offline = settings.__class__(database_url="sqlite:////nonexistent/dir/db.sqlite3",
+                                 data_dir=tmp_path, secret_key="x")
+    result = lkj("audit", "verify", str(bundle), settings=offline)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["valid"] is True and report["replay"]["consistent"] is True
+    bundle.write_bytes(bundle.read_bytes()[:-40])
+    broken = lkj("audit", "verify", str(bundle), settings=offline)
+    assert broken.returncode == 1 and "not an audit bundle" in broken.stderr
