@@ -220,6 +220,7 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
                 forms={key: form_schemas[key] for key in meta.form_keys},
                 files=list(meta.files),
                 startable_by=list(meta.startable_by),
+                start_rules=dict(meta.start_rules),
                 deployed_at=now,
             )
             s.add(definition)
@@ -292,7 +293,7 @@ def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
         if not _may_start(actor, definition):
             raise Forbidden(f"starting '{key}' needs one of the roles "
                             f"{', '.join(definition.startable_by) or 'admin'}")
-        variables = _prepared_variables(s, definition, variables)
+        variables = _prepared_variables(s, actor, definition, variables)
         now = ctx.clock.now()
         wf = runtime.new_workflow(ctx.executable(definition), variables)
         try:
@@ -537,6 +538,86 @@ def document_path(ctx: EngineContext, actor: Actor, document_id: str):
     return document, ctx.documents.path_for(document.sha256)
 
 
+# ---------------------------------------------------------------- instance administration
+
+def suspend_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> InstanceView:
+    """Hold a running instance: its tasks stay queued but cannot be claimed or completed."""
+    return _change_status(ctx, actor, instance_id, ("running",), "suspended",
+                          history.INSTANCE_SUSPENDED)
+
+
+def resume_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> InstanceView:
+    return _change_status(ctx, actor, instance_id, ("suspended",), "running",
+                          history.INSTANCE_RESUMED)
+
+
+def terminate_instance(ctx: EngineContext, actor: Actor, instance_id: str,
+                       reason: str | None = None) -> InstanceView:
+    """End an instance for good; its open tasks are cancelled."""
+    def cancel_workflow(s, instance, wf, now, log):
+        runtime.cancel(wf)
+    return _change_status(ctx, actor, instance_id, ("running", "suspended", "error"),
+                          "terminated", history.INSTANCE_TERMINATED, cancel_workflow,
+                          {"reason": reason})
+
+
+def retry_instance(ctx: EngineContext, actor: Actor, instance_id: str,
+                   data: dict | None = None) -> InstanceView:
+    """Run the failed step of an instance in `error` again, after a fix: `data` (optional)
+    corrects the variables the failed step reads."""
+    data = data or {}
+    if not isinstance(data, dict):
+        raise InvalidInput("data must be an object", {"data": ["must be an object"]})
+    _check_json_data(data)
+
+    def rerun(s, instance, wf, now, log):
+        error = None
+        try:
+            runtime.retry_failed_tasks(wf, data, now)
+        except (SpiffWorkflowException, ScriptRejected, ScriptTimeout) as exc:
+            error = str(exc)
+        return error
+    return _change_status(ctx, actor, instance_id, ("error",), "running",
+                          history.INSTANCE_RETRIED, rerun, {"data": data})
+
+
+def _change_status(ctx, actor, instance_id, allowed_from, to_status, event_type,
+                   act=None, payload=None) -> InstanceView:
+    _require_admin(actor)
+    try:
+        with ctx.db.write() as s:
+            instance = _lock_instance(ctx, s, instance_id)
+            before = instance.status
+            if before not in allowed_from:
+                raise InstanceNotRunning(f"the process instance is {before}; this needs "
+                                         f"{' or '.join(allowed_from)}")
+            now = ctx.clock.now()
+            log = history.EventLog(s, instance.id)
+            wf = ctx.take_workflow(instance) if act else None
+            error = act(s, instance, wf, now, log) if act else None
+            instance.status = to_status
+            instance.error = None if to_status != "error" else instance.error
+            if to_status == "terminated":
+                instance.ended_at = now
+            event_payload = {**(payload or {}), "status_before": before, "status_after": to_status}
+            if wf is not None:
+                event_payload["state_digest"] = runtime.state_digest(wf)
+            log.append(event_type, actor.username, now, payload=event_payload)
+            if error is not None:
+                instance.status, instance.error = "error", error
+                log.append(history.INSTANCE_ERROR, "system", now, payload={"message": error})
+            if wf is not None:
+                _sync_tasks(s, instance, wf, now, log, actor)
+                instance.state_json = runtime.dump_state(wf)
+            s.flush()
+            view = _instance_view(s, instance)
+    except StaleDataError:
+        raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
+    if wf is not None:
+        ctx.keep_workflow(instance.id, instance.version, wf)
+    return view
+
+
 # ---------------------------------------------------------------- history (auditors)
 
 AUDIT_ROLES = frozenset({"auditor", "admin"})
@@ -687,35 +768,57 @@ def _may_start(actor: Actor, definition: ProcessDefinition) -> bool:
     return False
 
 
-def _prepared_variables(s, definition: ProcessDefinition, variables: dict) -> dict:
-    """Start variables: the LKj procedure's `units` defaults to every active unit and must
-    name registered, active units."""
+def _prepared_variables(s, actor: Actor, definition: ProcessDefinition,
+                        variables: dict) -> dict:
+    """Start variables by the process's start rules: `unitsVariable` defaults to every active
+    unit and must name active units; `starterUnitVariable` is the starter's own unit; the
+    `startForm` schema validates the result."""
     variables = dict(variables)
     _check_json_data(variables)
-    if not _uses_units(definition):
-        return variables
-    active = list(s.scalars(select(Unit.code).where(Unit.active.is_(True)).order_by(Unit.code)))
-    if "units" not in variables:
-        if not active:
-            raise InvalidInput("No active unit is registered",
-                               {"variables.units": ["register units first or list them"]})
-        variables["units"] = active
-    units = variables["units"]
-    if not isinstance(units, list) or not units or not all(isinstance(u, str) for u in units):
-        raise InvalidInput("units must be a non-empty list of unit codes",
-                           {"variables.units": ["must be a non-empty list of unit codes"]})
-    unknown = [u for u in units if u not in active]
-    if unknown:
-        raise InvalidInput("Unknown or inactive units",
-                           {"variables.units": [f"'{u}' is not an active unit" for u in unknown]})
-    if len(set(units)) != len(units):
-        raise InvalidInput("Duplicate units", {"variables.units": ["lists a unit twice"]})
+    rules = definition.start_rules or {}
+    if rules.get("startForm"):
+        forms.validate(definition.forms.get(rules["startForm"], {}), variables,
+                       lambda _id: False, prefix="variables")
+    active = set(s.scalars(select(Unit.code).where(Unit.active.is_(True))))
+    if rules.get("unitsVariable"):
+        name = rules["unitsVariable"]
+        field = f"variables.{name}"
+        if name not in variables:
+            if not active:
+                raise InvalidInput("No active unit is registered",
+                                   {field: ["register units first or list them"]})
+            variables[name] = sorted(active)
+        units = variables[name]
+        if not isinstance(units, list) or not units or not all(isinstance(u, str) for u in units):
+            raise InvalidInput(f"{name} must be a non-empty list of unit codes",
+                               {field: ["must be a non-empty list of unit codes"]})
+        unknown = [u for u in units if u not in active]
+        if unknown:
+            raise InvalidInput("Unknown or inactive units",
+                               {field: [f"'{u}' is not an active unit" for u in unknown]})
+        if len(set(units)) != len(units):
+            raise InvalidInput("Duplicate units", {field: ["lists a unit twice"]})
+    if rules.get("starterUnitVariable"):
+        variables[rules["starterUnitVariable"]] = _starter_unit(
+            actor, variables.get(rules["starterUnitVariable"]), active,
+            f"variables.{rules['starterUnitVariable']}")
     return variables
 
 
-def _uses_units(definition: ProcessDefinition) -> bool:
-    return any(task["role_template"].startswith(UNIT_ROLE_PREFIX)
-               for task in definition.user_tasks.values())
+def _starter_unit(actor: Actor, requested, active: set[str], field: str) -> str:
+    """The unit an instance is started for: the starter's own (one of them, if several)."""
+    own = sorted(r[len(UNIT_ROLE_PREFIX):] for r in actor.roles if r.startswith(UNIT_ROLE_PREFIX))
+    if requested is None:
+        if len(own) != 1:
+            raise InvalidInput("Name the unit", {field: [
+                "the starter belongs to several units: name one" if own else
+                "the starter belongs to no unit: name one"]})
+        requested = own[0]
+    if not isinstance(requested, str) or requested not in active:
+        raise InvalidInput("Unknown or inactive unit", {field: [f"{requested!r} is not an active unit"]})
+    if own and requested not in own:
+        raise Forbidden(f"the starter may act only for their own unit(s): {', '.join(own)}")
+    return requested
 
 
 def _definition(s, key: str, version: int | None) -> ProcessDefinition:

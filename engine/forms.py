@@ -35,8 +35,9 @@ def field_path(error) -> str:
     return path or "data"
 
 
-def validate(schema: dict, data, document_exists: Callable[[str], bool]) -> None:
-    """Raise FormInvalid naming every field that does not fit the schema."""
+def validate(schema: dict, data, document_exists: Callable[[str], bool],
+             prefix: str | None = None) -> None:
+    """Raise FormInvalid naming every field (under `prefix.` if given) that does not fit."""
     checker = FormatChecker()
     checker.checks(DOCUMENT_ID_FORMAT)(lambda value: not isinstance(value, str)
                                        or document_exists(value))
@@ -46,6 +47,7 @@ def validate(schema: dict, data, document_exists: Callable[[str], bool]) -> None
         message = error.message
         if error.validator == "format" and error.validator_value == DOCUMENT_ID_FORMAT:
             message = f"{error.instance!r} is not a document of this process instance"
-        errors.setdefault(field_path(error), []).append(message)
+        path = field_path(error)
+        errors.setdefault(f"{prefix}.{path}" if prefix else path, []).append(message)
     if errors:
         raise FormInvalid("The data does not fit the task's form", errors)

@@ -50,11 +50,16 @@ class UserTaskMeta:
     due_duration: str
 
 
+# Process-level properties that say how an instance starts (see docs/modelling.md).
+START_PROPERTIES = ("startForm", "unitsVariable", "starterUnitVariable")
+
+
 @dataclass(frozen=True)
 class ProcessMeta:
     process_id: str
     name: str
     startable_by: tuple[str, ...]
+    start_rules: dict  # the START_PROPERTIES the process sets
     files: tuple[str, ...]  # the diagram files this process and everything it calls live in
     form_keys: tuple[str, ...]
     content_hash: str
@@ -236,16 +241,23 @@ class _ModelBuilder:
                 continue
             all_specs = [spec, *subprocesses.values()]
             files = tuple(sorted({s.file for s in all_specs}))
-            form_keys = tuple(sorted({
-                meta.form_key for key, meta in user_tasks.items()
-                if key.split("#", 1)[0] in files and meta.form_key}))
             node = self.documents[spec.file].xpath(f".//bpmn:process[@id='{process_id}']",
                                                    namespaces=NS)[0]
-            startable = extension_properties(node).get("startableBy", "")
+            properties = extension_properties(node)
+            start_rules = {k: v for k, v in properties.items() if k in START_PROPERTIES}
+            start_form = start_rules.get("startForm")
+            if start_form and self.require_forms and start_form not in self.forms:
+                self.error(spec.file, f"start form '{start_form}' has no schema in forms/", node)
+            form_keys = tuple(sorted({
+                meta.form_key for key, meta in user_tasks.items()
+                if key.split("#", 1)[0] in files and meta.form_key} | (
+                    {start_form} if start_form else set())))
+            startable = properties.get("startableBy", "")
             processes[process_id] = ProcessMeta(
                 process_id=process_id,
                 name=node.get("name") or process_id,
                 startable_by=tuple(r.strip() for r in startable.split(",") if r.strip()),
+                start_rules=start_rules,
                 files=files,
                 form_keys=form_keys,
                 content_hash=self._content_hash(files, form_keys),

@@ -55,6 +55,7 @@ class _Replay:
     wf: object = None
     mapped: dict = field(default_factory=dict)  # recorded task id -> replayed task
     last_error: str | None = None
+    status: str = "running"
     replayed: int = 0
 
     def role_of(self, task) -> str:
@@ -123,6 +124,7 @@ def _run(state: _Replay, record: EventRecord, step) -> None:
         state.last_error = None
     except RUN_ERRORS as exc:
         state.last_error = str(exc)
+        state.status = "error"
 
 
 def _check_digest(state: _Replay, record: EventRecord) -> None:
@@ -174,12 +176,34 @@ def _on_instance_completed(state: _Replay, record: EventRecord, _at) -> None:
     if not state.wf.is_completed():
         _diverge(record, "instance completion", "completed",
                  [state.describe(t) for t in runtime.ready_user_tasks(state.wf)])
+    state.status = "completed"
 
 
 def _on_error(state: _Replay, record: EventRecord, _at) -> None:
     expected = record.payload.get("message")
     if state.last_error != expected:
         _diverge(record, "error of the last step", expected, state.last_error)
+
+
+def _on_status(state: _Replay, record: EventRecord, _at) -> None:
+    """Suspend and resume: an admin's hold on the instance, nothing the workflow computes."""
+    before = record.payload.get("status_before")
+    if before != state.status:
+        _diverge(record, "status before the admin action", state.status, before)
+    state.status = record.payload.get("status_after")
+
+
+def _on_terminated(state: _Replay, record: EventRecord, _at) -> None:
+    _on_status(state, record, _at)
+    runtime.cancel(state.wf)
+    _check_digest(state, record)
+
+
+def _on_retried(state: _Replay, record: EventRecord, at) -> None:
+    _on_status(state, record, at)
+    _run(state, record, lambda: runtime.retry_failed_tasks(
+        state.wf, record.payload.get("data", {}), at))
+    _check_digest(state, record)
 
 
 def _no_engine_effect(state: _Replay, record: EventRecord, _at) -> None:
@@ -195,6 +219,10 @@ _HANDLERS = {
     history.INSTANCE_COMPLETED: _on_instance_completed,
     history.INSTANCE_ERROR: _on_error,
     history.DOCUMENT_UPLOADED: _no_engine_effect,
+    history.INSTANCE_SUSPENDED: _on_status,
+    history.INSTANCE_RESUMED: _on_status,
+    history.INSTANCE_TERMINATED: _on_terminated,
+    history.INSTANCE_RETRIED: _on_retried,
 }
 
 
@@ -218,7 +246,5 @@ def _compare_stored(state: _Replay, stored: StoredState) -> None:
                      if task in runtime.ready_user_tasks(state.wf)}
     if open_replayed != stored.open_tasks:
         _diverge(None, "stored open task rows", open_replayed, stored.open_tasks)
-    status = "completed" if state.wf.is_completed() else \
-        "error" if state.last_error is not None else "running"
-    if stored.status in ("running", "completed", "error") and stored.status != status:
-        _diverge(None, "stored instance status", status, stored.status)
+    if stored.status != state.status:
+        _diverge(None, "stored instance status", state.status, stored.status)

@@ -131,6 +131,21 @@ def complete_user_task(wf: BpmnWorkflow, task, data: dict, now: datetime | None 
     run_to_wait_states(wf, now)
 
 
+def retry_failed_tasks(wf: BpmnWorkflow, data_patch: dict, now: datetime | None = None) -> list[str]:
+    """Run the tasks that failed again, from their parent's data plus `data_patch`; return
+    their element ids."""
+    failed = wf.get_tasks(state=TaskState.ERROR)
+    for task in failed:
+        task.reset_branch(None)  # ready again, with its parent's data
+        task.data.update(data_patch)  # after the reset: becoming ready re-copies the data
+    run_to_wait_states(wf, now)
+    return [task.task_spec.bpmn_id for task in failed]
+
+
+def cancel(wf: BpmnWorkflow) -> None:
+    wf.cancel()
+
+
 def state_digest(wf: BpmnWorkflow) -> str:
     """A fingerprint of what the instance holds, free of task ids (which are random): the
     open user tasks with their data, the workflow data, and whether it has completed."""

@@ -121,6 +121,7 @@ class ProcessDefinition(Base):
     forms: Mapped[dict] = mapped_column(JSON)  # form key -> JSON Schema
     files: Mapped[list] = mapped_column(JSON)  # diagram file names of this process
     startable_by: Mapped[list] = mapped_column(JSON)
+    start_rules: Mapped[dict] = mapped_column(JSON, default=dict)
     deployed_at: Mapped[datetime]
 
 

@@ -47,16 +47,16 @@ def lane(lane_id: str, role: str | None, refs: list[str]) -> str:
 
 
 def process(pid: str, nodes: list[str], flows: list[str], lanes: list[str],
-            startable_by: str = "kepala_biro") -> bytes:
+            startable_by: str = "kepala_biro", **start_rules: str) -> bytes:
     body = (f'<bpmn:process id="{pid}" name="Proses {pid}" isExecutable="true">'
-            f"{_props(startableBy=startable_by)}"
+            f"{_props(startableBy=startable_by, **start_rules)}"
             f'<bpmn:laneSet id="ls_{pid}">{"".join(lanes)}</bpmn:laneSet>'
             f"{''.join(nodes)}{''.join(flows)}</bpmn:process>")
     return (HEAD.format(pid=pid) + body + "\n</bpmn:definitions>\n").encode()
 
 
 def sequence(pid: str, steps: list[tuple[str, str]], role: str = "staf",
-             startable_by: str = "kepala_biro") -> bytes:
+             startable_by: str = "kepala_biro", **start_rules: str) -> bytes:
     """start -> each (kind, arg) step -> end, every node in one lane of `role`.
     kind is 'user' (arg: element id) or 'script' (arg: the script)."""
     nodes, refs = ['<bpmn:startEvent id="start" />'], ["start"]
@@ -70,7 +70,8 @@ def sequence(pid: str, steps: list[tuple[str, str]], role: str = "staf",
     nodes.append('<bpmn:endEvent id="end" />')
     refs.append("end")
     flows.append(flow("f_end", previous, "end"))
-    return process(pid, nodes, flows, [lane("lane_main", role, refs)], startable_by)
+    return process(pid, nodes, flows, [lane("lane_main", role, refs)], startable_by,
+                   **start_rules)
 
 
 def parallel(pid: str, branches: int = 2, role: str = "staf") -> bytes:

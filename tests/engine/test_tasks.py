@@ -173,23 +173,48 @@ def test_task_list_filters_sorts_and_pages(ctx, mini_deployed):
     assert set(caught.value.errors) == {"state", "sort", "limit"}
 
 
-def test_units_default_and_are_checked(ctx):
+def test_units_default_to_every_active_unit_and_are_checked(ctx):
     from tests.engine import diagrams as d
-    unit_process = d.sequence("per_unit", [("user", "isi")], role="satuan_kerja:{unit}")
-    # a process whose tasks use unit queues gets `units`; here one task reads `unit`
-    commands.deploy(ctx, ADMIN, {"u.bpmn": unit_process}, {"simple.json": d.SIMPLE_FORM})
+    commands.deploy(ctx, ADMIN, {"u.bpmn": d.sequence(
+        "per_unit", [("user", "isi")], unitsVariable="units", startForm="simple")},
+        {"simple.json": d.SIMPLE_FORM})
     with pytest.raises(InvalidInput) as caught:
-        commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {"unit": "A"})
+        commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {})
     assert "variables.units" in caught.value.errors
-    commands.create_unit(ctx, ADMIN, "A", "Unit A")
-    commands.create_unit(ctx, ADMIN, "B", "Unit B")
+    for code in "ABC":
+        commands.create_unit(ctx, ADMIN, code, f"Unit {code}")
     commands.update_unit(ctx, ADMIN, "B", active=False)
     with pytest.raises(InvalidInput) as caught:
-        commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {"unit": "A", "units": ["A", "B"]})
-    assert caught.value.errors["variables.units"] == ["'B' is not an active unit"]
-    instance = commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {"unit": "A"})
+        commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {"units": ["A", "B", "Z"]})
+    assert caught.value.errors["variables.units"] == ["'B' is not an active unit",
+                                                      "'Z' is not an active unit"]
+    with pytest.raises(FormInvalid) as caught:  # the start form checks the variables
+        commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {"value": 7})
+    assert caught.value.errors == {"variables.value": ["7 is not of type 'string'"]}
+    instance = commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {})
+    events = commands.instance_history(ctx, ADMIN, instance.id).items
+    assert events[0].payload["variables"] == {"units": ["A", "C"]}
+
+
+def test_a_process_started_for_the_starters_own_unit(ctx):
+    from tests.engine import diagrams as d
+    commands.deploy(ctx, ADMIN, {"c.bpmn": d.sequence(
+        "complaint", [("user", "isi")], role="satuan_kerja:{unit}",
+        startable_by="satuan_kerja:*", starterUnitVariable="unit")},
+        {"simple.json": d.SIMPLE_FORM})
+    for code in "AB":
+        commands.create_unit(ctx, ADMIN, code, f"Unit {code}")
+    instance = commands.start_instance(ctx, UNIT_USER, "complaint", {})
     assert instance.open_tasks[0].role == "satuan_kerja:A"
-    assert [t.role for t in commands.list_tasks(ctx, UNIT_USER).items] == ["satuan_kerja:A"]
+    with pytest.raises(Forbidden):
+        commands.start_instance(ctx, UNIT_USER, "complaint", {"unit": "B"})
+    with pytest.raises(Forbidden):  # not a unit: may not start it at all
+        commands.start_instance(ctx, STAF, "complaint", {})
+    with pytest.raises(InvalidInput) as caught:  # an admin has no unit: must name one
+        commands.start_instance(ctx, ADMIN, "complaint", {})
+    assert "variables.unit" in caught.value.errors
+    assert commands.start_instance(ctx, ADMIN, "complaint", {"unit": "B"}).open_tasks[0].role \
+        == "satuan_kerja:B"
 
 
 def test_users_roles_must_exist(ctx):
