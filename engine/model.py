@@ -17,9 +17,10 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.errors import DiagramInvalid
+from engine.scripting import check_source
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -166,6 +167,9 @@ class _ModelBuilder:
             self.error(name, "not a BPMN 2.0 document (root must be bpmn:definitions)",
                        line=doc.sourceline)
             return
+        if not self._valid_against_schema(name, doc):
+            return
+        self._check_expressions(name, doc)
         try:
             parser.add_bpmn_xml(doc, filename=name)
         except ValidationException as exc:
@@ -173,6 +177,30 @@ class _ModelBuilder:
                        line=exc.line_number or None)
             return
         self.documents[name] = doc
+
+    def _valid_against_schema(self, name: str, doc) -> bool:
+        """BPMN 2.0 XSD (with SpiffWorkflow's extension schema): every violation, with line."""
+        VALIDATOR.preprocess(doc)
+        schema = VALIDATOR.validator
+        if schema.validate(doc):
+            return True
+        for entry in schema.error_log:
+            node = _node_at(doc, entry.path)
+            self.error(name, f"BPMN schema: {entry.message}", line=entry.line,
+                       column=entry.column or None, element_id=_nearest_id(node))
+        return False
+
+    def _check_expressions(self, name: str, doc) -> None:
+        """Scripts, conditions and timer expressions must compile in the sandbox."""
+        for xpath, mode, what in _EXPRESSIONS:
+            for node in doc.xpath(xpath, namespaces=NS):
+                source = (node.text or "").strip()
+                if not source:
+                    continue
+                reason = check_source(source, mode)
+                if reason:
+                    self.error(name, f"{what} does not compile: {reason}", line=node.sourceline,
+                               element_id=_nearest_id(node))
 
     def _lane_roles(self, name: str, doc) -> dict[str, tuple[str, object]]:
         """element id -> (role template, lane node). Embedded subprocess contents inherit
@@ -272,6 +300,37 @@ class _ModelBuilder:
             digest.update(key.encode() + b"\0" +
                           json.dumps(self.forms.get(key), sort_keys=True).encode() + b"\0")
         return digest.hexdigest()
+
+
+_EXPRESSIONS = (
+    (".//bpmn:conditionExpression", "eval", "condition"),
+    (".//bpmn:scriptTask/bpmn:script", "exec", "script"),
+    (".//spiffworkflow:preScript", "exec", "pre-script"),
+    (".//spiffworkflow:postScript", "exec", "post-script"),
+    (".//bpmn:timeDuration", "eval", "timer expression"),
+    (".//bpmn:timeDate", "eval", "timer expression"),
+    (".//bpmn:timeCycle", "eval", "timer expression"),
+    (".//bpmn:loopCardinality", "eval", "loop cardinality"),
+    (".//bpmn:completionCondition", "eval", "completion condition"),
+    (".//bpmn:loopCondition", "eval", "loop condition"),
+)
+
+
+def _node_at(doc, path: str | None):
+    namespaces = {prefix: uri for prefix, uri in doc.nsmap.items() if prefix}
+    try:
+        found = doc.getroottree().xpath(path, namespaces=namespaces) if path else []
+    except etree.XPathError:
+        return None
+    return found[0] if found else None
+
+
+def _nearest_id(node) -> str | None:
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None
 
 
 def _role_shape(template: str) -> str:

@@ -7,6 +7,7 @@ does not serialize the script engine; the runtime attaches this one after every 
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import contextvars
 import datetime as _datetime
@@ -127,6 +128,14 @@ def _compile(source: str, mode: str):
     result = compiler(source.strip() if mode == "eval" else source, filename="<script>")
     if result.errors:
         raise ScriptRejected("; ".join(result.errors))
+    # RestrictedPython compiles imports (they fail when run, as `__import__` is not
+    # provided); say so before the script ever runs.
+    imports = [node.lineno for node in ast.walk(ast.parse(source.strip() if mode == "eval"
+                                                          else source, mode=mode))
+               if isinstance(node, (ast.Import, ast.ImportFrom))]
+    if imports:
+        raise ScriptRejected(f"Line {imports[0]}: import statements are not allowed; "
+                             f"use the provided names (math, datetime, date, timedelta)")
     return result.code
 
 

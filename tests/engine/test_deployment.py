@@ -126,3 +126,26 @@ def test_invalid_form_schema_is_reported_by_file():
     assert "not a valid JSON Schema" in errors[0]["message"]
     errors = errors_of({"s.bpmn": d.sequence("p", [("user", "a")])}, {"simple.json": b"{nope"})
     assert errors[0]["file"] == "simple.json" and errors[0]["line"] == 1
+
+
+def test_schema_violations_and_bad_expressions_are_all_reported():
+    nodes = ['<bpmn:startEvent id="start" />', d.user_task("a"),
+             d.script_task("calc", "total = sum(values)\nimport os"),
+             '<bpmn:exclusiveGateway id="gw" default="f_default" />',
+             '<bpmn:endEvent id="end" />', '<bpmn:endEvent id="end2" />']
+    flows = [d.flow("f1", "start", "a"), d.flow("f2", "a", "calc"), d.flow("f3", "calc", "gw"),
+             d.flow("f_default", "gw", "end"),
+             d.flow("f_odd", "gw", "end2", condition="decision = 'approve'"),
+             ]
+    xml = d.process("exprs", nodes, flows, [d.lane("l", "staf", [
+        "start", "a", "calc", "gw", "end", "end2"])])
+    errors = errors_of({"exprs.bpmn": xml})
+    assert {(e["element_id"], e["message"].split(":")[0]) for e in errors} == {
+        ("calc", "script does not compile"), ("f_odd", "condition does not compile")}
+    assert all(isinstance(e["line"], int) for e in errors)
+
+    invalid = d.sequence("p", [("user", "a")]).replace(
+        b'<bpmn:endEvent id="end" />', b'<bpmn:endEvent id="end"><bpmn:bogus /></bpmn:endEvent>')
+    [error] = errors_of({"schema.bpmn": invalid})
+    assert error["message"].startswith("BPMN schema:") and "bogus" in error["message"]
+    assert error["element_id"] == "end" and isinstance(error["line"], int)

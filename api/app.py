@@ -1,0 +1,34 @@
+"""The Flask application factory: one engine context, the blueprints, problem+json errors."""
+from __future__ import annotations
+
+from flask import Flask
+
+from api import errors
+from api.extension import KEY
+from api.routes import BLUEPRINTS
+from engine.context import EngineContext
+from engine.settings import Settings
+
+# Room for the multipart envelope around a document of the largest allowed size.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def create_app(ctx: EngineContext | None = None, settings: Settings | None = None) -> Flask:
+    """The WSGI app. Without `ctx` one is built from `settings` (or the environment)."""
+    if ctx is None:
+        ctx = EngineContext(settings or Settings.from_env())
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = ctx.settings.max_document_bytes + MULTIPART_OVERHEAD
+    app.json.sort_keys = False
+    app.extensions[KEY] = ctx
+    errors.register(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.after_request(_no_sniffing)
+    return app
+
+
+def _no_sniffing(response):
+    # Uploaded documents are served with their declared type; browsers must not guess.
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response

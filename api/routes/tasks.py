@@ -1,0 +1,68 @@
+"""Role queues: listing, claiming, releasing and completing user tasks."""
+from flask import Blueprint, jsonify
+
+from api.auth import authenticated
+from api.extension import engine_context
+from api.openapi import operation
+from api.parsing import json_body, query_args
+from api.schemas import (
+    CompletionSchema,
+    TaskCompleteSchema,
+    TaskFormSchema,
+    TaskPageSchema,
+    TaskQuerySchema,
+    TaskSchema,
+)
+from engine import commands
+
+bp = Blueprint("tasks", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/tasks")
+@operation("The tasks the caller may see; by default the open ones", query=TaskQuerySchema,
+           response=TaskPageSchema)
+@authenticated
+def list_tasks(actor):
+    page = commands.list_tasks(engine_context(), actor, **query_args(TaskQuerySchema()))
+    return jsonify(TaskPageSchema().dump(page))
+
+
+@bp.get("/tasks/<task_id>")
+@operation("One task", response=TaskSchema, errors=(404,))
+@authenticated
+def get_task(actor, task_id):
+    return jsonify(TaskSchema().dump(commands.get_task(engine_context(), actor, task_id)))
+
+
+@bp.get("/tasks/<task_id>/form")
+@operation("The task's form: its key and JSON Schema", response=TaskFormSchema, errors=(404,))
+@authenticated
+def get_task_form(actor, task_id):
+    form_key, schema = commands.get_task_form(engine_context(), actor, task_id)
+    return jsonify(TaskFormSchema().dump({"form_key": form_key, "form_schema": schema}))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@operation("Claim an open task of one of the caller's roles", response=TaskSchema,
+           errors=(403, 404, 409))
+@authenticated
+def claim_task(actor, task_id):
+    return jsonify(TaskSchema().dump(commands.claim_task(engine_context(), actor, task_id)))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@operation("Put a claimed task back in its queue (the assignee or an admin)",
+           response=TaskSchema, errors=(403, 404, 409))
+@authenticated
+def unclaim_task(actor, task_id):
+    return jsonify(TaskSchema().dump(commands.unclaim_task(engine_context(), actor, task_id)))
+
+
+@bp.post("/tasks/<task_id>/complete")
+@operation("Complete a task the caller has claimed, with its form data",
+           body=TaskCompleteSchema, response=CompletionSchema, errors=(404, 409))
+@authenticated
+def complete_task(actor, task_id):
+    fields = json_body(TaskCompleteSchema())
+    result = commands.complete_task(engine_context(), actor, task_id, fields["data"])
+    return jsonify(CompletionSchema().dump(result))

@@ -1,0 +1,44 @@
+"""Work units (satuan kerja) whose queues the LKj procedure fans out to."""
+from flask import Blueprint, jsonify
+
+from api.auth import authenticated
+from api.extension import engine_context
+from api.openapi import operation
+from api.parsing import json_body, query_args
+from api.schemas import (
+    UnitCreateSchema,
+    UnitListSchema,
+    UnitQuerySchema,
+    UnitSchema,
+    UnitUpdateSchema,
+)
+from engine import commands
+
+bp = Blueprint("units", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/units")
+@operation("Register a unit (admin)", body=UnitCreateSchema, response=UnitSchema, status=201,
+           errors=(403, 409))
+@authenticated
+def create_unit(actor):
+    fields = json_body(UnitCreateSchema())
+    return jsonify(UnitSchema().dump(commands.create_unit(engine_context(), actor, **fields))), 201
+
+
+@bp.get("/units")
+@operation("List the units", query=UnitQuerySchema, response=UnitListSchema)
+@authenticated
+def list_units(actor):
+    query = query_args(UnitQuerySchema())
+    units = commands.list_units(engine_context(), active_only=query["active_only"])
+    return jsonify(UnitListSchema().dump({"items": units}))
+
+
+@bp.patch("/units/<code>")
+@operation("Rename or (de)activate a unit (admin)", body=UnitUpdateSchema, response=UnitSchema,
+           errors=(403, 404))
+@authenticated
+def update_unit(actor, code):
+    fields = json_body(UnitUpdateSchema())
+    return jsonify(UnitSchema().dump(commands.update_unit(engine_context(), actor, code, **fields)))

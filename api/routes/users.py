@@ -1,0 +1,28 @@
+"""User accounts (admin only)."""
+from flask import Blueprint, jsonify
+
+from api.auth import authenticated
+from api.extension import engine_context
+from api.openapi import operation
+from api.parsing import json_body
+from api.schemas import UserCreateSchema, UserListSchema, UserSchema
+from engine import commands
+
+bp = Blueprint("users", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/users")
+@operation("Create a user", body=UserCreateSchema, response=UserSchema, status=201,
+           errors=(403, 409))
+@authenticated
+def create_user(actor):
+    fields = json_body(UserCreateSchema())
+    user = commands.create_user(engine_context(), actor, **fields)
+    return jsonify(UserSchema().dump(user)), 201
+
+
+@bp.get("/users")
+@operation("List the users", response=UserListSchema, errors=(403,))
+@authenticated
+def list_users(actor):
+    return jsonify(UserListSchema().dump({"items": commands.list_users(engine_context(), actor)}))

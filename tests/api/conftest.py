@@ -1,0 +1,63 @@
+"""Fixtures of the API tests: the app on the engine context of the test database, and
+users with bearer tokens."""
+from __future__ import annotations
+
+import pytest
+from argon2 import PasswordHasher
+
+from api.app import create_app
+from api.auth import issue_token
+from engine import commands
+from tests.api.helpers import PASSWORD
+from tests.conftest import ADMIN, FIXTURES, read_folder
+
+
+# Argon2 at the engine's cost takes about 0.35 s a hash here; these tests create many users
+# and check HTTP behaviour, not hashing strength. Logins still verify real Argon2 hashes.
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    monkeypatch.setattr(commands, "hash_password", _CHEAP_HASHER.hash)
+
+
+@pytest.fixture
+def app(ctx):
+    return create_app(ctx)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(ctx):
+    """login(username, *roles) -> Authorization headers; creates the user on first use."""
+    def headers_for(username: str, *roles: str) -> dict:
+        if commands.get_user(ctx, username) is None:
+            commands.create_user(ctx, ADMIN, username, PASSWORD, list(roles),
+                                 full_name=f"Pegawai {username}")
+        return {"Authorization": f"Bearer {issue_token(ctx.settings, username)['access_token']}"}
+    return headers_for
+
+
+@pytest.fixture
+def admin(login):
+    return login("root", "admin")
+
+
+@pytest.fixture
+def parallel_deployed(ctx):
+    """The two-branch diagram of tests/fixtures/parallel deployed."""
+    return commands.deploy(ctx, ADMIN, *read_folder(FIXTURES / "parallel"))
+
+
+@pytest.fixture
+def mini_instance(client, login, mini_deployed):
+    """A mini_review instance started over HTTP by a kepala_biro; its draft task is open."""
+    response = client.post("/api/v1/process-definitions/mini_review/instances",
+                           json={"variables": {}}, headers=login("biro", "kepala_biro"))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
