@@ -20,10 +20,17 @@ FORMAT = "lkj-audit-bundle/1"
 
 
 @dataclass(frozen=True)
-class BundleContent:
-    instance: dict  # id, definition_key, definition_version, content_hash, status
+class VersionFiles:
+    """The deployed files of one version the instance ran on."""
+    content_hash: str
     diagrams: dict[str, bytes]
     forms: dict[str, bytes]  # form file name -> bytes
+
+
+@dataclass(frozen=True)
+class BundleContent:
+    instance: dict  # id, definition_key, definition_version (current), status
+    versions: dict[int, VersionFiles]  # every version the instance ran on
     events: list[EventRecord]
     documents: list[dict]  # id, filename, sha256, size, content_type, uploaded_by, uploaded_at
     stored: StoredState
@@ -31,10 +38,11 @@ class BundleContent:
 
 def build_bundle(content: BundleContent, created_at: str) -> bytes:
     members: dict[str, bytes] = {}
-    for name, data in content.diagrams.items():
-        members[f"diagrams/{name}"] = data
-    for name, data in content.forms.items():
-        members[f"forms/{name}"] = data
+    for number, files in content.versions.items():
+        for name, data in files.diagrams.items():
+            members[f"versions/{number}/diagrams/{name}"] = data
+        for name, data in files.forms.items():
+            members[f"versions/{number}/forms/{name}"] = data
     members["events.jsonl"] = "".join(
         runtime.canonical_json(e.to_dict()) + "\n" for e in content.events).encode()
     members["documents.json"] = _json(content.documents)
@@ -47,6 +55,7 @@ def build_bundle(content: BundleContent, created_at: str) -> bytes:
         "format": FORMAT,
         "created_at": created_at,
         "instance": content.instance,
+        "versions": {str(n): files.content_hash for n, files in content.versions.items()},
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(members.items())},
     }
     buffer = io.BytesIO()
@@ -91,18 +100,15 @@ def verify_bundle(data: bytes) -> BundleReport:
     if report.problems:
         return report
 
-    diagrams = {n.removeprefix("diagrams/"): d for n, d in members.items() if n.startswith("diagrams/")}
-    forms = {n.removeprefix("forms/").removesuffix(".json"): json.loads(d)
-             for n, d in members.items() if n.startswith("forms/")}
-    try:
-        model = ProcessModel.from_files(diagrams, forms)
-    except DiagramInvalid as exc:
-        report.problems.append(f"diagrams do not parse: {exc.errors}")
-        return report
-    meta = model.processes.get(instance["definition_key"])
-    if meta is None or meta.content_hash != instance["content_hash"]:
-        report.problems.append("the diagrams and forms are not the deployed version "
-                               "(content hash differs)")
+    versions = {}
+    for number, content_hash in manifest.get("versions", {}).items():
+        model = _version_model(members, number, content_hash, instance["definition_key"],
+                               report.problems)
+        if model is not None:
+            spec, subprocesses = model.spec_and_subprocesses(instance["definition_key"])
+            versions[int(number)] = (runtime.ExecutableSpec(spec, subprocesses),
+                                     {k: t.__dict__ for k, t in model.user_tasks.items()})
+    if report.problems:
         return report
 
     events = [EventRecord(**json.loads(line)) for line in
@@ -110,15 +116,32 @@ def verify_bundle(data: bytes) -> BundleReport:
     state = json.loads(members["state.json"])
     stored = StoredState(status=state["status"], state_json=state["state"],
                          open_tasks={k: tuple(v) for k, v in state["open_tasks"].items()})
-    spec, subprocesses = model.spec_and_subprocesses(instance["definition_key"])
-    user_tasks = {key: task.__dict__ for key, task in model.user_tasks.items()}
-    report.replay = replay(runtime.ExecutableSpec(spec, subprocesses), user_tasks, events,
-                           instance["id"], stored)
+    report.replay = replay(events, instance["id"], versions.__getitem__, stored)
     if not report.replay.consistent:
         report.problems.append("the history does not replay to the stored state")
     report.problems.extend(_document_problems(json.loads(members["documents.json"]), events))
     report.valid = not report.problems
     return report
+
+
+def _version_model(members, number: str, content_hash: str, key: str, problems: list[str]):
+    """The model of one bundled version, if its files are exactly the deployed ones."""
+    prefix = f"versions/{number}/"
+    diagrams = {n.removeprefix(prefix + "diagrams/"): d for n, d in members.items()
+                if n.startswith(prefix + "diagrams/")}
+    forms = {n.removeprefix(prefix + "forms/").removesuffix(".json"): json.loads(d)
+             for n, d in members.items() if n.startswith(prefix + "forms/")}
+    try:
+        model = ProcessModel.from_files(diagrams, forms)
+    except DiagramInvalid as exc:
+        problems.append(f"version {number}: diagrams do not parse: {exc.errors}")
+        return None
+    meta = model.processes.get(key)
+    if meta is None or meta.content_hash != content_hash:
+        problems.append(f"version {number}: the diagrams and forms are not the deployed "
+                        f"version (content hash differs)")
+        return None
+    return model
 
 
 def _checked_members(archive, manifest, problems: list[str]) -> dict[str, bytes]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import BinaryIO
 
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import audit, calendar, forms, history, runtime
+from engine import audit, calendar, forms, history, migration, runtime
 from engine.context import EngineContext
 from engine.errors import (
     AlreadyExists,
@@ -35,6 +36,7 @@ from engine.errors import (
     TaskNotFound,
     TaskNotOpen,
     UnitNotFound,
+    UserNotFound,
     WorkflowError,
 )
 from engine.model import UNIT_ROLE_PREFIX, ProcessModel, is_known_role, resolve_role, user_task_key
@@ -59,6 +61,7 @@ from engine.views import (
     DefinitionView,
     DocumentView,
     InstanceView,
+    MigrationView,
     Page,
     TaskView,
     UnitView,
@@ -127,6 +130,39 @@ def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
         return _user_view(user)
 
 
+def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str | None = None,
+                roles: list[str] | None = None, active: bool | None = None,
+                password: str | None = None) -> UserView:
+    """Change a user's name, roles, password or whether it may sign in. A deactivated
+    user's tokens stop working at once (every request re-reads the user)."""
+    _require_admin(actor)
+    errors = {}
+    if password is not None and len(password) < 8:
+        errors["password"] = ["must be at least 8 characters"]
+    if full_name is not None and len(full_name) > 200:
+        errors["full_name"] = ["must be at most 200 characters"]
+    with ctx.db.write() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise UserNotFound(f"no user '{username}'")
+        if roles is not None:
+            bad_roles = [r for r in roles if not _role_exists(s, r)]
+            if bad_roles:
+                errors["roles"] = [f"unknown role '{r}'" for r in bad_roles]
+        if errors:
+            raise InvalidInput("The user cannot be changed", errors)
+        if full_name is not None:
+            user.full_name = full_name
+        if roles is not None:
+            user.roles = [UserRole(role=r) for r in sorted(set(roles))]
+        if active is not None:
+            user.active = active
+        if password is not None:
+            user.password_hash = hash_password(password)
+        s.flush()
+        return _user_view(user)
+
+
 def list_users(ctx: EngineContext, actor: Actor) -> list[UserView]:
     _require_admin(actor)
     with ctx.db.read() as s:
@@ -164,6 +200,8 @@ def create_unit(ctx: EngineContext, actor: Actor, code: str, name: str) -> UnitV
 def update_unit(ctx: EngineContext, actor: Actor, code: str, name: str | None = None,
                 active: bool | None = None) -> UnitView:
     _require_admin(actor)
+    if name is not None and not 1 <= len(name) <= 200:
+        raise InvalidInput("The unit cannot be changed", {"name": ["must be 1 to 200 characters"]})
     with ctx.db.write() as s:
         unit = s.get(Unit, code)
         if unit is None:
@@ -186,14 +224,23 @@ def list_units(ctx: EngineContext, active_only: bool = False) -> list[UnitView]:
 # ---------------------------------------------------------------- deployment
 
 def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
-           form_files: dict[str, bytes]) -> list[DefinitionView]:
+           form_files: dict[str, bytes], on_top_of_latest: bool = False) -> list[DefinitionView]:
     """Deploy diagrams (file name -> XML bytes) with form schemas (file name -> JSON bytes).
 
     Every process whose content (its diagrams, the processes it calls, its forms) changed
     becomes a new version; unchanged ones keep their version. Nothing is stored unless the
-    whole deployment is valid.
+    whole deployment is valid. `on_top_of_latest`: the files replace their namesakes in the
+    latest deployment and the rest are kept, so a process owner can upload one edited phase
+    and the processes calling it get new versions too.
     """
     _require_admin(actor)
+    if on_top_of_latest:
+        with ctx.db.read() as s:
+            latest = s.scalar(select(func.max(Deployment.id)))
+            kept = list(s.scalars(select(DeploymentFile).where(
+                DeploymentFile.deployment_id == latest))) if latest else []
+        diagrams = {**{f.filename: f.content for f in kept if f.kind == "bpmn"}, **diagrams}
+        form_files = {**{f.filename: f.content for f in kept if f.kind == "form"}, **form_files}
     model = check_deployment(diagrams, form_files)
     form_schemas = model.forms
     now = ctx.clock.now()
@@ -269,6 +316,26 @@ def _store_deployment(s, actor, now, diagrams, form_files) -> Deployment:
             s.add(DeploymentFile(deployment_id=deployment.id, filename=filename, kind=kind,
                                  content=content, sha256=hashlib.sha256(content).hexdigest()))
     return deployment
+
+
+def definition_versions(ctx: EngineContext, key: str) -> list[DefinitionView]:
+    with ctx.db.read() as s:
+        rows = list(s.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                              .order_by(ProcessDefinition.version)))
+        if not rows:
+            raise DefinitionNotFound(f"no process definition '{key}'")
+        return [_definition_view(d) for d in rows]
+
+
+def definition_xml(ctx: EngineContext, key: str, version: int) -> tuple[str, bytes]:
+    """The diagram file holding the process, exactly as it was deployed."""
+    with ctx.db.read() as s:
+        definition = _definition(s, key, version)
+        filename = json.loads(definition.spec_json)["spec"]["file"]
+        content = s.scalar(select(DeploymentFile.content).where(
+            DeploymentFile.deployment_id == definition.deployment_id,
+            DeploymentFile.filename == filename))
+        return filename, content
 
 
 def list_definitions(ctx: EngineContext) -> list[DefinitionView]:
@@ -396,6 +463,19 @@ def get_task_form(ctx: EngineContext, actor: Actor, task_id: str) -> tuple[str, 
         task = _visible_task(s, actor, task_id)
         definition = s.get(ProcessInstance, task.process_instance_id).definition
         return task.form_key, definition.forms.get(task.form_key, {})
+
+
+def get_task_variables(ctx: EngineContext, actor: Actor, task_id: str) -> dict:
+    """The data the task sees (open) or saw when it was completed: what the form's user
+    needs to decide, e.g. the unit's submission a checker reviews."""
+    with ctx.db.read() as s:
+        task = _visible_task(s, actor, task_id)
+        instance = s.get(ProcessInstance, task.process_instance_id)
+        wf = runtime.load_state(instance.state_json, ctx.executable(instance.definition))
+    spiff_task = runtime.task_by_id(wf, task.id)
+    if spiff_task is None:
+        return {}
+    return json.loads(runtime.canonical_json(spiff_task.data))
 
 
 def claim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
@@ -618,6 +698,85 @@ def _change_status(ctx, actor, instance_id, allowed_from, to_status, event_type,
     return view
 
 
+# ---------------------------------------------------------------- migration between versions
+
+def migrate_instance(ctx: EngineContext, actor: Actor, instance_id: str, to_version: int,
+                     dry_run: bool = False) -> MigrationView:
+    """Move a running (or suspended) instance to another version of its process when its
+    position exists there; refused with the reasons otherwise. A dry run stores nothing."""
+    _require_admin(actor)
+    try:
+        with ctx.db.write() as s:
+            instance = _lock_instance(ctx, s, instance_id)
+            if instance.status not in ("running", "suspended"):
+                raise InstanceNotRunning(f"the process instance is {instance.status}")
+            source = instance.definition
+            target = _definition(s, source.key, to_version)
+            view = MigrationView(process_instance_id=instance.id, from_version=source.version,
+                                 to_version=target.version, allowed=False, reasons=[],
+                                 dry_run=dry_run)
+            if target.id == source.id:
+                return replace(view, reasons=["the instance runs this version already"])
+            outcome = migration.migrate(instance.state_json, ctx.executable(source),
+                                        ctx.executable(target))
+            if not outcome.allowed or dry_run:
+                return replace(view, allowed=outcome.allowed, reasons=outcome.reasons)
+            now = ctx.clock.now()
+            wf = outcome.workflow
+            runtime.run_to_wait_states(wf, now)
+            instance.definition_id, instance.definition = target.id, target
+            log = history.EventLog(s, instance.id)
+            log.append(history.INSTANCE_MIGRATED, actor.username, now, payload={
+                "from_version": source.version, "to_version": target.version,
+                "content_hash": target.content_hash, "state_digest": runtime.state_digest(wf)})
+            _refresh_kept_tasks(s, instance, wf, now, log)
+            _sync_tasks(s, instance, wf, now, log, actor)
+            instance.state_json = runtime.dump_state(wf)
+            s.flush()
+            view = replace(view, allowed=True, open_tasks=_instance_view(s, instance).open_tasks)
+    except StaleDataError:
+        raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
+    ctx.forget_workflow(instance_id)  # a cached workflow would belong to the old version
+    return view
+
+
+def migrate_version(ctx: EngineContext, actor: Actor, key: str, from_version: int,
+                    to_version: int, dry_run: bool = False) -> list[MigrationView]:
+    """Migrate every running or suspended instance of one version, each on its own."""
+    _require_admin(actor)
+    with ctx.db.read() as s:
+        source = _definition(s, key, from_version)
+        _definition(s, key, to_version)
+        ids = list(s.scalars(select(ProcessInstance.id).where(
+            ProcessInstance.definition_id == source.id,
+            ProcessInstance.status.in_(("running", "suspended"))).order_by(ProcessInstance.id)))
+    return [migrate_instance(ctx, actor, instance_id, to_version, dry_run) for instance_id in ids]
+
+
+def _refresh_kept_tasks(s, instance: ProcessInstance, wf, now, log: history.EventLog) -> None:
+    """Open tasks that survive a migration take their element id, name, form and role from
+    the new version; a claim on a task whose role changed is released."""
+    ready = {str(t.id): t for t in runtime.ready_user_tasks(wf)}
+    for row in s.scalars(select(Task).where(Task.process_instance_id == instance.id,
+                                            Task.state.in_(OPEN_STATES))):
+        spiff_task = ready.get(row.id)
+        if spiff_task is None:
+            continue  # _sync_tasks cancels it
+        meta = instance.definition.user_tasks[user_task_key(spiff_task.task_spec)]
+        role = resolve_role(meta["role_template"], spiff_task.data)
+        changes = {k: v for k, v in (("element_id", meta["element_id"]), ("name", meta["name"]),
+                                     ("form_key", meta["form_key"]), ("role", role))
+                   if getattr(row, k) != v}
+        if not changes:
+            continue
+        for attribute, value in changes.items():
+            setattr(row, attribute, value)
+        if "role" in changes and row.state == "claimed":
+            row.state, row.assignee, row.claimed_at = "ready", None, None
+        log.append(history.TASK_UPDATED, "system", now, element_id=row.element_id,
+                   task_id=row.id, payload=changes)
+
+
 # ---------------------------------------------------------------- history (auditors)
 
 AUDIT_ROLES = frozenset({"auditor", "admin"})
@@ -649,9 +808,14 @@ def replay_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> Repla
     _require_auditor(actor)
     with ctx.db.read() as s:
         instance, records, stored = _audit_material(s, instance_id)
-        definition = instance.definition
-        return replay(ctx.executable(definition), definition.user_tasks, records, instance.id,
-                      stored)
+        key = instance.definition.key
+        definitions = {d.version: d for d in s.scalars(
+            select(ProcessDefinition).where(ProcessDefinition.key == key))}
+
+        def version(number: int):
+            definition = definitions[number]
+            return ctx.executable(definition), definition.user_tasks
+        return replay(records, instance.id, version, stored)
 
 
 def audit_bundle(ctx: EngineContext, actor: Actor, instance_id: str) -> bytes:
@@ -660,18 +824,18 @@ def audit_bundle(ctx: EngineContext, actor: Actor, instance_id: str) -> bytes:
     with ctx.db.read() as s:
         instance, records, stored = _audit_material(s, instance_id)
         definition = instance.definition
-        files = {f.filename: f for f in s.scalars(select(DeploymentFile).where(
-            DeploymentFile.deployment_id == definition.deployment_id))}
-        diagrams = {name: files[name].content for name in definition.files}
-        form_files = {f"{key}.json": files[f"{key}.json"].content if f"{key}.json" in files
-                      else json.dumps(schema).encode() for key, schema in definition.forms.items()}
+        ran_on = {r.payload["definition_version"] for r in records
+                  if r.type == history.INSTANCE_STARTED}
+        ran_on |= {r.payload["to_version"] for r in records if r.type == history.INSTANCE_MIGRATED}
+        versions = {d.version: _version_files(s, d) for d in s.scalars(
+            select(ProcessDefinition).where(ProcessDefinition.key == definition.key,
+                                            ProcessDefinition.version.in_(ran_on)))}
         documents = [_document_view(d) for d in s.scalars(select(Document).where(
             Document.process_instance_id == instance.id).order_by(Document.uploaded_at))]
         content = audit.BundleContent(
             instance={"id": instance.id, "definition_key": definition.key,
-                      "definition_version": definition.version,
-                      "content_hash": definition.content_hash, "status": instance.status},
-            diagrams=diagrams, forms=form_files, events=records,
+                      "definition_version": definition.version, "status": instance.status},
+            versions=versions, events=records,
             documents=[{**d.__dict__, "uploaded_at": history.iso(d.uploaded_at)}
                        for d in documents],
             stored=stored)
@@ -704,6 +868,17 @@ def completed_tasks(ctx: EngineContext, actor: Actor, role: str | None = None,
         total = s.scalar(select(func.count()).select_from(query.subquery()))
         rows = s.scalars(query.order_by(Task.completed_at, Task.id).limit(limit).offset(offset))
         return Page(items=[_task_view(t) for t in rows], total=total)
+
+
+def _version_files(s, definition: ProcessDefinition) -> audit.VersionFiles:
+    """A version's diagrams byte-for-byte, and its forms (the deployed files where kept)."""
+    files = {f.filename: f.content for f in s.scalars(select(DeploymentFile).where(
+        DeploymentFile.deployment_id == definition.deployment_id))}
+    return audit.VersionFiles(
+        content_hash=definition.content_hash,
+        diagrams={name: files[name] for name in definition.files},
+        forms={f"{key}.json": files.get(f"{key}.json") or json.dumps(schema).encode()
+               for key, schema in definition.forms.items()})
 
 
 def _audit_material(s, instance_id: str):

@@ -67,5 +67,8 @@ class EngineContext:
     def keep_workflow(self, instance_id: str, version: int, workflow) -> None:
         self._workflows.put(instance_id, (version, workflow))
 
+    def forget_workflow(self, instance_id: str) -> None:
+        self._workflows.pop(instance_id)
+
     def close(self):
         self.db.dispose()

@@ -41,6 +41,10 @@ class UnitNotFound(NotFound):
     title = "Unit not found"
 
 
+class UserNotFound(NotFound):
+    title = "User not found"
+
+
 class Conflict(EngineError):
     title = "Conflict"
 

@@ -13,7 +13,9 @@ from datetime import datetime
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import history, runtime
+from collections.abc import Callable
+
+from engine import history, migration, runtime
 from engine.history import EventRecord
 from engine.model import resolve_role, user_task_key
 from engine.scripting import ScriptRejected, ScriptTimeout
@@ -48,10 +50,15 @@ class StoredState:
     open_tasks: dict[str, tuple[str, str]]  # task id -> (element id, role)
 
 
+# version number -> (executable spec, user-task metadata) of the instance's process
+Versions = Callable[[int], tuple[runtime.ExecutableSpec, dict]]
+
+
 @dataclass
 class _Replay:
-    executable: runtime.ExecutableSpec
-    user_tasks: dict  # "file#element" -> UserTaskMeta fields
+    versions: Versions
+    executable: runtime.ExecutableSpec | None = None
+    user_tasks: dict | None = None  # "file#element" -> UserTaskMeta fields
     wf: object = None
     mapped: dict = field(default_factory=dict)  # recorded task id -> replayed task
     last_error: str | None = None
@@ -77,13 +84,14 @@ class _Diverged(Exception):
         self.divergence = divergence
 
 
-def replay(executable: runtime.ExecutableSpec, user_tasks: dict, records: list[EventRecord],
-           instance_id: str, stored: StoredState | None = None) -> ReplayReport:
+def replay(records: list[EventRecord], instance_id: str, versions: Versions,
+           stored: StoredState | None = None) -> ReplayReport:
+    """Replay `records` (the instance's whole history) against the versions it ran on."""
     problem = history.verify_chain(records, instance_id)
     if problem is not None:
         return ReplayReport(False, 0, Divergence(problem.seq, None, "hash chain", "an intact chain",
                                                  problem.reason))
-    state = _Replay(executable, user_tasks)
+    state = _Replay(versions)
     try:
         for record in records:
             _apply(state, record)
@@ -106,6 +114,8 @@ def _apply(state: _Replay, record: EventRecord) -> None:
     if record.type == history.INSTANCE_STARTED:
         if state.wf is not None:
             _diverge(record, "a second start", "one instance_started event", record.seq)
+        state.executable, state.user_tasks = _version(state, record,
+                                                      record.payload.get("definition_version"))
         state.wf = runtime.new_workflow(state.executable, record.payload.get("variables", {}))
         _run(state, record, lambda: runtime.run_to_wait_states(state.wf, at))
         _check_digest(state, record)
@@ -116,6 +126,34 @@ def _apply(state: _Replay, record: EventRecord) -> None:
     if handler is None:
         _diverge(record, "event type", "a known event type", record.type)
     handler(state, record, at)
+
+
+def _version(state: _Replay, record: EventRecord, number):
+    try:
+        return state.versions(number)
+    except Exception as exc:  # an unknown version is a divergence, whatever the lookup raised
+        _diverge(record, "process version", f"version {number} available", str(exc))
+
+
+def _on_migrated(state: _Replay, record: EventRecord, at) -> None:
+    """Move the replay to the version the instance was moved to, the same way."""
+    target, user_tasks = _version(state, record, record.payload.get("to_version"))
+    replay_ids = {recorded: task.id for recorded, task in state.mapped.items()}
+    outcome = migration.migrate(runtime.dump_state(state.wf), state.executable, target)
+    if not outcome.allowed:
+        _diverge(record, "migration", "allowed", outcome.reasons)
+    state.wf, state.executable, state.user_tasks = outcome.workflow, target, user_tasks
+    state.mapped = {recorded: state.wf.get_task_from_id(task_id)
+                    for recorded, task_id in replay_ids.items()}
+    _run(state, record, lambda: runtime.run_to_wait_states(state.wf, at))
+    _check_digest(state, record)
+
+
+def _on_task_updated(state: _Replay, record: EventRecord, _at) -> None:
+    task = _mapped_ready(state, record)
+    role = record.payload.get("role")
+    if role is not None and state.role_of(task) != role:
+        _diverge(record, "role after migration", role, state.role_of(task))
 
 
 def _run(state: _Replay, record: EventRecord, step) -> None:
@@ -223,6 +261,8 @@ _HANDLERS = {
     history.INSTANCE_RESUMED: _on_status,
     history.INSTANCE_TERMINATED: _on_terminated,
     history.INSTANCE_RETRIED: _on_retried,
+    history.INSTANCE_MIGRATED: _on_migrated,
+    history.TASK_UPDATED: _on_task_updated,
 }
 
 

@@ -60,6 +60,11 @@ class ExecutableSpec:
     subprocess_specs: dict
 
 
+def spec_registry():
+    """The serializer registry SpiffWorkflow's spec diff compares task specs with."""
+    return _SPEC_SERIALIZER.registry
+
+
 def dump_spec(spec, subprocess_specs) -> str:
     registry = _SPEC_SERIALIZER.registry
     return json.dumps({

@@ -99,3 +99,14 @@ class DocumentView:
 class Page:
     items: list
     total: int
+
+
+@dataclass(frozen=True)
+class MigrationView:
+    process_instance_id: str
+    from_version: int
+    to_version: int
+    allowed: bool
+    reasons: list[str]
+    dry_run: bool
+    open_tasks: list[TaskView] = field(default_factory=list)  # after the move (when allowed)

@@ -215,7 +215,7 @@ def test_the_audit_bundle_verifies_offline(ctx, mini_deployed):
     assert report.valid, report.problems
     assert report.replay.consistent and report.replay.events_replayed == 17
     names = zipfile.ZipFile(io.BytesIO(bundle)).namelist()
-    assert "diagrams/review.bpmn" in names and "forms/mini_check.json" in names
+    assert "versions/1/diagrams/review.bpmn" in names and "versions/1/forms/mini_check.json" in names
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read("manifest.json"))
     assert manifest["instance"]["id"] == instance_id
 
@@ -232,24 +232,26 @@ def rewrite(bundle: bytes, name: str, change) -> bytes:
 
 def test_a_tampered_bundle_names_the_file(ctx, mini_deployed):
     bundle = commands.audit_bundle(ctx, AUDITOR, drive_mini(ctx))
-    edited = rewrite(bundle, "diagrams/review.bpmn", lambda b: b.replace(b"Menyusun", b"Menulis"))
+    edited = rewrite(bundle, "versions/1/diagrams/review.bpmn",
+                     lambda b: b.replace(b"Menyusun", b"Menulis"))
     report = audit.verify_bundle(edited)
     assert not report.valid
-    assert report.problems == ["diagrams/review.bpmn: content does not match its sha256 in the "
-                               "manifest"]
+    assert report.problems == ["versions/1/diagrams/review.bpmn: content does not match its "
+                               "sha256 in the manifest"]
 
 
 def test_a_bundle_with_a_consistently_forged_diagram_is_refused(ctx, mini_deployed):
     """Edit a diagram and fix the manifest: the content hash of the deployed version tells."""
     import hashlib
     bundle = commands.audit_bundle(ctx, AUDITOR, drive_mini(ctx))
-    forged = rewrite(bundle, "diagrams/review.bpmn", lambda b: b.replace(b"Menyusun", b"Menulis"))
+    forged = rewrite(bundle, "versions/1/diagrams/review.bpmn",
+                     lambda b: b.replace(b"Menyusun", b"Menulis"))
     new_hash = hashlib.sha256(zipfile.ZipFile(io.BytesIO(forged)).read(
-        "diagrams/review.bpmn")).hexdigest()
+        "versions/1/diagrams/review.bpmn")).hexdigest()
 
     def fix_manifest(data):
         manifest = json.loads(data)
-        manifest["files"]["diagrams/review.bpmn"] = new_hash
+        manifest["files"]["versions/1/diagrams/review.bpmn"] = new_hash
         return json.dumps(manifest).encode()
     report = audit.verify_bundle(rewrite(forged, "manifest.json", fix_manifest))
     assert not report.valid

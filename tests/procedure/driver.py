@@ -136,22 +136,32 @@ class Run:
     workflow: object     # the finished SpiffWorkflow BpmnWorkflow
     units: list = field(default_factory=list)        # per step: the task's `unit`, or None
     submissions: list = field(default_factory=list)  # per step: the form data submitted
+    # per step: how many completions came before the task became ready; steps with the same
+    # round became ready together (in one step of the engine)
+    rounds: list = field(default_factory=list)
 
 
-def _oldest_ready(wf, first_seen: dict, counter) -> object | None:
-    """The ready user task that has waited longest (ties: task-tree order)."""
+def _oldest_ready(wf, first_seen: dict, counter, round_of: dict, completed: int,
+                  tie_break=None) -> object | None:
+    """The ready user task that has waited longest; ties (tasks that became ready together)
+    in task-tree order, or by `tie_break(task)` when given."""
     ready = runtime.ready_user_tasks(wf)
     for task in ready:
-        first_seen.setdefault(task.id, next(counter))
-    return min(ready, key=lambda t: first_seen[t.id], default=None)
+        if task.id not in first_seen:
+            first_seen[task.id] = next(counter)
+            round_of[task.id] = completed
+    return min(ready, key=lambda t: (round_of[t.id], tie_break(t) if tie_break else first_seen[t.id]),
+               default=None)
 
 
-def run_process(model: ProcessModel, process_id: str, start_data: dict, answers: Answers) -> Run:
+def run_process(model: ProcessModel, process_id: str, start_data: dict, answers: Answers,
+                tie_break=None) -> Run:
     spec, subprocess_specs = model.spec_and_subprocesses(process_id)
     wf = runtime.new_workflow(runtime.ExecutableSpec(spec, subprocess_specs), start_data)
     runtime.run_to_wait_states(wf)
-    run, first_seen, counter = Run([], wf), {}, itertools.count()
-    while (task := _oldest_ready(wf, first_seen, counter)) is not None:
+    run, first_seen, counter, round_of = Run([], wf), {}, itertools.count(), {}
+    while (task := _oldest_ready(wf, first_seen, counter, round_of, len(run.steps),
+                                 tie_break and (lambda t: tie_break(model, t)))) is not None:
         if len(run.steps) >= MAX_STEPS:
             raise RuntimeError(f"more than {MAX_STEPS} user tasks: a loop does not end")
         meta = model.user_task_meta(task.task_spec)
@@ -161,6 +171,7 @@ def run_process(model: ProcessModel, process_id: str, start_data: dict, answers:
         run.steps.append((role, meta.element_id, runtime.process_id_of(task)))
         run.units.append(task.data.get("unit"))
         run.submissions.append(data)
+        run.rounds.append(round_of[task.id])
         runtime.complete_user_task(wf, task, data)
     if not wf.is_completed():
         raise RuntimeError(f"{process_id} stopped without a ready user task after {run.steps[-1:]}")
@@ -168,11 +179,19 @@ def run_process(model: ProcessModel, process_id: str, start_data: dict, answers:
 
 
 def run_lkj_cycle(bpmn_dir, units, revise_at=("check_kepala_bagian",), incomplete_unit=None,
-                  forms_dir=None, year=2024) -> Run:
-    """One yearly cycle of `lkj_preparation` for `units` (list of unit codes)."""
+                  forms_dir=None, year=2024, tie_break=None) -> Run:
+    """One yearly cycle of `lkj_preparation` for `units` (list of unit codes).
+    `tie_break(model, task)`, if given, orders tasks that became ready together."""
     answers = Answers(revise_at=set(revise_at), incomplete_unit=incomplete_unit)
     model = load_model(bpmn_dir, forms_dir)
-    return run_process(model, "lkj_preparation", {"year": year, "units": list(units)}, answers)
+    return run_process(model, "lkj_preparation", {"year": year, "units": list(units)}, answers,
+                       tie_break)
+
+
+def by_role_and_element(model: ProcessModel, task) -> tuple[str, str]:
+    """A tie-break a client without the task tree can apply too: role, then element id."""
+    meta = model.user_task_meta(task.task_spec)
+    return resolve_role(meta.role_template, task.data), meta.element_id
 
 
 def drive_lkj_cycle(bpmn_dir, units, revise_at=("check_kepala_bagian",), incomplete_unit=None,
