@@ -10,7 +10,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from sqlalchemy import func, or_, select, update
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import audit, calendar, forms, history, migration, runtime
+from engine import audit, calendar, forms, history, migration, notifications, runtime
 from engine.context import EngineContext
 from engine.errors import (
     AlreadyExists,
@@ -56,6 +56,7 @@ from engine.store.models import (
     UserRole,
 )
 from engine.views import (
+    SYSTEM,
     Actor,
     CompletionResult,
     DefinitionView,
@@ -104,9 +105,10 @@ def get_user(ctx: EngineContext, username: str) -> UserView | None:
 
 
 def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
-                roles: list[str], full_name: str | None = None) -> UserView:
+                roles: list[str], full_name: str | None = None,
+                email: str | None = None) -> UserView:
     _require_admin(actor)
-    errors = {}
+    errors = _email_errors(email)
     if not username or len(username) > 80:
         errors["username"] = ["must be 1 to 80 characters"]
     if not password or len(password) < 8:
@@ -120,7 +122,7 @@ def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
         if s.scalar(select(User.id).where(User.username == username)) is not None:
             raise AlreadyExists(f"a user named '{username}' exists already")
         user = User(username=username, password_hash=hash_password(password),
-                    full_name=full_name, active=True, created_at=ctx.clock.now(),
+                    full_name=full_name, email=email, active=True, created_at=ctx.clock.now(),
                     roles=[UserRole(role=r) for r in sorted(set(roles))])
         s.add(user)
         try:
@@ -132,11 +134,11 @@ def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
 
 def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str | None = None,
                 roles: list[str] | None = None, active: bool | None = None,
-                password: str | None = None) -> UserView:
+                password: str | None = None, email: str | None = None) -> UserView:
     """Change a user's name, roles, password or whether it may sign in. A deactivated
     user's tokens stop working at once (every request re-reads the user)."""
     _require_admin(actor)
-    errors = {}
+    errors = _email_errors(email)
     if password is not None and len(password) < 8:
         errors["password"] = ["must be at least 8 characters"]
     if full_name is not None and len(full_name) > 200:
@@ -157,10 +159,22 @@ def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str 
             user.roles = [UserRole(role=r) for r in sorted(set(roles))]
         if active is not None:
             user.active = active
+        if email is not None:
+            user.email = email or None  # an empty string removes the address
         if password is not None:
             user.password_hash = hash_password(password)
         s.flush()
         return _user_view(user)
+
+
+def _email_errors(email: str | None) -> dict:
+    """A plain shape check: one @, something on both sides, no spaces, at most 254."""
+    if not email:
+        return {}
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email or len(email) > 254:
+        return {"email": ["is not an e-mail address"]}
+    return {}
 
 
 def list_users(ctx: EngineContext, actor: Actor) -> list[UserView]:
@@ -363,8 +377,9 @@ def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
         variables = _prepared_variables(s, actor, definition, variables)
         now = ctx.clock.now()
         wf = runtime.new_workflow(ctx.executable(definition), variables)
+        thrown = _Thrown()
         try:
-            runtime.run_to_wait_states(wf, now)
+            runtime.run_to_wait_states(wf, now, thrown)
         except (SpiffWorkflowException, ScriptRejected, ScriptTimeout) as exc:
             raise WorkflowError(f"the process failed to start: {exc}") from None
         instance = ProcessInstance(
@@ -378,7 +393,7 @@ def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
             "definition_key": definition.key, "definition_version": definition.version,
             "content_hash": definition.content_hash, "variables": variables,
             "state_digest": runtime.state_digest(wf)})
-        _sync_tasks(s, instance, wf, now, log, actor)
+        _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown)
         s.flush()
         view = _instance_view(s, instance)
     ctx.keep_workflow(instance.id, instance.version, wf)
@@ -551,9 +566,9 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict) ->
                 raise ConcurrentUpdate("the task is no longer ready in its process instance")
             now = ctx.clock.now()
             task.state, task.completed_at, task.completed_by = "completed", now, actor.username
-            error = None
+            error, thrown = None, _Thrown()
             try:
-                runtime.complete_user_task(wf, spiff_task, data, now)
+                runtime.complete_user_task(wf, spiff_task, data, now, thrown)
             except (SpiffWorkflowException, ScriptRejected, ScriptTimeout) as exc:
                 # The submission stands; the instance waits in `error` for an admin.
                 error = str(exc)
@@ -565,7 +580,8 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict) ->
                 instance.status, instance.error = "error", error
                 log.append(history.INSTANCE_ERROR, "system", now, element_id=task.element_id,
                            payload={"message": error})
-            new_tasks = _sync_tasks(s, instance, wf, now, log, actor)
+            new_tasks = _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown,
+                                    returned=data.get("decision") == "revise")
             instance.state_json = runtime.dump_state(wf)
             s.flush()  # the version columns refuse a lost update here
             result = CompletionResult(task=_task_view(task),
@@ -634,7 +650,7 @@ def resume_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> Insta
 def terminate_instance(ctx: EngineContext, actor: Actor, instance_id: str,
                        reason: str | None = None) -> InstanceView:
     """End an instance for good; its open tasks are cancelled."""
-    def cancel_workflow(s, instance, wf, now, log):
+    def cancel_workflow(s, instance, wf, now, log, thrown):
         runtime.cancel(wf)
     return _change_status(ctx, actor, instance_id, ("running", "suspended", "error"),
                           "terminated", history.INSTANCE_TERMINATED, cancel_workflow,
@@ -650,10 +666,10 @@ def retry_instance(ctx: EngineContext, actor: Actor, instance_id: str,
         raise InvalidInput("data must be an object", {"data": ["must be an object"]})
     _check_json_data(data)
 
-    def rerun(s, instance, wf, now, log):
+    def rerun(s, instance, wf, now, log, thrown):
         error = None
         try:
-            runtime.retry_failed_tasks(wf, data, now)
+            runtime.retry_failed_tasks(wf, data, now, thrown)
         except (SpiffWorkflowException, ScriptRejected, ScriptTimeout) as exc:
             error = str(exc)
         return error
@@ -674,7 +690,8 @@ def _change_status(ctx, actor, instance_id, allowed_from, to_status, event_type,
             now = ctx.clock.now()
             log = history.EventLog(s, instance.id)
             wf = ctx.take_workflow(instance) if act else None
-            error = act(s, instance, wf, now, log) if act else None
+            thrown = _Thrown()
+            error = act(s, instance, wf, now, log, thrown) if act else None
             instance.status = to_status
             instance.error = None if to_status != "error" else instance.error
             if to_status == "terminated":
@@ -687,7 +704,7 @@ def _change_status(ctx, actor, instance_id, allowed_from, to_status, event_type,
                 instance.status, instance.error = "error", error
                 log.append(history.INSTANCE_ERROR, "system", now, payload={"message": error})
             if wf is not None:
-                _sync_tasks(s, instance, wf, now, log, actor)
+                _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown)
                 instance.state_json = runtime.dump_state(wf)
             s.flush()
             view = _instance_view(s, instance)
@@ -722,15 +739,15 @@ def migrate_instance(ctx: EngineContext, actor: Actor, instance_id: str, to_vers
             if not outcome.allowed or dry_run:
                 return replace(view, allowed=outcome.allowed, reasons=outcome.reasons)
             now = ctx.clock.now()
-            wf = outcome.workflow
-            runtime.run_to_wait_states(wf, now)
+            wf, thrown = outcome.workflow, _Thrown()
+            runtime.run_to_wait_states(wf, now, thrown)
             instance.definition_id, instance.definition = target.id, target
             log = history.EventLog(s, instance.id)
             log.append(history.INSTANCE_MIGRATED, actor.username, now, payload={
                 "from_version": source.version, "to_version": target.version,
                 "content_hash": target.content_hash, "state_digest": runtime.state_digest(wf)})
             _refresh_kept_tasks(s, instance, wf, now, log)
-            _sync_tasks(s, instance, wf, now, log, actor)
+            _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown)
             instance.state_json = runtime.dump_state(wf)
             s.flush()
             view = replace(view, allowed=True, open_tasks=_instance_view(s, instance).open_tasks)
@@ -775,6 +792,69 @@ def _refresh_kept_tasks(s, instance: ProcessInstance, wf, now, log: history.Even
             row.state, row.assignee, row.claimed_at = "ready", None, None
         log.append(history.TASK_UPDATED, "system", now, element_id=row.element_id,
                    task_id=row.id, payload=changes)
+
+
+# ---------------------------------------------------------------- timers (workers)
+
+def lease_due_timers(ctx: EngineContext, owner: str, limit: int = 20,
+                     lease_s: int = 60) -> list[str]:
+    """Lease running instances whose next timer is due to this worker until `lease_s` from
+    now. Several workers skip each other's rows; an expired lease (a dead worker) is taken
+    over."""
+    now = ctx.clock.now()
+    with ctx.db.write() as s:
+        query = (select(ProcessInstance.id).where(
+            ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now,
+            or_(ProcessInstance.timer_lease_until.is_(None),
+                ProcessInstance.timer_lease_until < now))
+            .order_by(ProcessInstance.next_timer_at).limit(limit))
+        if ctx.db.dialect != "sqlite":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(s.scalars(query))
+        if ids:  # a lease is not a change of state: the version stays
+            s.execute(update(ProcessInstance).where(ProcessInstance.id.in_(ids))
+                      .values(timer_lease_owner=owner,
+                              timer_lease_until=now + timedelta(seconds=lease_s))
+                      .execution_options(synchronize_session=False))
+        return ids
+
+
+def fire_timers(ctx: EngineContext, instance_id: str, owner: str) -> list[str]:
+    """Fire the due timers of a leased instance; returns the timer elements that fired.
+    Does nothing if the lease went to another worker meanwhile."""
+    try:
+        with ctx.db.write() as s:
+            instance = _lock_instance(ctx, s, instance_id)
+            if instance.timer_lease_owner != owner:
+                return []
+            now = ctx.clock.now()
+            instance.timer_lease_owner, instance.timer_lease_until = None, None
+            if instance.status != "running" or instance.next_timer_at is None \
+                    or instance.next_timer_at > now:
+                return []
+            wf = ctx.take_workflow(instance)
+            waiting = runtime.waiting_timer_ids(wf)
+            thrown, error = _Thrown(), None
+            try:
+                runtime.run_to_wait_states(wf, now, thrown)
+            except (SpiffWorkflowException, ScriptRejected, ScriptTimeout) as exc:
+                error = str(exc)
+            still = runtime.waiting_timer_ids(wf)
+            fired = sorted(element for task_id, element in waiting.items() if task_id not in still)
+            log = history.EventLog(s, instance.id)
+            log.append(history.TIMERS_FIRED, "system", now, payload={
+                "elements": fired, "state_digest": runtime.state_digest(wf)})
+            if error is not None:
+                instance.status, instance.error = "error", error
+                log.append(history.INSTANCE_ERROR, "system", now, payload={"message": error})
+            _sync_tasks(ctx, s, instance, wf, now, log, SYSTEM, thrown)
+            instance.state_json = runtime.dump_state(wf)
+            s.flush()
+            version = instance.version
+    except StaleDataError:
+        raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
+    ctx.keep_workflow(instance_id, version, wf)
+    return fired
 
 
 # ---------------------------------------------------------------- history (auditors)
@@ -1057,15 +1137,28 @@ def _lock_instance(ctx, s, instance_id: str) -> ProcessInstance:
     return instance
 
 
-def _sync_tasks(s, instance: ProcessInstance, wf, now, log: history.EventLog,
-                actor: Actor) -> list[Task]:
+class _Thrown:
+    """Collects the diagram's notification events (a `notify` property) the engine passed."""
+
+    def __init__(self):
+        self.tasks = []
+
+    def __call__(self, task):
+        extensions = getattr(task.task_spec, "extensions", None) or {}
+        if "notify" in extensions.get("properties", {}):
+            self.tasks.append(task)
+
+
+def _sync_tasks(ctx, s, instance: ProcessInstance, wf, now, log: history.EventLog,
+                actor: Actor, thrown: _Thrown | None = None, returned: bool = False) -> list[Task]:
     """Make the task rows match the workflow: a row for every new ready user task, open
     rows whose task is gone are cancelled, and the instance status follows the workflow.
-    Each change is also appended to the instance's event log."""
+    Each change is also appended to the instance's event log; the notifications it causes
+    go to the outbox, and the instance's next timer is noted for the workers."""
     definition = instance.definition
     open_rows = {t.id: t for t in s.scalars(select(Task).where(
         Task.process_instance_id == instance.id, Task.state.in_(OPEN_STATES)))}
-    created = []
+    created, notices = [], []
     ready_ids = set()
     for spiff_task in runtime.ready_user_tasks(wf):
         task_id = str(spiff_task.id)
@@ -1087,6 +1180,12 @@ def _sync_tasks(s, instance: ProcessInstance, wf, now, log: history.EventLog,
                    created_at=now, due_at=calendar.due_at(now, meta["due_duration"]))
         s.add(row)
         created.append(row)
+        kind = meta.get("notification", "task_assigned")
+        if returned and kind == "task_assigned":
+            kind = "returned_for_revision"
+        notices.append(notifications.Notice(
+            kind=kind, role=role, name=row.name, process_instance_id=instance.id,
+            definition_key=definition.key, task_id=row.id, due_at=row.due_at))
         log.append(history.TASK_READY, "system", now, element_id=row.element_id, task_id=row.id,
                    payload={"role": role, "name": row.name, "process_id": row.process_id,
                             "form_key": row.form_key,
@@ -1099,11 +1198,25 @@ def _sync_tasks(s, instance: ProcessInstance, wf, now, log: history.EventLog,
     if wf.is_completed() and instance.status == "running":
         instance.status, instance.ended_at = "completed", now
         log.append(history.INSTANCE_COMPLETED, actor.username, now)
+    instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None
+    notifications.queue(s, ctx.settings, notices + _thrown_notices(instance, thrown), now)
     return created
 
 
+def _thrown_notices(instance, thrown: _Thrown | None) -> list[notifications.Notice]:
+    notices = []
+    for task in (thrown.tasks if thrown else []):
+        properties = task.task_spec.extensions["properties"]
+        notices.append(notifications.Notice(
+            kind=properties["notify"],
+            role=resolve_role(properties.get("notifyRole", ""), task.data),
+            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+            process_instance_id=instance.id, definition_key=instance.definition.key))
+    return notices
+
+
 def _user_view(user: User) -> UserView:
-    return UserView(username=user.username, full_name=user.full_name,
+    return UserView(username=user.username, full_name=user.full_name, email=user.email,
                     roles=sorted(r.role for r in user.roles), active=user.active)
 
 

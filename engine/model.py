@@ -49,6 +49,9 @@ class UserTaskMeta:
     role_template: str
     form_key: str
     due_duration: str
+    # The kind of notification sent when the task becomes ready: `task_assigned` unless the
+    # diagram says otherwise (an escalation task says `escalation`).
+    notification: str = "task_assigned"
 
 
 # Process-level properties that say how an instance starts (see docs/modelling.md).
@@ -246,7 +249,8 @@ class _ModelBuilder:
                 self.error(name, "user task is in no lane with a 'role' property", node)
             found[f"{name}#{element_id}"] = UserTaskMeta(
                 element_id=element_id, name=node.get("name") or element_id,
-                role_template=role or "", form_key=form_key or "", due_duration=due or "")
+                role_template=role or "", form_key=form_key or "", due_duration=due or "",
+                notification=props.get("notification") or "task_assigned")
         return found
 
     def _processes(self, parser: SpiffBpmnParser, user_tasks) -> dict[str, ProcessMeta]:

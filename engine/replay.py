@@ -149,6 +149,12 @@ def _on_migrated(state: _Replay, record: EventRecord, at) -> None:
     _check_digest(state, record)
 
 
+def _on_timers_fired(state: _Replay, record: EventRecord, at) -> None:
+    """The worker ran the instance at `at`; its due timers fire again here."""
+    _run(state, record, lambda: runtime.run_to_wait_states(state.wf, at))
+    _check_digest(state, record)
+
+
 def _on_task_updated(state: _Replay, record: EventRecord, _at) -> None:
     task = _mapped_ready(state, record)
     role = record.payload.get("role")
@@ -263,6 +269,7 @@ _HANDLERS = {
     history.INSTANCE_RETRIED: _on_retried,
     history.INSTANCE_MIGRATED: _on_migrated,
     history.TASK_UPDATED: _on_task_updated,
+    history.TIMERS_FIRED: _on_timers_fired,
 }
 
 

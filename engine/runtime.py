@@ -19,7 +19,10 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from engine import timers
 from engine.scripting import SCRIPT_ENGINE, script_time
+
+timers.install()
 
 
 class _InstanceConverter(BpmnWorkflowConverter):
@@ -110,12 +113,14 @@ def load_state(text: str, executable: ExecutableSpec) -> BpmnWorkflow:
     return wf
 
 
-def run_to_wait_states(wf: BpmnWorkflow, now: datetime | None = None) -> None:
-    """Run every task the engine can run; scripts see `now` (default: the wall clock) as the
-    current time."""
+def run_to_wait_states(wf: BpmnWorkflow, now: datetime | None = None,
+                       on_complete=None) -> None:
+    """Run every task the engine can run (timers that are due fire); scripts and timers see
+    `now` (default: the wall clock) as the current time. `on_complete(task)` is told of
+    every task the engine completed."""
     with script_time(now):
         wf.refresh_timers()
-        wf.do_engine_steps()
+        wf.do_engine_steps(did_complete_task=on_complete)
 
 
 def ready_user_tasks(wf: BpmnWorkflow) -> list:
@@ -129,21 +134,37 @@ def task_by_id(wf: BpmnWorkflow, task_id: str):
         return None
 
 
-def complete_user_task(wf: BpmnWorkflow, task, data: dict, now: datetime | None = None) -> None:
+def complete_user_task(wf: BpmnWorkflow, task, data: dict, now: datetime | None = None,
+                       on_complete=None) -> None:
     task.data.update(data)
     with script_time(now):
         task.run()
-    run_to_wait_states(wf, now)
+    run_to_wait_states(wf, now, on_complete)
 
 
-def retry_failed_tasks(wf: BpmnWorkflow, data_patch: dict, now: datetime | None = None) -> list[str]:
+def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
+    """When the earliest waiting timer of the instance fires, or None."""
+    due = [timers.due_time(event.value) for event in wf.waiting_events()
+           if "Timer" in event.event_type]
+    due = [moment for moment in due if moment is not None]
+    return min(due) if due else None
+
+
+def waiting_timer_ids(wf: BpmnWorkflow) -> dict[str, str]:
+    """task id -> element id of the timer events waiting to fire."""
+    return {str(t.id): t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.WAITING)
+            if "Timer" in type(getattr(t.task_spec, "event_definition", None)).__name__}
+
+
+def retry_failed_tasks(wf: BpmnWorkflow, data_patch: dict, now: datetime | None = None,
+                      on_complete=None) -> list[str]:
     """Run the tasks that failed again, from their parent's data plus `data_patch`; return
     their element ids."""
     failed = wf.get_tasks(state=TaskState.ERROR)
     for task in failed:
         task.reset_branch(None)  # ready again, with its parent's data
         task.data.update(data_patch)  # after the reset: becoming ready re-copies the data
-    run_to_wait_states(wf, now)
+    run_to_wait_states(wf, now, on_complete)
     return [task.task_spec.bpmn_id for task in failed]
 
 

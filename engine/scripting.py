@@ -84,8 +84,12 @@ def script_time(now: _datetime.datetime | None):
         _SCRIPT_NOW.reset(token)
 
 
-def _script_now() -> _datetime.datetime:
+def current_time() -> _datetime.datetime:
+    """The time of the command running now (the wall clock outside a command)."""
     return _SCRIPT_NOW.get() or _datetime.datetime.now(_datetime.timezone.utc)
+
+
+_script_now = current_time
 
 
 class _ScriptDatetime(_datetime.datetime):

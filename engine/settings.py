@@ -28,6 +28,13 @@ class Settings:
     max_document_bytes: int = 20 * 1024 * 1024
     script_time_limit_s: float = 1.0
     timezone: str = "Asia/Jakarta"
+    webhook_url: str | None = None  # notifications are also POSTed here as JSON
+    smtp_host: str | None = None  # no host: e-mail notifications wait in the outbox
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    mail_from: str = "lkj@localhost"
 
     @property
     def document_dir(self) -> Path:
@@ -45,6 +52,13 @@ class Settings:
             secret_key=env.get("LKJ_SECRET_KEY") or _default_secret(data_dir),
             token_ttl_s=int(env.get("LKJ_TOKEN_TTL_S", 8 * 3600)),
             max_document_bytes=int(env.get("LKJ_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024)),
+            webhook_url=env.get("LKJ_WEBHOOK_URL") or None,
+            smtp_host=env.get("LKJ_SMTP_HOST") or None,
+            smtp_port=int(env.get("LKJ_SMTP_PORT", 25)),
+            smtp_user=env.get("LKJ_SMTP_USER") or None,
+            smtp_password=env.get("LKJ_SMTP_PASSWORD") or None,
+            smtp_starttls=env.get("LKJ_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            mail_from=env.get("LKJ_MAIL_FROM", "lkj@localhost"),
         )
         values.update(overrides)
         return cls(**values)

@@ -28,6 +28,7 @@ class UserView:
     full_name: str | None
     roles: list[str]
     active: bool
+    email: str | None = None
 
 
 @dataclass(frozen=True)

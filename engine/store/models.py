@@ -57,6 +57,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))  # where notifications go
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     roles: Mapped[list["UserRole"]] = relationship(
@@ -141,6 +142,10 @@ class ProcessInstance(Base):
     started_by: Mapped[str | None] = mapped_column(String(80))
     ended_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # The earliest waiting timer; workers lease due instances to fire them.
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    timer_lease_owner: Mapped[str | None] = mapped_column(String(80))
+    timer_lease_until: Mapped[datetime | None]
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined", innerjoin=True)
 
     __mapper_args__ = {"version_id_col": version}
@@ -213,3 +218,30 @@ class Event(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMessage(Base):
+    """A notification to deliver, written in the same transaction as the change that causes
+    it; workers lease and deliver it (at least once) with retries."""
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))  # task_assigned|returned_for_revision|reminder|escalation
+    channel: Mapped[str] = mapped_column(String(20))  # email | webhook
+    recipient: Mapped[str] = mapped_column(String(500))  # an address or a URL
+    username: Mapped[str | None] = mapped_column(String(80))
+    process_instance_id: Mapped[str | None] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20))  # pending|delivered|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]

@@ -85,3 +85,28 @@ def parallel(pid: str, branches: int = 2, role: str = "staf") -> bytes:
         refs.append(f"branch_{b}")
         flows += [flow(f"f_in_{b}", "fork", f"branch_{b}"), flow(f"f_out_{b}", f"branch_{b}", "join")]
     return process(pid, nodes, flows, [lane("lane_main", role, refs)])
+
+
+def with_deadline(pid: str, remind_after: str = "PT1H", escalate_after: str = "PT2H") -> bytes:
+    """staf submits; a non-interrupting timer reminds staf after `remind_after`, another one
+    after `escalate_after` gives kepala_bagian a follow-up task (an escalation)."""
+    timer = ('<bpmn:boundaryEvent id="{id}" name="{name}" attachedToRef="submit" '
+             'cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeDuration>"{after}"'
+             '</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>')
+    nodes = ['<bpmn:startEvent id="start" />', user_task("submit"),
+             timer.format(id="remind_timer", name="Pengingat", after=remind_after),
+             timer.format(id="escalate_timer", name="Batas waktu", after=escalate_after),
+             f'<bpmn:intermediateThrowEvent id="remind" name="Pengingat dikirim">'
+             f'{_props(notify="reminder", notifyRole="staf")}</bpmn:intermediateThrowEvent>',
+             f'<bpmn:userTask id="follow_up" name="Menindaklanjuti keterlambatan">'
+             f'{_props(formKey="simple", dueDuration="P1D", notification="escalation")}'
+             f'</bpmn:userTask>',
+             '<bpmn:endEvent id="end" />', '<bpmn:endEvent id="end_reminded" />',
+             '<bpmn:endEvent id="end_followed_up" />']
+    flows = [flow("f1", "start", "submit"), flow("f2", "submit", "end"),
+             flow("f3", "remind_timer", "remind"), flow("f4", "remind", "end_reminded"),
+             flow("f5", "escalate_timer", "follow_up"), flow("f6", "follow_up", "end_followed_up")]
+    lanes = [lane("lane_staf", "staf", ["start", "submit", "remind_timer", "escalate_timer",
+                                        "remind", "end", "end_reminded"]),
+             lane("lane_kabag", "kepala_bagian", ["follow_up", "end_followed_up"])]
+    return process(pid, nodes, flows, lanes)
