@@ -7,6 +7,8 @@ COPY migrations migrations
 RUN pip install --no-cache-dir .
 COPY bpmn bpmn
 COPY forms forms
+COPY calendars calendars
+ENV LKJ_CALENDAR_DIR=/app/calendars
 RUN useradd --create-home lkj && mkdir -p /data && chown lkj /data
 USER lkj
 EXPOSE 8000

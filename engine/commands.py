@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import audit, calendar, forms, history, migration, notifications, runtime
+from engine import audit, forms, history, migration, notifications, runtime
 from engine.context import EngineContext
 from engine.errors import (
     AlreadyExists,
@@ -249,12 +249,9 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
     """
     _require_admin(actor)
     if on_top_of_latest:
-        with ctx.db.read() as s:
-            latest = s.scalar(select(func.max(Deployment.id)))
-            kept = list(s.scalars(select(DeploymentFile).where(
-                DeploymentFile.deployment_id == latest))) if latest else []
-        diagrams = {**{f.filename: f.content for f in kept if f.kind == "bpmn"}, **diagrams}
-        form_files = {**{f.filename: f.content for f in kept if f.kind == "form"}, **form_files}
+        kept_diagrams, kept_forms = _latest_files(ctx)
+        diagrams = {**kept_diagrams, **diagrams}
+        form_files = {**kept_forms, **form_files}
     model = check_deployment(diagrams, form_files)
     form_schemas = model.forms
     now = ctx.clock.now()
@@ -292,6 +289,18 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
                                        "time; deploy again") from None
             views.append(_definition_view(definition, created=True))
     return sorted(views, key=lambda v: v.key)
+
+
+def _latest_files(ctx) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The files of every process's latest version (newer deployments win a shared name)."""
+    with ctx.db.read() as s:
+        deployments = sorted({d.deployment_id for d in s.scalars(_latest_definitions())})
+        diagrams, form_files = {}, {}
+        for deployment_id in deployments:
+            for f in s.scalars(select(DeploymentFile).where(
+                    DeploymentFile.deployment_id == deployment_id)):
+                (diagrams if f.kind == "bpmn" else form_files)[f.filename] = f.content
+    return diagrams, form_files
 
 
 def check_deployment(diagrams: dict[str, bytes], form_files: dict[str, bytes]) -> ProcessModel:
@@ -355,12 +364,15 @@ def definition_xml(ctx: EngineContext, key: str, version: int) -> tuple[str, byt
 def list_definitions(ctx: EngineContext) -> list[DefinitionView]:
     """The latest version of each process."""
     with ctx.db.read() as s:
-        newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
-                  .group_by(ProcessDefinition.key).subquery())
-        rows = s.scalars(select(ProcessDefinition).join(
-            newest, (ProcessDefinition.key == newest.c.key)
-            & (ProcessDefinition.version == newest.c.v)).order_by(ProcessDefinition.key))
+        rows = s.scalars(_latest_definitions().order_by(ProcessDefinition.key))
         return [_definition_view(d) for d in rows]
+
+
+def _latest_definitions():
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+              .group_by(ProcessDefinition.key).subquery())
+    return select(ProcessDefinition).join(newest, (ProcessDefinition.key == newest.c.key)
+                                          & (ProcessDefinition.version == newest.c.v))
 
 
 # ---------------------------------------------------------------- instances
@@ -1177,7 +1189,8 @@ def _sync_tasks(ctx, s, instance: ProcessInstance, wf, now, log: history.EventLo
         row = Task(id=task_id, process_instance_id=instance.id, definition_key=definition.key,
                    process_id=runtime.process_id_of(spiff_task), element_id=meta["element_id"],
                    name=meta["name"], role=role, state="ready", form_key=meta["form_key"],
-                   created_at=now, due_at=calendar.due_at(now, meta["due_duration"]))
+                   created_at=now, due_at=ctx.calendar.add(now, meta["due_duration"])
+                   if meta["due_duration"] else None)
         s.add(row)
         created.append(row)
         kind = meta.get("notification", "task_assigned")

@@ -10,6 +10,7 @@ from engine.clock import Clock
 from engine.documents import DocumentStore
 from engine.settings import Settings
 from engine.store.db import Database
+from engine.working_time import DEFAULT_CALENDAR_DIR, WorkingCalendar
 
 
 class _LRU:
@@ -44,6 +45,8 @@ class EngineContext:
         self.db = Database(settings.database_url)
         self.clock = clock or Clock()
         self.documents = DocumentStore(settings.document_dir)
+        # Due dates count working time: office hours, weekdays, holidays and collective leave.
+        self.calendar = WorkingCalendar.from_files(settings.calendar_dir or DEFAULT_CALENDAR_DIR)
         self._specs = _LRU(64)  # definition id -> ExecutableSpec (immutable, shared)
         # instance id -> (version, workflow). A command takes the workflow out while it works
         # and puts it back only after its transaction committed, so no half-applied

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -71,7 +71,8 @@ def event_hash(instance_id: str, seq: int, occurred_at: str, actor: str, type_: 
 
 
 def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
+    """One spelling per instant: UTC, microseconds (as the database gives it back)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 class EventLog:

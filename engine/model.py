@@ -12,7 +12,6 @@ import re
 import string
 from dataclasses import dataclass, field
 
-import isodate
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
@@ -21,6 +20,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.errors import DiagramInvalid
 from engine.scripting import check_source
+from engine.working_time import parse_duration
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -244,7 +244,8 @@ class _ModelBuilder:
             if not due:
                 self.error(name, "user task has no 'dueDuration' property", node)
             elif not _is_duration(due):
-                self.error(name, f"dueDuration '{due}' is not an ISO 8601 duration", node)
+                self.error(name, f"dueDuration '{due}' is not an ISO 8601 duration of weeks, "
+                                 f"days, hours or minutes (working time)", node)
             if role is None:
                 self.error(name, "user task is in no lane with a 'role' property", node)
             found[f"{name}#{element_id}"] = UserTaskMeta(
@@ -348,9 +349,9 @@ def _is_placeholder(template: str) -> bool:
 
 def _is_duration(value: str) -> bool:
     try:
-        isodate.parse_duration(value)
+        parse_duration(value)
         return True
-    except (isodate.ISO8601Error, ValueError):
+    except ValueError:
         return False
 
 

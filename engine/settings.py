@@ -36,6 +36,8 @@ class Settings:
     smtp_starttls: bool = False
     mail_from: str = "lkj@localhost"
 
+    calendar_dir: Path | None = None  # holidays and working hours; None: calendars/ of the source
+
     @property
     def document_dir(self) -> Path:
         return self.data_dir / "documents"
@@ -59,6 +61,7 @@ class Settings:
             smtp_password=env.get("LKJ_SMTP_PASSWORD") or None,
             smtp_starttls=env.get("LKJ_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
             mail_from=env.get("LKJ_MAIL_FROM", "lkj@localhost"),
+            calendar_dir=Path(env["LKJ_CALENDAR_DIR"]) if env.get("LKJ_CALENDAR_DIR") else None,
         )
         values.update(overrides)
         return cls(**values)

@@ -7,7 +7,7 @@ What is counted, for a period [period_start, period_end):
   consecutive periods never count a task twice). Cancelled tasks are not counted.
 - *open overdue* tasks: open at `period_end` (created before it, not completed or
   cancelled before it) and due before it. The test is on the table's times, not on the
-  current state, so a report on a past year gives the same answer when run again later.
+  current state, so a report on a past year counts the same when run again later.
 
 Per step (definition_key, process_id, element_id, name) and role: the number completed, the
 median and 90th percentile of their duration (created_at -> completed_at in working time,
@@ -16,11 +16,13 @@ completed on time (completed_at <= due_at, the due date stored on the row), and 
 open overdue.
 
 Percentiles interpolate linearly between the two nearest ranks (the method of numpy's
-default and of spreadsheets' PERCENTILE.INC), so the median is the usual median and an
-evaluator can recompute every figure from the breach and task lists in a spreadsheet.
+default and of spreadsheets' PERCENTILE.INC), so the median is the usual median (the mean
+of the two middle values for an even count) and a spreadsheet gives the same figures.
 
 A *breach* is a completed task finished after its due date, or an open overdue task; its
-lateness is working time from due_at to completed_at (to period_end when open). A task
+lateness is working time from due_at to completed_at (to period_end when open). Its holder
+is `completed_by`, or for an open task its `assignee` (None: nobody has claimed it, the role
+is the queue); the table keeps only the latest assignee, so that is who holds it now. A task
 completed after closing time but before the next opening is late by 0 working seconds: it
 missed its due date, but no working time was lost.
 

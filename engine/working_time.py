@@ -8,7 +8,8 @@ datetimes (stored as UTC); the arithmetic happens on the office's wall clock.
 Semantics of `add(start, duration)` (ISO 8601 duration, as in a task's `dueDuration`):
 
 - A start outside working hours counts from the next opening:
-  Saturday 11:00 + PT1H -> Monday 08:30.
+  Saturday 11:00 + PT1H -> Monday 08:30, Saturday 11:00 + P1D -> Tuesday 07:30 (Monday's
+  opening plus one working day: all of Monday, the same working time as Monday 16:00).
 - Days (`D`) are working days that keep the time of day: Friday 10:00 + P1D -> Monday 10:00,
   Wednesday 10:00 + P2D over a Thursday holiday -> Monday 10:00.
   One working day therefore holds exactly one day's opening hours (8.5 h by default) of
@@ -41,6 +42,9 @@ from pathlib import Path
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 #: The committed calendars of this repository (and their schema).
 DEFAULT_CALENDAR_DIR = Path(__file__).resolve().parent.parent / "calendars"
 SCHEMA_FILE = "schema.json"
@@ -61,12 +65,12 @@ class WorkingDuration:
 def parse_duration(value: str) -> WorkingDuration:
     """`P1W` -> 5 working days, `P1DT2H` -> 1 day + 2 hours. Only whole numbers of
     weeks, days, hours, minutes and seconds; anything else is a `ValueError` naming it."""
-    match = _DURATION.match(value or "")
+    match = _DURATION.fullmatch(value or "")
     if not match:
         raise ValueError(f"'{value}' is not an ISO 8601 duration of whole weeks, days, "
                          "hours, minutes or seconds (e.g. P1D, PT2H30M)")
     parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
-    if parts.get("years") or parts.get("months"):
+    if "years" in parts or "months" in parts:
         raise ValueError(f"due duration '{value}' uses months or years, which have no length "
                          "in working time; give it in weeks, days or hours")
     return WorkingDuration(
@@ -104,21 +108,22 @@ class WorkingCalendar:
     # -- loading -----------------------------------------------------------------------
 
     @classmethod
-    def from_dict(cls, data: dict | list[dict]) -> "WorkingCalendar":
+    def from_dict(cls, data: dict | list[dict],
+                  schema_dir: str | Path | None = None) -> "WorkingCalendar":
         """One year's calendar (the file format), or several years that must agree on zone,
-        hours and weekdays."""
+        hours and weekdays; validated against `schema.json` (see `_validator`)."""
         years = [data] if isinstance(data, dict) else list(data)
         if not years:
             raise ValueError("no calendar year given")
-        validator = _validator()
+        validator = _validator(schema_dir)
         first = years[0]
         holidays: set[date] = set()
         for year in years:
-            errors = sorted(validator.iter_errors(year), key=lambda e: list(e.path))
-            if errors:
-                where = "/".join(str(p) for p in errors[0].path) or "(top)"
-                raise ValueError(f"calendar {year.get('year', '?')}: {where}: "
-                                 f"{errors[0].message}")
+            error = best_match(validator.iter_errors(year))
+            if error is not None:
+                where = "/".join(str(p) for p in error.path) or "(top)"
+                name = year.get("year", "?") if isinstance(year, dict) else "?"
+                raise ValueError(f"calendar {name}: {where}: {error.message}")
             for key in ("timezone", "working_hours", "working_days"):
                 if year[key] != first[key]:
                     raise ValueError(f"calendar {year['year']}: {key} differs from "
@@ -138,7 +143,9 @@ class WorkingCalendar:
 
     @classmethod
     def from_files(cls, folder: str | Path = DEFAULT_CALENDAR_DIR) -> "WorkingCalendar":
-        """Every `<year>.json` of `folder`, validated against `schema.json`."""
+        """Every `<year>.json` of `folder`, each validated against the folder's
+        `schema.json` (else the repository's); the years must agree on zone, hours and
+        weekdays."""
         folder = Path(folder)
         paths = sorted(p for p in folder.glob("*.json") if _YEAR_FILE.match(p.name))
         if not paths:
@@ -146,10 +153,11 @@ class WorkingCalendar:
         years = []
         for path in paths:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("year") != int(path.stem):
-                raise ValueError(f"{path.name} holds year {data.get('year')}")
+            held = data.get("year") if isinstance(data, dict) else None
+            if held != int(path.stem):
+                raise ValueError(f"{path.name} holds year {held}")
             years.append(data)
-        return cls.from_dict(years)
+        return cls.from_dict(years, schema_dir=folder)
 
     # -- the office's clock ------------------------------------------------------------
 
@@ -185,9 +193,10 @@ class WorkingCalendar:
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Working time inside [a, b); negative when b is before a."""
-        if b < a:
-            return -self.working_time_between(b, a)
         a, b = self._local(a), self._local(b)
+        return -self._between_local(b, a) if b < a else self._between_local(a, b)
+
+    def _between_local(self, a: datetime, b: datetime) -> timedelta:
         total = timedelta(0)
         day = a.date()
         while day <= b.date():
@@ -214,6 +223,8 @@ class WorkingCalendar:
         return t.astimezone(self.zone).replace(tzinfo=None)
 
     def _aware(self, local: datetime) -> datetime:
+        # Asia/Jakarta keeps no daylight saving; in a zone that does, a wall time inside a
+        # gap reads as zoneinfo's fold=0.
         return local.replace(tzinfo=self.zone).astimezone(UTC)
 
     def _next_working_day(self, day: date) -> date:
@@ -232,9 +243,14 @@ class WorkingCalendar:
         return datetime.combine(self._next_working_day(day), self.start)
 
 
-def _validator():
-    """The calendar file schema (kept beside the committed calendars)."""
-    from jsonschema import Draft202012Validator
-
-    schema = json.loads((DEFAULT_CALENDAR_DIR / SCHEMA_FILE).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+def _validator(folder: str | Path | None = None) -> Draft202012Validator:
+    """The calendar file schema: `folder/schema.json`, else the repository's. (An installed
+    package has no repository beside it: point the engine at a copy of `calendars/`.)"""
+    candidates = [Path(folder) / SCHEMA_FILE] if folder else []
+    candidates.append(DEFAULT_CALENDAR_DIR / SCHEMA_FILE)
+    for path in candidates:
+        if path.is_file():
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            return Draft202012Validator(schema,
+                                        format_checker=Draft202012Validator.FORMAT_CHECKER)
+    raise ValueError(f"no calendar schema: looked for {', '.join(map(str, candidates))}")

@@ -2,6 +2,8 @@
 users with bearer tokens."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from argon2 import PasswordHasher
 
@@ -22,8 +24,14 @@ def cheap_password_hashing(monkeypatch):
     monkeypatch.setattr(commands, "hash_password", _CHEAP_HASHER.hash)
 
 
+# From Monday 10:00 in Jakarta on: inside working hours, so a P1D task is due the same hour of the
+# next working day (due dates count working time).
+WORKING_MONDAY = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
+
+
 @pytest.fixture
 def app(ctx):
+    ctx.clock.set(WORKING_MONDAY, ticking=True)
     return create_app(ctx)
 
 

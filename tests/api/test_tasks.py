@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
+from tests.api.conftest import WORKING_MONDAY
 from tests.api.helpers import assert_aware, assert_problem
 
 TASK_FIELDS = {"id", "name", "element_id", "process_instance_id", "definition_key", "role",
@@ -148,11 +149,11 @@ def test_queue_filters_sorting_and_paging(client, login, mini_deployed, parallel
     latest_first = queue(client, staf, "?sort=-due_at")["items"]
     assert latest_first[0]["element_id"] == "collect_a"
 
-    soon = (datetime.now(timezone.utc) + timedelta(days=1, hours=1)).isoformat()
+    soon = (WORKING_MONDAY + timedelta(days=1, hours=1)).isoformat()
     due_soon = queue(client, staf, f"?due_before={quote(soon)}")
     assert {t["element_id"] for t in due_soon["items"]} == {"draft"}
     # An unencoded '+' arrives as a space; the offset is still understood.
-    jakarta = (datetime.now(timezone(timedelta(hours=7))) + timedelta(days=1, hours=1))
+    jakarta = (WORKING_MONDAY + timedelta(days=1, hours=1)).astimezone(timezone(timedelta(hours=7)))
     spaced = jakarta.replace(microsecond=0).isoformat().replace("+", " ")
     assert queue(client, staf, f"?due_before={spaced}")["total"] == 2
 

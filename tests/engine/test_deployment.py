@@ -93,7 +93,8 @@ def test_every_problem_is_reported_at_once_with_element_and_line():
     errors = errors_of({"broken.bpmn": d.process("broken", nodes, flows, lanes)})
     by_element = {(e["element_id"], e["message"]) for e in errors}
     assert ("no_form", "user task has no 'formKey' property") in by_element
-    assert ("bad_due", "dueDuration 'one week' is not an ISO 8601 duration") in by_element
+    assert ("bad_due", "dueDuration 'one week' is not an ISO 8601 duration of weeks, days, "
+                       "hours or minutes (working time)") in by_element
     assert ("unknown_form", "form 'nowhere' has no schema in forms/") in by_element
     assert ("no_lane", "user task is in no lane with a 'role' property") in by_element
     assert ("l2", "lane 'Lajur l2' names an unknown role 'kepala_bogus'") in by_element
@@ -149,3 +150,13 @@ def test_schema_violations_and_bad_expressions_are_all_reported():
     [error] = errors_of({"schema.bpmn": invalid})
     assert error["message"].startswith("BPMN schema:") and "bogus" in error["message"]
     assert error["element_id"] == "end" and isinstance(error["line"], int)
+
+
+def test_one_edited_file_deploys_on_top_of_every_latest_version(ctx, mini_deployed):
+    commands.deploy(ctx, ADMIN, {"p.bpmn": d.parallel("par")}, FORMS)  # a deployment of its own
+    diagrams, _ = read_folder(FIXTURES / "mini")
+    edited = diagrams["review.bpmn"].replace(b"Menyusun konsep", b"Menyusun konsep v2")
+    views = {v.key: v for v in commands.deploy(ctx, ADMIN, {"review.bpmn": edited}, {},
+                                               on_top_of_latest=True)}
+    assert (views["mini_review"].version, views["mini_review"].created) == (2, True)
+    assert (views["par"].version, views["par"].created) == (1, False)

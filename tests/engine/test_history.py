@@ -256,3 +256,11 @@ def test_a_bundle_with_a_consistently_forged_diagram_is_refused(ctx, mini_deploy
     report = audit.verify_bundle(rewrite(forged, "manifest.json", fix_manifest))
     assert not report.valid
     assert "content hash differs" in report.problems[0]
+
+
+def test_a_history_written_under_a_non_utc_clock_still_verifies(ctx, mini_deployed):
+    from datetime import datetime, timedelta, timezone
+    ctx.clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone(timedelta(hours=7))), ticking=True)
+    instance_id = drive_mini(ctx, revise=False)
+    report = commands.replay_instance(ctx, AUDITOR, instance_id)
+    assert report.consistent, report.divergence

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -36,6 +36,7 @@ def open_ids(ctx, who):
 
 
 def test_a_task_appears_only_in_its_roles_queue(ctx, mini_deployed):
+    ctx.clock.set(datetime(2026, 3, 6, 8, 0, tzinfo=timezone.utc))  # Friday 15:00 in Jakarta
     instance = start(ctx)
     [task] = instance.open_tasks
     assert (task.role, task.state, task.element_id) == ("staf", "ready", "draft")
@@ -43,7 +44,9 @@ def test_a_task_appears_only_in_its_roles_queue(ctx, mini_deployed):
     assert open_ids(ctx, KABAG) == []
     with pytest.raises(TaskNotFound):
         commands.get_task(ctx, KABAG, task.id)
-    assert task.due_at - task.created_at == timedelta(days=1)
+    # P1D in working time: the same hour of the next working day (Monday)
+    assert task.due_at == datetime(2026, 3, 9, 8, 0, tzinfo=timezone.utc)
+    assert task.due_at.utcoffset() == timedelta(0)
 
 
 def test_claim_complete_and_the_next_task_moves_to_the_next_role(ctx, mini_deployed):
