@@ -1,13 +1,13 @@
 """Timers and notifications: the next timer of each instance with its worker lease, user
 e-mail addresses, and the notification outbox.
 
-Revision ID: 0004_timers_and_notification_outbox
+Revision ID: 0004_timers_and_outbox
 Revises: 0003_process_start_rules
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_timers_and_notification_outbox"
+revision = "0004_timers_and_outbox"
 down_revision = "0003_process_start_rules"
 branch_labels = None
 depends_on = None
