@@ -34,6 +34,7 @@ from engine.errors import (
     TaskNotFound,
     TaskNotOpen,
     UnitNotFound,
+    UserNotFound,
     WorkflowError,
 )
 
@@ -48,6 +49,7 @@ STATUS_OF: dict[type[EngineError], int] = {
     DefinitionNotFound: 404,
     DocumentNotFound: 404,
     UnitNotFound: 404,
+    UserNotFound: 404,
     Conflict: 409,
     TaskAlreadyClaimed: 409,
     TaskNotOpen: 409,

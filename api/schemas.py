@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import RAISE, Schema, fields, pre_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from engine.commands import INSTANCE_STATUSES, MAX_PAGE, TASK_SORTS, TASK_STATES
+from engine.history import EVENT_TYPES
+
+# commands.instance_history pages up to this many events (a literal there, not a constant).
+MAX_HISTORY_PAGE = 10_000
+# PATCH /process-instances/{id}: the statuses an admin may ask for (routes/instances.py
+# maps each to its command).
+INSTANCE_STATUS_CHANGES = ("suspended", "running", "terminated")
 
 
 class RequestSchema(Schema):
@@ -24,9 +31,9 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
-def _limit():
-    return fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE),
-                          metadata={"description": f"page size, 1 to {MAX_PAGE}"})
+def _limit(default: int = 50, maximum: int = MAX_PAGE):
+    return fields.Integer(load_default=default, validate=validate.Range(1, maximum),
+                          metadata={"description": f"page size, 1 to {maximum}"})
 
 
 def _offset():
@@ -93,17 +100,71 @@ class TaskQuerySchema(RequestSchema):
 
     @pre_load
     def restore_plus(self, data, **kwargs):
-        # An unencoded `+` in a query string arrives as a space: `...T10:00:00 07:00`.
-        value = data.get("due_before")
+        return _plus_restored(data, "due_before")
+
+
+def _plus_restored(data: dict, *names: str) -> dict:
+    """An unencoded `+` in a query string arrives as a space: `...T10:00:00 07:00`."""
+    for name in names:
+        value = data.get(name)
         if isinstance(value, str) and re.fullmatch(r"\S+T\S+ \d\d(:?\d\d)?", value):
-            data = dict(data, due_before=value.replace(" ", "+"))
-        return data
+            data = dict(data, **{name: value.replace(" ", "+")})
+    return data
 
 
 class TaskCompleteSchema(RequestSchema):
     data = fields.Dict(keys=fields.String(), required=True,
                        metadata={"description": "the form data, checked against the "
                                  "task's form schema"})
+
+
+class UserUpdateSchema(RequestSchema):
+    full_name = fields.String()
+    roles = fields.List(fields.String(), metadata={"description": "replaces the user's roles"})
+    active = StrictBoolean(metadata={"description": "false: the user's tokens stop working"})
+    password = fields.String(metadata={"format": "password"})
+
+
+class InstanceStatusChangeSchema(RequestSchema):
+    status = fields.String(required=True, validate=validate.OneOf(INSTANCE_STATUS_CHANGES),
+                           metadata={"description": "suspended: hold a running instance; "
+                                     "running: resume a suspended one; terminated: end it "
+                                     "and cancel its open tasks"})
+    reason = fields.String(metadata={"description": "why it is terminated (recorded in the "
+                                     "history); only with status terminated"})
+
+    @validates_schema
+    def reason_only_when_terminating(self, data, **kwargs):
+        if "reason" in data and data["status"] != "terminated":
+            raise ValidationError("only with status 'terminated'", "reason")
+
+
+class InstanceRetrySchema(RequestSchema):
+    data = fields.Dict(keys=fields.String(), load_default=dict,
+                       metadata={"description": "variables that fix what the failed step "
+                                 "reads, e.g. {parts: 4}"})
+
+
+class HistoryQuerySchema(RequestSchema):
+    type_ = fields.String(data_key="type", validate=validate.OneOf(EVENT_TYPES),
+                          metadata={"description": "only events of this type"})
+    limit = _limit(default=100, maximum=MAX_HISTORY_PAGE)
+    offset = _offset()
+
+
+class CompletedTaskQuerySchema(RequestSchema):
+    role = fields.String()
+    user = fields.String(metadata={"description": "who completed the task"})
+    completed_from = fields.AwareDateTime(data_key="from", metadata={
+        "description": "completed at or after; ISO 8601 with offset"})
+    completed_to = fields.AwareDateTime(data_key="to", metadata={
+        "description": "completed before; ISO 8601 with offset"})
+    limit = _limit(default=100)
+    offset = _offset()
+
+    @pre_load
+    def restore_plus(self, data, **kwargs):
+        return _plus_restored(data, "from", "to")
 
 
 # ---------------------------------------------------------------- responses
@@ -150,6 +211,15 @@ class DefinitionListSchema(Schema):
     items = fields.List(fields.Nested(DefinitionSchema))
 
 
+class DeployedDefinitionSchema(DefinitionSchema):
+    created = fields.Boolean(metadata={"description": "true: this deployment made this "
+                                       "version; false: the process was unchanged"})
+
+
+class DeploymentSchema(Schema):
+    definitions = fields.List(fields.Nested(DeployedDefinitionSchema))
+
+
 class TaskSchema(Schema):
     id = fields.String()
     name = fields.String()
@@ -176,6 +246,11 @@ class TaskFormSchema(Schema):
     # Named `schema` in JSON; a different attribute name keeps it apart from Schema itself.
     form_schema = fields.Dict(data_key="schema",
                               metadata={"description": "JSON Schema (draft 2020-12)"})
+
+
+class TaskVariablesSchema(Schema):
+    variables = fields.Dict(metadata={"description": "the data the task sees (open) or saw "
+                                      "(completed)"})
 
 
 class CompletionSchema(Schema):
@@ -212,6 +287,39 @@ class DocumentSchema(Schema):
     content_type = fields.String()
     uploaded_by = fields.String()
     uploaded_at = fields.DateTime()
+
+
+class EventSchema(Schema):
+    seq = fields.Integer()
+    occurred_at = fields.String(metadata={"format": "date-time"})
+    actor = fields.String()
+    type = fields.String(metadata={"enum": list(EVENT_TYPES)})
+    element_id = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    payload = fields.Dict()
+    prev_hash = fields.String(metadata={"description": "the hash of the event before; "
+                                        "64 zeros for the first"})
+    hash = fields.String(metadata={"description": "sha256 of the event's canonical JSON"})
+
+
+class EventPageSchema(Schema):
+    events = fields.List(fields.Nested(EventSchema), attribute="items")
+    total = fields.Integer()
+
+
+class DivergenceSchema(Schema):
+    seq = fields.Integer(allow_none=True, metadata={
+        "description": "the event where replay and history part; null: the stored state"})
+    event_type = fields.String(allow_none=True)
+    what = fields.String()
+    expected = fields.Raw(allow_none=True, metadata={"description": "any JSON value"})
+    found = fields.Raw(allow_none=True, metadata={"description": "any JSON value"})
+
+
+class ReplaySchema(Schema):
+    consistent = fields.Boolean()
+    events_replayed = fields.Integer()
+    divergence = fields.Nested(DivergenceSchema, allow_none=True)
 
 
 class HealthSchema(Schema):

@@ -1,5 +1,8 @@
-"""Deployed process definitions."""
-from flask import Blueprint, jsonify
+"""Deployed process definitions and their versions."""
+import hashlib
+import io
+
+from flask import Blueprint, jsonify, send_file
 
 from api.auth import authenticated
 from api.extension import engine_context
@@ -16,3 +19,29 @@ bp = Blueprint("definitions", __name__, url_prefix="/api/v1")
 def list_definitions(actor):
     definitions = commands.list_definitions(engine_context())
     return jsonify(DefinitionListSchema().dump({"items": definitions}))
+
+
+@bp.get("/process-definitions/<key>/versions")
+@operation("Every deployed version of a process, oldest first", response=DefinitionListSchema,
+           errors=(404,))
+@authenticated
+def list_versions(actor, key):
+    versions = commands.definition_versions(engine_context(), key)
+    return jsonify(DefinitionListSchema().dump({"items": versions}))
+
+
+@bp.get("/process-definitions/<key>/versions/<int:version>/xml")
+@operation("The diagram file of a version, byte-for-byte as deployed", download=True,
+           errors=(404,),
+           description="application/xml. `version` is a positive integer; anything else is "
+                       "404. The ETag is the file's sha256.")
+@authenticated
+def get_version_xml(actor, key, version):
+    filename, content = commands.definition_xml(engine_context(), key, version)
+    response = send_file(io.BytesIO(content), mimetype="application/xml", as_attachment=True,
+                         download_name=filename, etag=hashlib.sha256(content).hexdigest(),
+                         conditional=True, max_age=0)
+    # Exactly application/xml: the file's own declaration names its encoding.
+    response.headers["Content-Type"] = "application/xml"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

@@ -5,10 +5,24 @@ from api.auth import authenticated
 from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body, query_args
-from api.schemas import InstancePageSchema, InstanceQuerySchema, InstanceSchema, InstanceStartSchema
+from api.schemas import (
+    InstancePageSchema,
+    InstanceQuerySchema,
+    InstanceRetrySchema,
+    InstanceSchema,
+    InstanceStartSchema,
+    InstanceStatusChangeSchema,
+)
 from engine import commands
 
 bp = Blueprint("instances", __name__, url_prefix="/api/v1")
+
+# The status an admin asks for -> the command that moves the instance there.
+STATUS_CHANGES = {
+    "suspended": commands.suspend_instance,
+    "running": commands.resume_instance,
+    "terminated": commands.terminate_instance,  # the only one taking a `reason`
+}
 
 
 @bp.post("/process-definitions/<key>/instances")
@@ -38,4 +52,33 @@ def list_instances(actor):
 @authenticated
 def get_instance(actor, instance_id):
     instance = commands.get_instance(engine_context(), actor, instance_id)
+    return jsonify(InstanceSchema().dump(instance))
+
+
+@bp.patch("/process-instances/<instance_id>")
+@operation("Suspend, resume or terminate an instance (admin)", body=InstanceStatusChangeSchema,
+           response=InstanceSchema, errors=(403, 404, 409),
+           description="suspended: from running; its tasks stay queued but cannot be claimed "
+                       "or completed. running: from suspended. terminated: from running, "
+                       "suspended or error; its open tasks are cancelled. Any other "
+                       "transition is 409.")
+@authenticated
+def change_instance_status(actor, instance_id):
+    fields = json_body(InstanceStatusChangeSchema())
+    change = STATUS_CHANGES[fields.pop("status")]
+    # The schema lets `reason` through only with `terminated`.
+    return jsonify(InstanceSchema().dump(change(engine_context(), actor, instance_id, **fields)))
+
+
+@bp.post("/process-instances/<instance_id>/retry")
+@operation("Run the failed step of an instance in error again (admin)",
+           body=InstanceRetrySchema, body_required=False, response=InstanceSchema,
+           errors=(403, 404, 409),
+           description="`data` corrects the variables the failed step reads. If the step "
+                       "fails again the answer is still 200, with status `error` and the new "
+                       "error. 409 when the instance is not in error.")
+@authenticated
+def retry_instance(actor, instance_id):
+    fields = json_body(InstanceRetrySchema(), required=False)
+    instance = commands.retry_instance(engine_context(), actor, instance_id, fields["data"])
     return jsonify(InstanceSchema().dump(instance))

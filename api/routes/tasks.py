@@ -12,6 +12,7 @@ from api.schemas import (
     TaskPageSchema,
     TaskQuerySchema,
     TaskSchema,
+    TaskVariablesSchema,
 )
 from engine import commands
 
@@ -40,6 +41,15 @@ def get_task(actor, task_id):
 def get_task_form(actor, task_id):
     form_key, schema = commands.get_task_form(engine_context(), actor, task_id)
     return jsonify(TaskFormSchema().dump({"form_key": form_key, "form_schema": schema}))
+
+
+@bp.get("/tasks/<task_id>/variables")
+@operation("The data the task sees: e.g. the submission a checker reviews",
+           response=TaskVariablesSchema, errors=(404,))
+@authenticated
+def get_task_variables(actor, task_id):
+    variables = commands.get_task_variables(engine_context(), actor, task_id)
+    return jsonify(TaskVariablesSchema().dump({"variables": variables}))
 
 
 @bp.post("/tasks/<task_id>/claim")

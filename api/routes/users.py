@@ -5,7 +5,7 @@ from api.auth import authenticated
 from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
-from api.schemas import UserCreateSchema, UserListSchema, UserSchema
+from api.schemas import UserCreateSchema, UserListSchema, UserSchema, UserUpdateSchema
 from engine import commands
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1")
@@ -26,3 +26,15 @@ def create_user(actor):
 @authenticated
 def list_users(actor):
     return jsonify(UserListSchema().dump({"items": commands.list_users(engine_context(), actor)}))
+
+
+@bp.patch("/users/<username>")
+@operation("Change a user's name, roles, password or whether it may sign in",
+           body=UserUpdateSchema, response=UserSchema, errors=(403, 404),
+           description="Only the fields sent change; `roles` replaces the roles. A "
+                       "deactivated user's tokens stop working at once.")
+@authenticated
+def update_user(actor, username):
+    fields = json_body(UserUpdateSchema())
+    user = commands.update_user(engine_context(), actor, username, **fields)
+    return jsonify(UserSchema().dump(user))

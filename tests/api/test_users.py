@@ -1,0 +1,79 @@
+"""Changing a user (admin): name, roles, password, and switching sign-in off and on."""
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import PASSWORD, assert_problem
+
+
+def patch(client, name, headers, **fields):
+    return client.patch(f"/api/v1/users/{name}", json=fields, headers=headers)
+
+
+def sign_in(client, username, password=PASSWORD):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password})
+
+
+def test_an_admin_renames_a_user_and_replaces_the_roles(client, admin, login):
+    staf = login("sari", "staf")
+    response = patch(client, "sari", admin, full_name="Sari Wulandari",
+                     roles=["kepala_subbagian", "staf", "staf"])
+    assert response.status_code == 200
+    assert response.get_json() == {"username": "sari", "full_name": "Sari Wulandari",
+                                   "roles": ["kepala_subbagian", "staf"], "active": True}
+    # Roles come from the database on every request: the same token carries the new ones.
+    assert client.get("/api/v1/me", headers=staf).get_json()["roles"] == [
+        "kepala_subbagian", "staf"]
+    # Fields left out stay as they are.
+    assert patch(client, "sari", admin, roles=["staf"]).get_json() == {
+        "username": "sari", "full_name": "Sari Wulandari", "roles": ["staf"], "active": True}
+
+
+def test_a_deactivated_user_is_locked_out_until_reactivated(client, admin, login):
+    staf = login("staf1", "staf")
+    assert patch(client, "staf1", admin, active=False).get_json()["active"] is False
+    assert_problem(client.get("/api/v1/me", headers=staf), 401)
+    assert_problem(sign_in(client, "staf1"), 401)
+    # Still listed for the admin, as inactive.
+    users = client.get("/api/v1/users", headers=admin).get_json()["items"]
+    assert {u["username"]: u["active"] for u in users}["staf1"] is False
+
+    assert patch(client, "staf1", admin, active=True).get_json()["active"] is True
+    assert client.get("/api/v1/me", headers=staf).status_code == 200
+    assert sign_in(client, "staf1").status_code == 200
+
+
+def test_a_new_password_replaces_the_old(client, admin, login):
+    login("staf1", "staf")
+    response = patch(client, "staf1", admin, password="another-password-456")
+    assert response.status_code == 200
+    assert "password" not in response.get_json()
+    assert_problem(sign_in(client, "staf1"), 401)
+    assert sign_in(client, "staf1", "another-password-456").status_code == 200
+
+
+def test_only_an_admin_changes_users(client, login):
+    staf = login("staf1", "staf")
+    assert_problem(patch(client, "staf1", staf, roles=["admin"]), 403)
+    assert_problem(patch(client, "staf1", {}, full_name="x"), 401)
+    assert client.get("/api/v1/me", headers=staf).get_json()["roles"] == ["staf"]
+
+
+def test_an_unknown_user_is_404(client, admin):
+    body = assert_problem(patch(client, "nobody", admin, full_name="Siapa"), 404)
+    assert body["title"] == "User not found"
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"roles": ["wizard"]}, "roles"),
+    ({"password": "short"}, "password"),
+    ({"full_name": "x" * 201}, "full_name"),
+    ({"active": "no"}, "active"),
+    ({"roles": "staf"}, "roles"),
+    ({"username": "renamed"}, "username"),
+])
+def test_a_bad_change_is_422_naming_the_field(client, admin, login, fields, field):
+    login("staf1", "staf")
+    assert_problem(patch(client, "staf1", admin, **fields), 422, field=field)
+    assert client.get("/api/v1/users", headers=admin).get_json()["items"][1] == {
+        "username": "staf1", "full_name": "Pegawai staf1", "roles": ["staf"], "active": True}
