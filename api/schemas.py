@@ -167,6 +167,21 @@ class CompletedTaskQuerySchema(RequestSchema):
         return _plus_restored(data, "from", "to")
 
 
+class SlaQuerySchema(RequestSchema):
+    period_start = fields.AwareDateTime(data_key="from", required=True, metadata={
+        "description": "the period's start (inclusive); ISO 8601 with offset"})
+    period_end = fields.AwareDateTime(data_key="to", required=True, metadata={
+        "description": "the period's end (exclusive); ISO 8601 with offset"})
+    definition_key = fields.String()
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    table = fields.String(load_default="steps", validate=validate.OneOf(["steps", "breaches"]),
+                          metadata={"description": "with format=csv: which table"})
+
+    @pre_load
+    def restore_plus(self, data, **kwargs):
+        return _plus_restored(data, "from", "to")
+
+
 # ---------------------------------------------------------------- responses
 
 class TokenSchema(Schema):

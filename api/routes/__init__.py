@@ -7,10 +7,11 @@ from api.routes import (
     history,
     instances,
     meta,
+    reports,
     tasks,
     units,
     users,
 )
 
 BLUEPRINTS = (auth.bp, users.bp, units.bp, deployments.bp, definitions.bp, instances.bp,
-              history.bp, tasks.bp, documents.bp, meta.bp)
+              history.bp, reports.bp, tasks.bp, documents.bp, meta.bp)
