@@ -52,6 +52,8 @@ class UserCreateSchema(RequestSchema):
     username = fields.String(required=True)
     password = fields.String(required=True, metadata={"format": "password"})
     full_name = fields.String(load_default=None, allow_none=True)
+    email = fields.String(load_default=None, allow_none=True,
+                          metadata={"description": "where notifications go"})
     roles = fields.List(fields.String(), required=True)
 
 
@@ -123,6 +125,7 @@ class UserUpdateSchema(RequestSchema):
     roles = fields.List(fields.String(), metadata={"description": "replaces the user's roles"})
     active = StrictBoolean(metadata={"description": "false: the user's tokens stop working"})
     password = fields.String(metadata={"format": "password"})
+    email = fields.String(metadata={"description": "where notifications go; empty removes it"})
 
 
 class InstanceStatusChangeSchema(RequestSchema):
@@ -198,6 +201,33 @@ class MeSchema(Schema):
 
 class UserSchema(MeSchema):
     active = fields.Boolean()
+    email = fields.String(allow_none=True)
+
+
+class CalendarDayChangeSchema(RequestSchema):
+    closed = StrictBoolean(required=True, metadata={
+        "description": "true: a holiday or collective leave; false: a file's holiday opened again"})
+    name = fields.String(load_default=None, allow_none=True)
+    kind = fields.String(load_default="office", validate=validate.OneOf(
+        ["national", "collective_leave", "office"]))
+
+
+class ClosedDaySchema(Schema):
+    date = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    source = fields.String(metadata={"description": "file (committed calendar) or admin"})
+
+
+class CalendarSchema(Schema):
+    year = fields.Integer()
+    timezone = fields.String()
+    working_hours = fields.Dict(keys=fields.String(), values=fields.String())
+    working_days = fields.List(fields.Integer(), metadata={"description": "ISO: Monday = 1"})
+    from_file = fields.Boolean(metadata={"description": "a committed (not provisional) "
+                                                        "calendar covers the year"})
+    closed_days = fields.List(fields.Nested(ClosedDaySchema))
+    reopened_days = fields.List(fields.String())
 
 
 class UserListSchema(Schema):

@@ -3,14 +3,21 @@ caches of deserialized specs and workflows. One per process (API worker, CLI, wo
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+
+from sqlalchemy import select
 
 from engine import runtime
 from engine.clock import Clock
 from engine.documents import DocumentStore
 from engine.settings import Settings
 from engine.store.db import Database
+from engine.store.models import CalendarDay
 from engine.working_time import DEFAULT_CALENDAR_DIR, WorkingCalendar
+
+
+CALENDAR_TTL_S = 60
 
 
 class _LRU:
@@ -45,13 +52,32 @@ class EngineContext:
         self.db = Database(settings.database_url)
         self.clock = clock or Clock()
         self.documents = DocumentStore(settings.document_dir)
-        # Due dates count working time: office hours, weekdays, holidays and collective leave.
-        self.calendar = WorkingCalendar.from_files(settings.calendar_dir or DEFAULT_CALENDAR_DIR)
+        # Due dates count working time: office hours, weekdays, holidays and collective leave,
+        # from the committed files plus the admin's changes (calendar_day).
+        self.file_calendar = WorkingCalendar.from_files(settings.calendar_dir or DEFAULT_CALENDAR_DIR)
+        self._calendar: WorkingCalendar | None = None
+        self._calendar_read_at = 0.0
         self._specs = _LRU(64)  # definition id -> ExecutableSpec (immutable, shared)
         # instance id -> (version, workflow). A command takes the workflow out while it works
         # and puts it back only after its transaction committed, so no half-applied
         # workflow is ever reused; a version mismatch means another process changed it.
         self._workflows = _LRU(workflow_cache_size)
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The working calendar; the admin's changes are read again after CALENDAR_TTL_S, so
+        other processes see a change within that time (this one at once)."""
+        if self._calendar is None or time.monotonic() - self._calendar_read_at > CALENDAR_TTL_S:
+            self.refresh_calendar()
+        return self._calendar
+
+    def refresh_calendar(self) -> None:
+        with self.db.read() as s:
+            days = list(s.scalars(select(CalendarDay)))
+        self._calendar = self.file_calendar.with_changes(
+            {d.day: {"name": d.name, "kind": d.kind} for d in days if d.closed},
+            [d.day for d in days if not d.closed])
+        self._calendar_read_at = time.monotonic()
 
     def executable(self, definition) -> runtime.ExecutableSpec:
         spec = self._specs.get(definition.id)

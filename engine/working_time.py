@@ -89,13 +89,15 @@ class WorkingCalendar:
     def __init__(self, timezone: str | ZoneInfo, start: time | str, end: time | str,
                  working_days: Iterable[int], holidays: Iterable[date],
                  holiday_years: Iterable[int] | None = None,
-                 provisional_years: Iterable[int] = ()):
+                 provisional_years: Iterable[int] = (),
+                 holiday_names: dict[date, dict] | None = None):
         self.zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
         self.start, self.end = _clock(start), _clock(end)
         self.working_days = frozenset(working_days)
         self.holidays = frozenset(holidays)
         self.holiday_years = None if holiday_years is None else frozenset(holiday_years)
         self.provisional_years = frozenset(provisional_years)
+        self.holiday_names = dict(holiday_names or {})  # date -> {"name", "kind"}
         if not self.start < self.end:
             raise ValueError(f"working hours must open before they close: {start}-{end}")
         if not self.working_days or not self.working_days <= set(range(1, 8)):
@@ -118,6 +120,7 @@ class WorkingCalendar:
         validator = _validator(schema_dir)
         first = years[0]
         holidays: set[date] = set()
+        names: dict[date, dict] = {}
         for year in years:
             error = best_match(validator.iter_errors(year))
             if error is not None:
@@ -136,10 +139,12 @@ class WorkingCalendar:
                 if day in holidays:
                     raise ValueError(f"calendar {year['year']}: {entry['date']} is listed twice")
                 holidays.add(day)
+                names[day] = {"name": entry["name"], "kind": entry["kind"]}
         return cls(first["timezone"], first["working_hours"]["start"],
                    first["working_hours"]["end"], first["working_days"], holidays,
                    holiday_years={year["year"] for year in years},
-                   provisional_years={y["year"] for y in years if y.get("provisional")})
+                   provisional_years={y["year"] for y in years if y.get("provisional")},
+                   holiday_names=names)
 
     @classmethod
     def from_files(cls, folder: str | Path = DEFAULT_CALENDAR_DIR) -> "WorkingCalendar":
@@ -158,6 +163,16 @@ class WorkingCalendar:
                 raise ValueError(f"{path.name} holds year {held}")
             years.append(data)
         return cls.from_dict(years, schema_dir=folder)
+
+    def with_changes(self, closed: dict[date, dict], reopened: Iterable[date]) -> "WorkingCalendar":
+        """This calendar with the admin's changes: more closed days (date -> name, kind),
+        and days of the files opened again (a holiday that was moved)."""
+        reopened = set(reopened)
+        names = {d: n for d, n in self.holiday_names.items() if d not in reopened}
+        names.update(closed)
+        return WorkingCalendar(self.zone, self.start, self.end, self.working_days,
+                               (self.holidays - reopened) | set(closed), self.holiday_years,
+                               self.provisional_years, names)
 
     # -- the office's clock ------------------------------------------------------------
 

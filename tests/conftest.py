@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 PG_URL = os.environ.get("LKJ_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_DB = os.environ.get("LKJ_TEST_DB", "sqlite")
-TABLES = ("outbox", "event", "document", "task", "process_instance", "process_definition", "deployment_file",
+TABLES = ("calendar_day", "outbox", "event", "document", "task", "process_instance", "process_definition", "deployment_file",
           "deployment", "user_role", "app_user", "unit")
 
 

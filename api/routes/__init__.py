@@ -1,6 +1,7 @@
 """One blueprint per resource; `BLUEPRINTS` is what the app registers."""
 from api.routes import (
     auth,
+    calendar,
     definitions,
     deployments,
     documents,
@@ -13,5 +14,5 @@ from api.routes import (
     users,
 )
 
-BLUEPRINTS = (auth.bp, users.bp, units.bp, deployments.bp, definitions.bp, instances.bp,
+BLUEPRINTS = (auth.bp, users.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
               history.bp, reports.bp, tasks.bp, documents.bp, meta.bp)

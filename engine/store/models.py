@@ -5,12 +5,13 @@ Times are stored as timezone-aware UTC.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -218,6 +219,19 @@ class Event(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class CalendarDay(Base):
+    """An admin's change to the working calendar of the files: a day closed (a holiday or
+    collective leave added) or opened again (a file's holiday that was moved)."""
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    closed: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))  # national | collective_leave | office
+    changed_by: Mapped[str] = mapped_column(String(80))
+    changed_at: Mapped[datetime]
 
 
 class OutboxMessage(Base):
