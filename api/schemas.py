@@ -204,6 +204,12 @@ class UserSchema(MeSchema):
     email = fields.String(allow_none=True)
 
 
+class MigrationRequestSchema(RequestSchema):
+    to_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    dry_run = StrictBoolean(load_default=False, metadata={
+        "description": "only say whether the move is allowed; store nothing"})
+
+
 class CalendarDayChangeSchema(RequestSchema):
     closed = StrictBoolean(required=True, metadata={
         "description": "true: a holiday or collective leave; false: a file's holiday opened again"})
@@ -381,3 +387,17 @@ class ProblemSchema(Schema):
     errors = fields.Raw(metadata={
         "description": "field errors {field: [messages]}, or for a diagram a list of "
                        "{file, line, column, element_id, message}"})
+
+
+class MigrationSchema(Schema):
+    process_instance_id = fields.String()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    allowed = fields.Boolean()
+    reasons = fields.List(fields.String(), metadata={"description": "why it is refused"})
+    dry_run = fields.Boolean()
+    open_tasks = fields.List(fields.Nested(TaskSchema))
+
+
+class MigrationListSchema(Schema):
+    items = fields.List(fields.Nested(MigrationSchema))

@@ -7,7 +7,8 @@ from flask import Blueprint, jsonify, send_file
 from api.auth import authenticated
 from api.extension import engine_context
 from api.openapi import operation
-from api.schemas import DefinitionListSchema
+from api.parsing import json_body
+from api.schemas import DefinitionListSchema, MigrationListSchema, MigrationRequestSchema
 from engine import commands
 
 bp = Blueprint("definitions", __name__, url_prefix="/api/v1")
@@ -45,3 +46,15 @@ def get_version_xml(actor, key, version):
     response.headers["Content-Type"] = "application/xml"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+@bp.post("/process-definitions/<key>/versions/<int:version>/migrate")
+@operation("Move every running or suspended instance of a version to another (admin)",
+           body=MigrationRequestSchema, response=MigrationListSchema, errors=(403, 404),
+           description="Each instance on its own: the result per instance says whether it "
+                       "moved (or, with dry_run, would move) and why not.")
+@authenticated
+def migrate_version(actor, key, version):
+    fields = json_body(MigrationRequestSchema())
+    results = commands.migrate_version(engine_context(), actor, key, version, **fields)
+    return jsonify(MigrationListSchema().dump({"items": results}))

@@ -12,6 +12,8 @@ from api.schemas import (
     InstanceSchema,
     InstanceStartSchema,
     InstanceStatusChangeSchema,
+    MigrationRequestSchema,
+    MigrationSchema,
 )
 from engine import commands
 
@@ -82,3 +84,16 @@ def retry_instance(actor, instance_id):
     fields = json_body(InstanceRetrySchema(), required=False)
     instance = commands.retry_instance(engine_context(), actor, instance_id, fields["data"])
     return jsonify(InstanceSchema().dump(instance))
+
+
+@bp.post("/process-instances/<instance_id>/migrate")
+@operation("Move an instance to another version of its process (admin)",
+           body=MigrationRequestSchema, response=MigrationSchema, errors=(403, 404, 409),
+           description="Allowed when every task that has run or is running has its element "
+                       "in the target version; otherwise 200 with allowed=false and the "
+                       "reasons, and nothing changes. Open tasks keep their ids and claims.")
+@authenticated
+def migrate_instance(actor, instance_id):
+    fields = json_body(MigrationRequestSchema())
+    result = commands.migrate_instance(engine_context(), actor, instance_id, **fields)
+    return jsonify(MigrationSchema().dump(result))
