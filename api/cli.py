@@ -159,6 +159,25 @@ def cmd_audit_replay(args) -> int:
     return 0 if report.consistent else 1
 
 
+def cmd_worker(args) -> int:
+    import threading
+
+    from engine.worker import Worker, install_signal_handlers
+
+    ctx = EngineContext(Settings.from_env())
+    try:
+        worker = Worker(ctx, poll_s=args.poll, lease_s=args.lease, batch=args.batch)
+        if args.once:
+            print(json.dumps(worker.run_once().to_dict()))
+            return 0
+        stop = threading.Event()
+        install_signal_handlers(stop)
+        worker.run_forever(stop)
+    finally:
+        ctx.close()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lkj", description=__doc__.splitlines()[0])
     sub = root.add_subparsers(dest="command", required=True)
@@ -210,12 +229,28 @@ def parser() -> argparse.ArgumentParser:
     replay = audit.add_parser("replay", help="replay an instance's history against the database")
     replay.add_argument("instance_id")
     replay.set_defaults(run=cmd_audit_replay)
+
+    worker = sub.add_parser("worker", help="fire due timers and deliver notifications "
+                                           "(one process on SQLite; SIGTERM stops it)")
+    worker.add_argument("--once", action="store_true", help="one round, then exit")
+    worker.add_argument("--poll", type=float,
+                        default=float(os.environ.get("LKJ_WORKER_POLL_S", 1.0)),
+                        help="seconds between idle rounds (default 1, $LKJ_WORKER_POLL_S)")
+    worker.add_argument("--lease", type=float,
+                        default=float(os.environ.get("LKJ_WORKER_LEASE_S", 60)),
+                        help="seconds a leased timer or message stays this worker's "
+                             "(default 60, $LKJ_WORKER_LEASE_S)")
+    worker.add_argument("--batch", type=int, default=20,
+                        help="timers and messages leased per round (default 20)")
+    worker.set_defaults(run=cmd_worker)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LKJ_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SpiffWorkflow logs every task state change at INFO: too much for a server's log.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
     args = parser().parse_args(argv)
     try:
         return args.run(args)

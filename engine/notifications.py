@@ -78,13 +78,16 @@ def queue(session, settings, notices: list[Notice], now: datetime) -> int:
     return written
 
 
-def lease_messages(ctx, owner: str, limit: int = 20, lease_s: int = 60) -> list[MessageView]:
-    """Take up to `limit` due messages for this worker until `lease_s` from now. A lease that
-    ran out (its worker died) can be taken again."""
+def lease_messages(ctx, owner: str, limit: int = 20, lease_s: int = 60,
+                   channels: tuple[str, ...] = ("email", "webhook")) -> list[MessageView]:
+    """Take up to `limit` due messages of `channels` for this worker until `lease_s` from
+    now. A lease that ran out (its worker died) can be taken again; messages of a channel
+    the worker cannot serve (no SMTP host) stay pending."""
     now = ctx.clock.now()
     with ctx.db.write() as s:
         query = (select(OutboxMessage).where(
             OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.channel.in_(channels),
             or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
         if ctx.db.dialect != "sqlite":

@@ -92,3 +92,14 @@ def test_a_revision_notifies_the_drafter_as_returned(ctx, mini_deployed):
     commands.claim_task(ctx, kabag, check.id)
     commands.complete_task(ctx, kabag, check.id, {"decision": "revise", "notes": "ulang"})
     assert [kind for kind, _ in outbox(ctx)] == ["task_assigned", "returned_for_revision"]
+
+
+def test_a_worker_without_smtp_leaves_e_mails_in_the_outbox(ctx, mini_deployed):
+    from engine import notifications
+    commands.create_user(ctx, ADMIN, "staf1", "password123", ["staf"],
+                         email="staf1@setneg.test")
+    commands.start_instance(ctx, ADMIN, "mini_review", {})
+    assert notifications.lease_messages(ctx, "webhook-only", channels=("webhook",)) == []
+    [message] = notifications.lease_messages(ctx, "full-worker")
+    assert (message.kind, message.channel, message.recipient) == (
+        "task_assigned", "email", "staf1@setneg.test")
