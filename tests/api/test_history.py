@@ -16,8 +16,6 @@ from engine.store.models import Task
 from tests.api.helpers import assert_aware, assert_problem
 
 JAKARTA = timezone(timedelta(hours=7))
-# The engine clock is set in UTC: an event recorded at a time with another offset does not
-# verify (engine.history hashes the time as given but reads it back in UTC).
 DAY1 = datetime(2025, 3, 3, 2, 0, tzinfo=timezone.utc)  # 09:00 in Jakarta
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
 EVENT_FIELDS = {"seq", "occurred_at", "actor", "type", "element_id", "task_id", "payload",
