@@ -10,7 +10,8 @@ def test_an_admin_creates_and_lists_users(client, admin):
         "roles": ["staf", "kepala_subbagian"]})
     assert response.status_code == 201
     assert response.get_json() == {"username": "sari", "full_name": "Sari Wulandari",
-                                   "roles": ["kepala_subbagian", "staf"], "active": True}
+                                   "roles": ["kepala_subbagian", "staf"], "active": True,
+                                   "email": None}
     assert "password" not in response.get_data(as_text=True)
     listed = client.get("/api/v1/users", headers=admin).get_json()["items"]
     assert [u["username"] for u in listed] == ["root", "sari"]

@@ -20,13 +20,15 @@ def test_an_admin_renames_a_user_and_replaces_the_roles(client, admin, login):
                      roles=["kepala_subbagian", "staf", "staf"])
     assert response.status_code == 200
     assert response.get_json() == {"username": "sari", "full_name": "Sari Wulandari",
-                                   "roles": ["kepala_subbagian", "staf"], "active": True}
+                                   "roles": ["kepala_subbagian", "staf"], "active": True,
+                                   "email": None}
     # Roles come from the database on every request: the same token carries the new ones.
     assert client.get("/api/v1/me", headers=staf).get_json()["roles"] == [
         "kepala_subbagian", "staf"]
     # Fields left out stay as they are.
     assert patch(client, "sari", admin, roles=["staf"]).get_json() == {
-        "username": "sari", "full_name": "Sari Wulandari", "roles": ["staf"], "active": True}
+        "username": "sari", "full_name": "Sari Wulandari", "roles": ["staf"], "active": True,
+        "email": None}
 
 
 def test_a_deactivated_user_is_locked_out_until_reactivated(client, admin, login):
@@ -76,4 +78,13 @@ def test_a_bad_change_is_422_naming_the_field(client, admin, login, fields, fiel
     login("staf1", "staf")
     assert_problem(patch(client, "staf1", admin, **fields), 422, field=field)
     assert client.get("/api/v1/users", headers=admin).get_json()["items"][1] == {
-        "username": "staf1", "full_name": "Pegawai staf1", "roles": ["staf"], "active": True}
+        "username": "staf1", "full_name": "Pegawai staf1", "roles": ["staf"], "active": True,
+        "email": None}
+
+
+def test_an_e_mail_address_for_notifications(client, admin, login):
+    login("staf1", "staf")
+    changed = patch(client, "staf1", admin, email="staf1@setneg.go.id")
+    assert changed.status_code == 200 and changed.get_json()["email"] == "staf1@setneg.go.id"
+    assert_problem(patch(client, "staf1", admin, email="not an address"), 422, field="email")
+    assert patch(client, "staf1", admin, email="").get_json()["email"] is None
