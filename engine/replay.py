@@ -182,7 +182,7 @@ def _mapped_ready(state: _Replay, record: EventRecord):
     task = state.mapped.get(record.task_id)
     if task is None:
         _diverge(record, "task", f"task {record.task_id} announced by task_ready", "never announced")
-    if task not in runtime.ready_user_tasks(state.wf):
+    if not runtime.is_ready_user_task(task):
         _diverge(record, "task state", f"{record.element_id} ready", task.state)
     return task
 
@@ -211,7 +211,7 @@ def _on_completed(state: _Replay, record: EventRecord, at) -> None:
 
 def _on_cancelled(state: _Replay, record: EventRecord, _at) -> None:
     task = state.mapped.get(record.task_id)
-    if task is None or task in runtime.ready_user_tasks(state.wf):
+    if task is None or runtime.is_ready_user_task(task):
         _diverge(record, "cancelled task", f"{record.element_id} no longer ready",
                  "still ready" if task is not None else "never announced")
 
@@ -290,7 +290,7 @@ def _compare_stored(state: _Replay, stored: StoredState) -> None:
         _diverge(None, "stored instance state", expected, found)
     open_replayed = {task_id: (task.task_spec.bpmn_id, state.role_of(task))
                      for task_id, task in state.mapped.items()
-                     if task in runtime.ready_user_tasks(state.wf)}
+                     if runtime.is_ready_user_task(task)}
     if open_replayed != stored.open_tasks:
         _diverge(None, "stored open task rows", open_replayed, stored.open_tasks)
     if stored.status != state.status:

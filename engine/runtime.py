@@ -124,7 +124,16 @@ def run_to_wait_states(wf: BpmnWorkflow, now: datetime | None = None,
 
 
 def ready_user_tasks(wf: BpmnWorkflow) -> list:
-    return wf.get_tasks(state=TaskState.READY, manual=True)
+    """The user tasks waiting for a person, in creation order (top-level process first,
+    then each subprocess). Reads the task maps instead of walking the task tree, whose
+    walk grows with the instance's history."""
+    return [task for workflow in (wf, *wf.subprocesses.values())
+            for task in workflow.tasks.values()
+            if task.state == TaskState.READY and task.task_spec.manual]
+
+
+def is_ready_user_task(task) -> bool:
+    return task.state == TaskState.READY and task.task_spec.manual
 
 
 def task_by_id(wf: BpmnWorkflow, task_id: str):

@@ -228,3 +228,20 @@ def test_users_roles_must_exist(ctx):
     user = commands.create_user(ctx, ADMIN, "u", "password123", ["staf", "satuan_kerja:ZZ"])
     assert user.roles == ["satuan_kerja:ZZ", "staf"]
     assert commands.authenticate(ctx, "u", "password123").username == "u"
+
+
+def test_a_queue_of_several_roles_pages_in_one_order(ctx, mini_deployed):
+    both = actor("rina", "staf", "kepala_bagian")
+    ctx.clock.set(datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc), ticking=True)
+    drafts = [start(ctx).open_tasks[0] for _ in range(4)]
+    for draft in drafts[:2]:  # two checks (PT3H) now sit in kepala_bagian's queue
+        commands.claim_task(ctx, STAF, draft.id)
+        commands.complete_task(ctx, STAF, draft.id, {"title": "x"})
+    everything = commands.list_tasks(ctx, both, limit=500).items
+    assert len(everything) == 4 and [t.element_id for t in everything] == [
+        "check", "check", "draft", "draft"]  # PT3H checks are due before P1D drafts
+    for sort in ("due_at", "-due_at", "created_at", "-created_at", "name"):
+        full = commands.list_tasks(ctx, both, sort=sort, limit=500)
+        pages = [t for offset in range(0, 4, 2)
+                 for t in commands.list_tasks(ctx, both, sort=sort, limit=2, offset=offset).items]
+        assert [t.id for t in pages] == [t.id for t in full.items] and full.total == 4, sort
