@@ -7,6 +7,7 @@ import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from api.extension import engine_context
 from engine.commands import INSTANCE_STATUSES, MAX_PAGE, TASK_SORTS, TASK_STATES
 from engine.history import EVENT_TYPES
 
@@ -285,6 +286,11 @@ class TaskSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     form_key = fields.String()
+    overdue = fields.Method("_overdue", metadata={
+        "type": "boolean", "description": "open past its due date, or completed after it"})
+
+    def _overdue(self, task) -> bool:
+        return task.is_overdue(engine_context().clock.now())  # the engine's clock
 
 
 class TaskPageSchema(Schema):

@@ -64,6 +64,12 @@ class TaskView:
     completed_by: str | None
     form_key: str
 
+    def is_overdue(self, now: datetime) -> bool:
+        """Past its due date: still open after it, or completed after it."""
+        if self.due_at is None or self.state == "cancelled":
+            return False
+        return (self.completed_at or now) > self.due_at
+
 
 @dataclass(frozen=True)
 class InstanceView:

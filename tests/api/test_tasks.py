@@ -8,7 +8,7 @@ from urllib.parse import quote
 from tests.api.conftest import WORKING_MONDAY
 from tests.api.helpers import assert_aware, assert_problem
 
-TASK_FIELDS = {"id", "name", "element_id", "process_instance_id", "definition_key", "role",
+TASK_FIELDS = {"id", "overdue", "name", "element_id", "process_instance_id", "definition_key", "role",
                "assignee", "state", "created_at", "due_at", "completed_at", "completed_by",
                "form_key"}
 
@@ -37,6 +37,7 @@ def test_a_task_appears_in_its_roles_queue_only(client, login, mini_instance):
     assert (listed["name"], listed["definition_key"], listed["form_key"]) == (
         "Menyusun konsep", "mini_review", "mini_draft")
     assert_aware(listed["created_at"], listed["due_at"])
+    assert listed["overdue"] is False
     created = datetime.fromisoformat(listed["created_at"])
     assert datetime.fromisoformat(listed["due_at"]) - created == timedelta(days=1)
     assert queue(client, login("kabag", "kepala_bagian")) == {"items": [], "total": 0}
@@ -167,3 +168,12 @@ def test_queue_filters_sorting_and_paging(client, login, mini_deployed, parallel
     assert queue(client, staf, "?role=kepala_subbagian")["total"] == 0
     assert queue(client, login("root", "admin"), "?role=kepala_subbagian")["total"] == 1
     assert queue(client, staf, "?role=staf&state=ready")["total"] == 3
+
+
+def test_a_task_past_its_due_date_is_overdue(client, login, ctx, mini_instance):
+    from datetime import timedelta
+    from tests.api.conftest import WORKING_MONDAY
+    staf = login("staf1", "staf")
+    ctx.clock.set(WORKING_MONDAY + timedelta(days=1, minutes=1))  # P1D has passed
+    [task] = queue(client, staf)["items"]
+    assert task["overdue"] is True
