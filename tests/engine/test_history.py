@@ -182,7 +182,7 @@ def test_a_changed_stored_state_is_detected(ctx, mini_deployed):
     instance = commands.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
     tamper(ctx, "UPDATE process_instance SET state_json = REPLACE(state_json, '2026', '2025') "
                 "WHERE id = :i", i=instance.id)
-    ctx._workflows.pop(instance.id)
+    ctx.forget_workflow(instance.id)  # as another process would: read the database
     divergence = replayed(ctx, instance.id)
     assert (divergence.seq, divergence.what) == (None, "stored instance state")
 
