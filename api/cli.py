@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from engine import commands
@@ -28,6 +29,16 @@ def read_procedure(bpmn_dir: Path, forms_dir: Path) -> tuple[dict[str, bytes], d
     diagrams = {p.name: p.read_bytes() for p in sorted(bpmn_dir.glob("*.bpmn"))}
     form_files = {p.name: p.read_bytes() for p in sorted(forms_dir.glob("*.json"))}
     return diagrams, form_files
+
+
+@contextmanager
+def engine_context(settings: Settings | None = None):
+    """The engine on the configured database, closed when the command is done."""
+    ctx = EngineContext(settings or Settings.from_env())
+    try:
+        yield ctx
+    finally:
+        ctx.close()
 
 
 def format_diagram_errors(error: DiagramInvalid) -> str:
@@ -51,8 +62,7 @@ def deploy_folder(ctx: EngineContext, bpmn_dir: Path, forms_dir: Path) -> list:
 def prepare(settings: Settings, bpmn_dir: Path | None, forms_dir: Path) -> None:
     """Migrate, deploy and create the first admin: what `serve` does before it listens."""
     upgrade(settings.database_url)
-    ctx = EngineContext(settings)
-    try:
+    with engine_context(settings) as ctx:
         if bpmn_dir is not None:
             for view in deploy_folder(ctx, bpmn_dir, forms_dir):
                 log.info("process %s version %d%s", view.key, view.version,
@@ -60,8 +70,6 @@ def prepare(settings: Settings, bpmn_dir: Path | None, forms_dir: Path) -> None:
         password = os.environ.get("LKJ_ADMIN_PASSWORD")
         if password and commands.ensure_admin(ctx, password):
             log.info("created user 'admin'")
-    finally:
-        ctx.close()
 
 
 def cmd_serve(args) -> int:
@@ -110,33 +118,24 @@ def cmd_deploy(args) -> int:
         print(f"{len(diagrams)} diagram(s), {len(model.forms)} form(s): "
               f"processes {', '.join(sorted(model.processes))} are valid")
         return 0
-    ctx = EngineContext(Settings.from_env())
-    try:
+    with engine_context() as ctx:
         for view in deploy_folder(ctx, bpmn_dir, forms_dir):
             print(f"{view.key} version {view.version}{' (new)' if view.created else ' (unchanged)'}")
-    finally:
-        ctx.close()
     return 0
 
 
 def cmd_users_create(args) -> int:
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
-    ctx = EngineContext(Settings.from_env())
-    try:
+    with engine_context() as ctx:
         user = commands.create_user(ctx, SYSTEM, args.username, password, args.role,
                                     args.full_name)
-    finally:
-        ctx.close()
     print(json.dumps({"username": user.username, "roles": user.roles}))
     return 0
 
 
 def cmd_units_create(args) -> int:
-    ctx = EngineContext(Settings.from_env())
-    try:
+    with engine_context() as ctx:
         unit = commands.create_unit(ctx, SYSTEM, args.code, args.name)
-    finally:
-        ctx.close()
     print(json.dumps({"code": unit.code, "name": unit.name}))
     return 0
 
@@ -150,11 +149,8 @@ def cmd_audit_verify(args) -> int:
 
 
 def cmd_audit_replay(args) -> int:
-    ctx = EngineContext(Settings.from_env())
-    try:
+    with engine_context() as ctx:
         report = commands.replay_instance(ctx, SYSTEM, args.instance_id)
-    finally:
-        ctx.close()
     print(json.dumps(report.to_dict(), indent=2, default=str))
     return 0 if report.consistent else 1
 
@@ -164,8 +160,7 @@ def cmd_worker(args) -> int:
 
     from engine.worker import Worker, install_signal_handlers
 
-    ctx = EngineContext(Settings.from_env())
-    try:
+    with engine_context() as ctx:
         worker = Worker(ctx, poll_s=args.poll, lease_s=args.lease, batch=args.batch)
         if args.once:
             print(json.dumps(worker.run_once().to_dict()))
@@ -173,8 +168,6 @@ def cmd_worker(args) -> int:
         stop = threading.Event()
         install_signal_handlers(stop)
         worker.run_forever(stop)
-    finally:
-        ctx.close()
     return 0
 
 

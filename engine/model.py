@@ -109,10 +109,6 @@ def resolve_role(template: str, data: dict) -> str:
     return template.format_map({name: data[name] for name in fields})
 
 
-def template_fields(template: str) -> list[str]:
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
-
-
 def extension_properties(node) -> dict[str, str]:
     props = node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
                        namespaces=NS)

@@ -15,7 +15,6 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
@@ -160,9 +159,11 @@ def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
 
 
 def waiting_timer_ids(wf: BpmnWorkflow) -> dict[str, str]:
-    """task id -> element id of the timer events waiting to fire."""
-    return {str(t.id): t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.WAITING)
-            if "Timer" in type(getattr(t.task_spec, "event_definition", None)).__name__}
+    """task id -> element id of the timer events waiting to fire (from the workflow's
+    registry of waiting events, like next_timer_at, not a walk of the task tree)."""
+    return {str(t.id): t.task_spec.bpmn_id for t in wf.event_manager.tasks.values()
+            if t.state == TaskState.WAITING
+            and "Timer" in type(t.task_spec.event_definition).__name__}
 
 
 def retry_failed_tasks(wf: BpmnWorkflow, data_patch: dict, now: datetime | None = None,
@@ -194,10 +195,6 @@ def canonical_json(value) -> str:
     """One spelling per value: sorted keys, no spaces, UTF-8; other types as their string."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str)
-
-
-def is_waiting_on_event(task) -> bool:
-    return isinstance(task.task_spec, CatchingEvent) and task.state == TaskState.WAITING
 
 
 def process_id_of(task) -> str:

@@ -89,30 +89,28 @@ def current_time() -> _datetime.datetime:
     return _SCRIPT_NOW.get() or _datetime.datetime.now(_datetime.timezone.utc)
 
 
-_script_now = current_time
-
 
 class _ScriptDatetime(_datetime.datetime):
     """`datetime` for scripts: now() and today() read the command's time."""
 
     @classmethod
     def now(cls, tz=None):
-        moment = _script_now()
+        moment = current_time()
         return moment.astimezone(tz) if tz else moment
 
     @classmethod
     def utcnow(cls):
-        return _script_now().replace(tzinfo=None)
+        return current_time().replace(tzinfo=None)
 
     @classmethod
     def today(cls):
-        return _script_now()
+        return current_time()
 
 
 class _ScriptDate(_datetime.date):
     @classmethod
     def today(cls):
-        return _script_now().date()
+        return current_time().date()
 
 
 # Modules and values a script sees by name (no import statement is allowed).
