@@ -1,7 +1,13 @@
 """Bearer tokens (JWT, HS256) and the acting user of a request.
 
-The token only says who the caller is; on every request the user is read again from the
-database, so a deactivated user's token stops working and roles come from the database.
+The token only says who the caller is (its signature and expiry are checked on every
+request); whether the user is active and which roles it has come from the database,
+through a per-process cache of active users (engine/user_cache.py) kept for
+`LKJ_USER_CACHE_TTL_S` seconds (default 5; 0 reads the database on every request).
+Staleness bound: a deactivation or role change made through the engine (`PATCH
+/users/{name}`) applies at once in the worker process that made it, and within
+`LKJ_USER_CACHE_TTL_S` seconds in the other worker processes (and after a change written to
+the database directly).
 """
 from __future__ import annotations
 
@@ -48,7 +54,7 @@ def current_user() -> UserView:
         raise unauthenticated("The token has expired") from None
     except jwt.InvalidTokenError:
         raise unauthenticated("The token is not valid") from None
-    user = commands.get_user(ctx, str(claims["sub"]))
+    user = commands.get_user(ctx, str(claims["sub"]), cached=True)
     if user is None:
         raise unauthenticated("The token's user does not exist or is inactive")
     return user

@@ -8,7 +8,14 @@ import re
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from api.extension import engine_context
-from engine.commands import INSTANCE_STATUSES, MAX_PAGE, TASK_SORTS, TASK_STATES
+from engine.commands import (
+    INSTANCE_STATUSES,
+    MAX_PAGE,
+    TASK_COUNT_CAP,
+    TASK_COUNTS,
+    TASK_SORTS,
+    TASK_STATES,
+)
 from engine.history import EVENT_TYPES
 
 # commands.instance_history pages up to this many events (a literal there, not a constant).
@@ -100,6 +107,10 @@ class TaskQuerySchema(RequestSchema):
                          metadata={"description": "default: due_at"})
     limit = _limit()
     offset = _offset()
+    count = fields.String(load_default="capped", validate=validate.OneOf(TASK_COUNTS),
+                          metadata={"description": f"capped (default): `total` counts at most "
+                                    f"{TASK_COUNT_CAP:,} tasks; exact: every matching task "
+                                    f"(slower on long queues)"})
 
     @pre_load
     def restore_plus(self, data, **kwargs):
@@ -296,6 +307,17 @@ class TaskSchema(Schema):
 class TaskPageSchema(Schema):
     items = fields.List(fields.Nested(TaskSchema))
     total = fields.Integer()
+
+
+class TaskQueuePageSchema(TaskPageSchema):
+    """A page of a queue (GET /tasks): its total may be a cap."""
+    total = fields.Integer(metadata={
+        "description": f"the matching tasks; with count=capped (the default) at most "
+                       f"{TASK_COUNT_CAP:,}: when more match, {TASK_COUNT_CAP:,} and "
+                       f"total_exact is false"})
+    total_exact = fields.Boolean(metadata={
+        "description": "true: total is the number of matching tasks; false: more than "
+                       "total match (ask count=exact for the number)"})
 
 
 class TaskFormSchema(Schema):

@@ -36,7 +36,7 @@ from bench.common import (
     read_folder,
     summary,
 )
-from engine import commands, runtime
+from engine import commands, state_store
 from engine.store.models import ProcessInstance
 from SpiffWorkflow.util.task import TaskState
 
@@ -184,7 +184,7 @@ def verify(ctx, recorder: Recorder, instance_ids: list[str], replay_sample: int)
     with ctx.db.read() as s:
         for instance_id in instance_ids:
             instance = s.get(ProcessInstance, instance_id)
-            wf = runtime.load_state(instance.state_json, ctx.executable(instance.definition))
+            wf, _ = state_store.load(s, instance, ctx.executable(instance.definition))
             in_state = completed_user_tasks(wf)
             if in_state != per_instance_rows.get(instance_id, 0):
                 state_mismatch.append(instance_id)

@@ -1,21 +1,26 @@
 """Part 3, queue scale: one role's task list with 1,000 and with 100,000 running instances.
 
-The instances are seeded in bulk SQL (multi-row INSERTs into process_instance and task), each
-with one open user task of bench/diagrams/bench_chain.bpmn; the open tasks are spread
-round-robin over the diagram's three roles (staf, kepala_subbagian, kepala_bagian), so the
-measured role, staf, has a third of them in its queue; one in ten is claimed by another user.
+Each size has its own database. The instances are seeded in bulk SQL (multi-row INSERTs into
+process_instance and task), each with one open user task of bench/diagrams/bench_chain.bpmn;
+the open tasks are spread round-robin over the diagram's three roles (staf, kepala_subbagian,
+kepala_bagian), so the measured role, staf, has a third of them in its queue; one in ten is
+claimed by another user.
 `state_json` is a small placeholder: the queue query never loads a workflow.
 
 Measured in-process, on SQLite (and on PostgreSQL when it answers):
 `commands.list_tasks(ctx, actor, limit=50)` for an actor with the role staf, median of CALLS
-calls after WARMUP; and the same with `role="staf", state="ready"` (what the HTTP clients of
-part 4 ask). Each SQL statement is timed at the cursor, so the page query and the `total`
-count are reported apart, and the query plans are recorded (EXPLAIN QUERY PLAN / EXPLAIN).
+calls after WARMUP, alternating between the sizes' databases (so a change of load on a shared
+machine weighs on both sizes alike); the same with `role="staf", state="ready"` (what the HTTP
+clients of part 4 ask); and with `count="exact"` (the default `total` stops counting at
+commands.TASK_COUNT_CAP, an exact one reads the whole queue). Each SQL statement is timed at
+the cursor, so the page query and the `total` count are reported apart, and the query plans
+are recorded (EXPLAIN QUERY PLAN / EXPLAIN).
 """
 from __future__ import annotations
 
 import statistics
 import uuid
+from contextlib import ExitStack, closing
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import event, insert, select, text
@@ -46,8 +51,8 @@ BATCH = 5000
 CALLS, WARMUP = 50, 5
 
 
-def seed(ctx, count: int, start_index: int = 0) -> None:
-    """`count` more running instances of bench_chain, each with one open task."""
+def seed(ctx, count: int) -> None:
+    """`count` running instances of bench_chain, each with one open task."""
     with ctx.db.read() as s:
         definition_id = s.scalar(select(ProcessDefinition.id)
                                  .where(ProcessDefinition.key == "bench_chain"))
@@ -55,7 +60,7 @@ def seed(ctx, count: int, start_index: int = 0) -> None:
     placeholder = '{"placeholder": "never loaded by list_tasks"}'
     for offset in range(0, count, BATCH):
         instances, tasks = [], []
-        for i in range(start_index + offset, start_index + min(offset + BATCH, count)):
+        for i in range(offset, min(offset + BATCH, count)):
             instance_id = str(uuid.uuid4())
             created = base + timedelta(seconds=37 * i)
             element, name, role = ROLES[i % 3]
@@ -106,29 +111,38 @@ def _kind(statement: str) -> str | None:
     return None
 
 
-def measure(ctx, **query) -> dict:
-    """Median wall time of list_tasks, and of its page and count statements."""
-    for _ in range(WARMUP):
-        commands.list_tasks(ctx, STAF, limit=50, **query)
-    timer = StatementTimer(ctx.db.read_engine)
-    calls = []
+def measure(ctxs: dict, **query) -> dict:
+    """For each database (size -> context): the median wall time of list_tasks, and of its
+    page and count statements. The calls alternate between the databases, so a change of
+    load on the machine falls on every size alike."""
+    for ctx in ctxs.values():
+        for _ in range(WARMUP):
+            commands.list_tasks(ctx, STAF, limit=50, **query)
+    timers = {size: StatementTimer(ctx.db.read_engine) for size, ctx in ctxs.items()}
+    calls, pages = {size: [] for size in ctxs}, {}
     try:
         for _ in range(CALLS):
-            started = now()
-            page = commands.list_tasks(ctx, STAF, limit=50, **query)
-            calls.append(now() - started)
+            for size, ctx in ctxs.items():
+                started = now()
+                pages[size] = commands.list_tasks(ctx, STAF, limit=50, **query)
+                calls[size].append(now() - started)
     finally:
-        timer.close()
+        for timer in timers.values():
+            timer.close()
+    return {size: _measured(calls[size], pages[size], timers[size].records) for size in ctxs}
+
+
+def _measured(calls: list[float], page, records) -> dict:
     by_kind = {"page": [], "count": []}
     statements = {}
-    for statement, parameters, seconds in timer.records:
+    for statement, parameters, seconds in records:
         kind = _kind(statement)
         if kind:
             by_kind[kind].append(seconds)
             statements[kind] = (statement, parameters)
     return {"call": summary(calls), "page_sql_median_ms": ms(_median(by_kind["page"])),
             "count_sql_median_ms": ms(_median(by_kind["count"])), "items": len(page.items),
-            "total": page.total, "_statements": statements}
+            "total": page.total, "total_exact": page.total_exact, "_statements": statements}
 
 
 def _median(values):
@@ -151,19 +165,24 @@ def _uses_index(plan_lines: list[str]) -> bool:
     return any("index" in line.lower() for line in plan_lines)
 
 
-def scale_on(ctx, sizes) -> dict:
-    results, seeded = {}, 0
-    for size in sizes:
-        seed(ctx, size - seeded, start_index=seeded)
-        seeded = size
+def scale_on(ctxs: dict) -> dict:
+    """`ctxs`: size -> the context of an empty database, seeded here to that size."""
+    for size, ctx in ctxs.items():
+        _deployed(ctx)
+        seed(ctx, size)
         if ctx.db.dialect == "postgresql":
             with ctx.db.engine.begin() as connection:
                 connection.execute(text("ANALYZE"))
-        default = measure(ctx)
-        filtered = measure(ctx, role="staf", state="ready")
-        plans = {"default": query_plans(ctx, default.pop("_statements")),
-                 "role_ready": query_plans(ctx, filtered.pop("_statements"))}
-        results[size] = {"default": default, "role_ready": filtered, "plans": plans}
+    default = measure(ctxs)
+    filtered = measure(ctxs, role="staf", state="ready")
+    exact = measure(ctxs, count="exact")
+    results = {}
+    for size, ctx in ctxs.items():
+        plans = {"default": query_plans(ctx, default[size].pop("_statements")),
+                 "role_ready": query_plans(ctx, filtered[size].pop("_statements"))}
+        exact[size].pop("_statements")
+        results[size] = {"default": default[size], "role_ready": filtered[size],
+                         "exact": exact[size], "plans": plans}
     return results
 
 
@@ -183,6 +202,10 @@ def _report(results, sizes) -> dict:
             "page_sql_median_ms": r["default"]["page_sql_median_ms"],
             "count_sql_median_ms": r["default"]["count_sql_median_ms"],
             "queue_total": r["default"]["total"],
+            "queue_total_exact": r["default"]["total_exact"],
+            "exact_count_median_ms": r["exact"]["call"]["median_ms"],
+            "exact_count_sql_median_ms": r["exact"]["count_sql_median_ms"],
+            "exact_queue_total": r["exact"]["total"],
             "role_ready_median_ms": r["role_ready"]["call"]["median_ms"],
             "role_ready_page_sql_median_ms": r["role_ready"]["page_sql_median_ms"],
             "role_ready_count_sql_median_ms": r["role_ready"]["count_sql_median_ms"],
@@ -193,19 +216,19 @@ def _report(results, sizes) -> dict:
                          out[str(small)]["list_tasks_median_ms"])
     out["role_ready_ratio"] = ratio(out[str(large)]["role_ready_median_ms"],
                                     out[str(small)]["role_ready_median_ms"])
+    out["exact_count_ratio"] = ratio(out[str(large)]["exact_count_median_ms"],
+                                     out[str(small)]["exact_count_median_ms"])
     return out
 
 
 def run(workdir, quick: bool = False, postgres: bool = True) -> dict:
     sizes = (100, 2000) if quick else (1000, 100_000)
-    folder = workdir / "queue"
-    ctx = context(sqlite_url(folder, "lkj"), folder / "data")
     started = now()
-    try:
-        _deployed(ctx)
-        sqlite_results = _report(scale_on(ctx, sizes), sizes)
-    finally:
-        ctx.close()
+    with ExitStack() as stack:
+        ctxs = {size: stack.enter_context(closing(context(
+            sqlite_url(workdir / "queue" / str(size), "lkj"),
+            workdir / "queue" / str(size) / "data"))) for size in sizes}
+        sqlite_results = _report(scale_on(ctxs), sizes)
     sqlite_results["seconds"] = round(now() - started, 1)
     out = {"sqlite": sqlite_results}
     reason = postgres_reason() if postgres else "not asked for (--no-postgres)"
@@ -213,12 +236,10 @@ def run(workdir, quick: bool = False, postgres: bool = True) -> dict:
         out["postgresql"] = {"skipped": reason}
         return out
     started = now()
-    with fresh_postgres() as url:
-        ctx = context(url, workdir / "queue-pg" / "data")
-        try:
-            _deployed(ctx)
-            out["postgresql"] = _report(scale_on(ctx, sizes), sizes)
-        finally:
-            ctx.close()
+    with ExitStack() as stack:
+        ctxs = {size: stack.enter_context(closing(context(
+            stack.enter_context(fresh_postgres()), workdir / "queue-pg" / str(size) / "data")))
+            for size in sizes}
+        out["postgresql"] = _report(scale_on(ctxs), sizes)
     out["postgresql"]["seconds"] = round(now() - started, 1)
     return out

@@ -13,12 +13,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, literal_column, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import audit, forms, history, migration, notifications, runtime, sla
+from engine import (audit, forms, history, migration, notifications, runtime, sla, state_store,
+                    user_cache)
 from engine.context import EngineContext
 from engine.errors import (
     AlreadyExists,
@@ -84,17 +85,32 @@ MAX_PAGE = 500
 # ---------------------------------------------------------------- users and units
 
 def authenticate(ctx: EngineContext, username: str, password: str) -> UserView:
-    with ctx.db.write() as s:
+    """The active user of this name and password; AuthenticationFailed otherwise. The
+    Argon2 check (memory-hard, a few at a time per process: engine/passwords.py) runs
+    outside any transaction, so a sign-in holds no database lock or connection while it
+    waits or hashes. A hash of another cost than the settings' is replaced."""
+    with ctx.db.read() as s:
         user = s.scalar(select(User).where(User.username == username))
-        if user is None or not user.active or not verify_password(user.password_hash, password):
-            raise AuthenticationFailed("unknown user or wrong password")
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        return _user_view(user)
+        view = _user_view(user) if user is not None else None
+        stored_hash = user.password_hash if user is not None else None
+    if view is None or not view.active \
+            or not verify_password(ctx.settings, stored_hash, password):
+        raise AuthenticationFailed("unknown user or wrong password")
+    if needs_rehash(ctx.settings, stored_hash):
+        new_hash = hash_password(ctx.settings, password)
+        with ctx.db.write() as s:  # unless the password was changed meanwhile
+            s.execute(update(User).where(User.username == username,
+                                         User.password_hash == stored_hash)
+                      .values(password_hash=new_hash))
+    return view
 
 
-def get_user(ctx: EngineContext, username: str) -> UserView | None:
-    """The active user of this name, or None (for token checks)."""
+def get_user(ctx: EngineContext, username: str, cached: bool = False) -> UserView | None:
+    """The active user of this name, or None (for token checks). With `cached` the answer
+    may come from this process's cache of active users (engine/user_cache.py: at most
+    LKJ_USER_CACHE_TTL_S old; update_user clears its entry at once)."""
+    if cached:
+        return user_cache.of(ctx).get(username, lambda name: get_user(ctx, name))
     with ctx.db.read() as s:
         user = s.scalar(select(User).where(User.username == username))
         return _user_view(user) if user is not None and user.active else None
@@ -109,6 +125,8 @@ def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
         errors["username"] = ["must be 1 to 80 characters"]
     if not password or len(password) < 8:
         errors["password"] = ["must be at least 8 characters"]
+    # Hashed before the transaction: no database lock is held while Argon2 waits or runs.
+    password_hash = None if errors else hash_password(ctx.settings, password)
     with ctx.db.write() as s:
         bad_roles = [r for r in roles if not _role_exists(s, r)]
         if bad_roles:
@@ -117,7 +135,7 @@ def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
             raise InvalidInput("The user cannot be created", errors)
         if s.scalar(select(User.id).where(User.username == username)) is not None:
             raise AlreadyExists(f"a user named '{username}' exists already")
-        user = User(username=username, password_hash=hash_password(password),
+        user = User(username=username, password_hash=password_hash,
                     full_name=full_name, email=email, active=True, created_at=ctx.clock.now(),
                     roles=[UserRole(role=r) for r in sorted(set(roles))])
         s.add(user)
@@ -132,13 +150,17 @@ def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str 
                 roles: list[str] | None = None, active: bool | None = None,
                 password: str | None = None, email: str | None = None) -> UserView:
     """Change a user's name, roles, password or whether it may sign in. A deactivated
-    user's tokens stop working at once (every request re-reads the user)."""
+    user's tokens stop working, and changed roles apply, at once in this process and within
+    LKJ_USER_CACHE_TTL_S in the others (engine/user_cache.py)."""
     _require_admin(actor)
     errors = _email_errors(email)
     if password is not None and len(password) < 8:
         errors["password"] = ["must be at least 8 characters"]
     if full_name is not None and len(full_name) > 200:
         errors["full_name"] = ["must be at most 200 characters"]
+    # Hashed before the transaction: no database lock is held while Argon2 waits or runs.
+    password_hash = hash_password(ctx.settings, password) \
+        if password is not None and not errors else None
     with ctx.db.write() as s:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
@@ -157,10 +179,12 @@ def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str 
             user.active = active
         if email is not None:
             user.email = email or None  # an empty string removes the address
-        if password is not None:
-            user.password_hash = hash_password(password)
+        if password_hash is not None:
+            user.password_hash = password_hash
         s.flush()
-        return _user_view(user)
+        view = _user_view(user)
+    user_cache.of(ctx).forget(username)  # after the commit: a read racing it keeps nothing
+    return view
 
 
 def _email_errors(email: str | None) -> dict:
@@ -181,10 +205,14 @@ def list_users(ctx: EngineContext, actor: Actor) -> list[UserView]:
 
 def ensure_admin(ctx: EngineContext, password: str, username: str = "admin") -> bool:
     """Create the admin user on first start; True if it was created."""
+    with ctx.db.read() as s:
+        if s.scalar(select(User.id).where(User.username == username)) is not None:
+            return False
+    password_hash = hash_password(ctx.settings, password)  # outside the write transaction
     with ctx.db.write() as s:
         if s.scalar(select(User.id).where(User.username == username)) is not None:
             return False
-        s.add(User(username=username, password_hash=hash_password(password), active=True,
+        s.add(User(username=username, password_hash=password_hash, active=True,
                    full_name="Administrator", created_at=ctx.clock.now(),
                    roles=[UserRole(role="admin")]))
         return True
@@ -392,8 +420,8 @@ def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
             raise WorkflowError(f"the process failed to start: {exc}") from None
         instance = ProcessInstance(
             id=str(uuid.uuid4()), definition_id=definition.id, definition=definition,
-            status="running", state_json=runtime.dump_state(wf),
-            state_format=runtime.STATE_FORMAT, started_at=now, started_by=actor.username)
+            status="running", state_json="{}", state_format=runtime.STATE_FORMAT,
+            started_at=now, started_by=actor.username)
         s.add(instance)
         s.flush()
         log = history.EventLog(s, instance.id, new_instance=True)
@@ -402,9 +430,10 @@ def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
             "content_hash": definition.content_hash, "variables": variables,
             "state_digest": runtime.state_digest(wf)})
         _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown)
+        stored = ctx.save_workflow(s, instance, wf, None)
         s.flush()
         view = _instance_view(s, instance)
-    ctx.keep_workflow(instance.id, instance.version, wf)
+    ctx.keep_workflow(instance.id, instance.version, wf, stored)
     return view
 
 
@@ -440,16 +469,28 @@ def list_instances(ctx: EngineContext, actor: Actor, status: str | None = None,
 
 # ---------------------------------------------------------------- tasks
 
+# A queue's `total` counts at most this many tasks unless the caller asks for an exact
+# count: the page costs the same for any queue length, an exact count grows with it.
+TASK_COUNT_CAP = 1000
+TASK_COUNTS = ("capped", "exact")
+
+
 def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
                role: str | None = None, assignee: str | None = None,
                process_instance_id: str | None = None, due_before: datetime | None = None,
-               sort: str | None = None, limit: int = 50, offset: int = 0) -> Page:
-    """The tasks the actor may see; by default the open ones (ready and claimed)."""
+               sort: str | None = None, limit: int = 50, offset: int = 0,
+               count: str = "capped") -> Page:
+    """The tasks the actor may see; by default the open ones (ready and claimed).
+
+    `total` counts at most TASK_COUNT_CAP tasks: beyond, it is the cap and `total_exact`
+    is false. `count="exact"` counts every matching task."""
     errors = {}
     if state is not None and state not in (*TASK_STATES, "open", "all"):
         errors["state"] = [f"must be one of {', '.join((*TASK_STATES, 'open', 'all'))}"]
     if sort is not None and sort not in TASK_SORTS:
         errors["sort"] = [f"must be one of {', '.join(TASK_SORTS)}"]
+    if count not in TASK_COUNTS:
+        errors["count"] = [f"must be one of {', '.join(TASK_COUNTS)}"]
     if due_before is not None and due_before.tzinfo is None:
         errors["due_before"] = ["must carry a time zone offset"]
     _check_paging(limit, offset, errors)
@@ -457,62 +498,97 @@ def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
         raise InvalidInput("Invalid query", errors)
     states = OPEN_STATES if state in (None, "open") else \
         TASK_STATES if state == "all" else (state,)
-    filters = []
-    if role:
-        filters.append(Task.role == role)
-    if assignee:
-        filters.append(Task.assignee == (actor.username if assignee == "me" else assignee))
-    if process_instance_id:
-        filters.append(Task.process_instance_id == process_instance_id)
-    if due_before:
-        filters.append(Task.due_at < due_before)
-    # Disjoint branches, each one (role, state) range of the queue index, so every branch
-    # reads its first rows in order and counts from the index: the page costs the same
-    # with a thousand open tasks or a hundred thousand.
-    if actor.is_admin or actor.has("auditor"):
-        scopes = [[Task.state == st] for st in states]
-    else:
-        roles = sorted(actor.roles)
-        scopes = [[Task.role == r, Task.state == st] for r in roles for st in states]
-        scopes.append([Task.assignee == actor.username, Task.role.not_in(roles),
-                       Task.state.in_(states)])
-    branches = [select(Task).where(*scope, *filters) for scope in scopes]
+    everyone = actor.is_admin or actor.has("auditor")
+    roles = [] if everyone else sorted(actor.roles)
+    role = role or None  # an empty filter filters nothing
+    # A role filter leaves that role's branches only; the actor's claims outside its roles
+    # have a branch unless the filter names one of its roles.
+    branch_roles = [r for r in roles if role in (None, r)]
+    outside = not everyone and role not in actor.roles
+    filters = {"role": role, "assignee": actor.username if assignee == "me" else assignee,
+               "process_instance_id": process_instance_id, "due_before": due_before}
+    filters = {name: value for name, value in filters.items() if value}
     order = sort or "due_at"
+    page_query, count_query = _queue_queries(
+        everyone, len(branch_roles), len(roles) if outside else None, len(states),
+        tuple(filters), order, count == "exact")
+    params = {**filters, **{f"state_{j}": st for j, st in enumerate(states)},
+              **{f"role_{i}": r for i, r in enumerate(branch_roles)},
+              **{f"not_role_{i}": r for i, r in enumerate(roles)}, "me": actor.username,
+              "first": offset + limit, "limit": limit, "offset": offset}
     with ctx.db.read() as s:
-        counts = [select(func.count()).select_from(b.subquery()).scalar_subquery()
-                  for b in branches]
-        total = s.scalar(select(sum(counts[1:], counts[0])))  # one round trip
-        # each branch's first rows in order; the page is the first of them all
-        candidates = [t for b in branches for t in s.scalars(
-            b.order_by(*_task_order(order)).limit(offset + limit))]
-        page = _sorted_tasks(candidates, order)[offset:offset + limit]
-        return Page(items=[_task_view(t) for t in page], total=total)
+        total = s.execute(count_query, params).scalar_one()
+        rows = s.execute(page_query, params).all()
+    exact = count == "exact" or total <= TASK_COUNT_CAP
+    return Page(items=[_task_view(row) for row in rows],
+                total=total if exact else TASK_COUNT_CAP, total_exact=exact)
 
 
-def _task_order(sort: str):
-    """SQL order of a queue; tasks without a due date come last either way."""
+_QUEUE_QUERIES: dict[tuple, tuple] = {}
+
+
+def _queue_queries(everyone: bool, roles: int, outside: int | None, states: int,
+                   filters: tuple[str, ...], order: str, exact: bool):
+    """The page and count statements of a queue query of this shape, built once (building
+    them costs more than running them); the roles, states and filters are parameters.
+
+    The queue is cut into disjoint branches, each one equality range of an index: (role,
+    state) for each of the actor's roles (every state for admins and auditors), and
+    (assignee, state) for its claims outside them (`outside`: how many roles to exclude;
+    None: no such branch). Each branch reads only its first rows in order (ids and sort keys);
+    the page is the first of them all, and only its rows are read in full. The count
+    stops after TASK_COUNT_CAP + 1 rows unless `exact`."""
+    shape = (everyone, roles, outside, states, filters, order, exact)
+    if shape in _QUEUE_QUERIES:
+        return _QUEUE_QUERIES[shape]
+    table = Task.__table__
+    task = table.c
+    in_state = [task.state == bindparam(f"state_{j}") for j in range(states)]
+    if everyone:
+        scopes = [[st] for st in in_state]
+    else:
+        scopes = [[task.role == bindparam(f"role_{i}"), st] for i in range(roles)
+                  for st in in_state]
+        if outside is not None:
+            not_mine = [task.role != bindparam(f"not_role_{i}") for i in range(outside)]
+            scopes += [[task.assignee == bindparam("me"), st, *not_mine] for st in in_state]
+    conditions = {"role": task.role == bindparam("role"),
+                  "assignee": task.assignee == bindparam("assignee"),
+                  "process_instance_id": task.process_instance_id
+                  == bindparam("process_instance_id"),
+                  "due_before": task.due_at < bindparam("due_before")}
+    branches = [[*scope, *(conditions[name] for name in filters)] for scope in scopes]
+    keys = [task[name] for name in _TASK_SORT_KEYS[order.lstrip("-")]]
+    heads = union_all(*(select(select(*keys).where(*where).order_by(*_task_order(order))
+                               .limit(bindparam("first")).subquery())
+                        for where in branches)).subquery()
+    page = (select(heads).order_by(*_task_order(order, heads.c))
+            .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+    page_query = (select(table).join(page, task.id == page.c.id)
+                  .order_by(*_task_order(order, page.c)))
+    matches = union_all(*(select(literal_column("1")).select_from(table).where(*where)
+                          for where in branches))
+    if not exact:
+        matches = matches.limit(TASK_COUNT_CAP + 1)
+    count_query = select(func.count()).select_from(matches.subquery())
+    _QUEUE_QUERIES[shape] = page_query, count_query
+    return page_query, count_query
+
+
+_TASK_SORT_KEYS = {"due_at": ("due_at", "created_at", "id"), "created_at": ("created_at", "id"),
+                   "name": ("name", "created_at", "id")}
+
+
+def _task_order(sort: str, columns=Task.__table__.c):
+    """SQL order of a queue, on the task table's columns or a subquery's; tasks without a
+    due date come last either way."""
     descending = sort.startswith("-")
     column = sort.lstrip("-")
-    keys = {"due_at": (Task.due_at, Task.created_at, Task.id),
-            "created_at": (Task.created_at, Task.id),
-            "name": (Task.name, Task.created_at, Task.id)}[column]
-    ordered = [k.desc() if descending else k.asc() for k in keys]
+    ordered = [columns[k].desc() if descending else columns[k].asc()
+               for k in _TASK_SORT_KEYS[column]]
     if column == "due_at":
         ordered[0] = ordered[0].nulls_last()
     return ordered
-
-
-def _sorted_tasks(tasks: list[Task], sort: str) -> list[Task]:
-    """The same order as `_task_order`, for rows gathered from several queries."""
-    descending = sort.startswith("-")
-    column = sort.lstrip("-")
-    key = {"due_at": lambda t: (t.due_at, t.created_at, t.id),
-           "created_at": lambda t: (t.created_at, t.id),
-           "name": lambda t: (t.name, t.created_at, t.id)}[column]
-    dated = sorted((t for t in tasks if column != "due_at" or t.due_at is not None),
-                   key=key, reverse=descending)
-    return dated + sorted((t for t in tasks if column == "due_at" and t.due_at is None),
-                          key=lambda t: (t.created_at, t.id), reverse=descending)
 
 
 def get_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
@@ -533,7 +609,7 @@ def get_task_variables(ctx: EngineContext, actor: Actor, task_id: str) -> dict:
     with ctx.db.read() as s:
         task = _visible_task(s, actor, task_id)
         instance = s.get(ProcessInstance, task.process_instance_id)
-        wf = runtime.load_state(instance.state_json, ctx.executable(instance.definition))
+        wf, _ = state_store.load(s, instance, ctx.executable(instance.definition))
     spiff_task = runtime.task_by_id(wf, task.id)
     if spiff_task is None:
         return {}
@@ -545,18 +621,19 @@ def claim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
         task = _visible_task(s, actor, task_id)
         if task.role not in actor.roles:
             raise Forbidden(f"the task belongs to the role '{task.role}'")
-        _require_running(_lock_instance(ctx, s, task.process_instance_id))
+        _require_running(_lock_instance_status(ctx, s, task.process_instance_id))
+        now = ctx.clock.now()
         claimed = s.execute(
             update(Task).where(Task.id == task.id, Task.state == "ready")
-            .values(state="claimed", assignee=actor.username, claimed_at=ctx.clock.now(),
+            .values(state="claimed", assignee=actor.username, claimed_at=now,
                     version=Task.version + 1)
             .execution_options(synchronize_session=False))
-        s.refresh(task)
         if claimed.rowcount == 1:
             history.EventLog(s, task.process_instance_id).append(
-                history.TASK_CLAIMED, actor.username, task.claimed_at,
+                history.TASK_CLAIMED, actor.username, now,
                 element_id=task.element_id, task_id=task.id)
-            return _task_view(task)
+            return replace(_task_view(task), state="claimed", assignee=actor.username)
+        s.refresh(task)  # someone else's claim or completion came first
         if task.state == "claimed" and task.assignee == actor.username:
             return _task_view(task)
         if task.state == "claimed":
@@ -571,7 +648,7 @@ def unclaim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
             raise TaskNotOpen(f"the task is {task.state}, not claimed")
         if task.assignee != actor.username and not actor.is_admin:
             raise Forbidden("only the assignee or an admin may unclaim the task")
-        _lock_instance(ctx, s, task.process_instance_id)
+        _lock_instance_status(ctx, s, task.process_instance_id)
         released = s.execute(
             update(Task).where(Task.id == task.id, Task.state == "claimed",
                                Task.assignee == task.assignee)
@@ -593,21 +670,22 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict) ->
     _check_json_data(data)
     try:
         with ctx.db.write() as s:
-            task = _visible_task(s, actor, task_id)
-            # Lock the instance first, then re-read the task: a completion that waited for
+            # Lock the instance first, then read the task: a completion that waited for
             # the lock sees what the one before it wrote.
-            instance = _lock_instance(ctx, s, task.process_instance_id)
-            s.refresh(task)
+            instance = _lock_instance(ctx, s, select(Task.process_instance_id)
+                                      .where(Task.id == str(task_id)).scalar_subquery(),
+                                      missing=TaskNotFound(f"no task '{task_id}'"))
+            task = _visible_task(s, actor, task_id)
             if task.state not in OPEN_STATES:
                 raise TaskNotOpen(f"the task is {task.state}")
             if task.state != "claimed" or task.assignee != actor.username:
                 raise TaskNotClaimedByCaller("claim the task before completing it"
                                              if task.state == "ready" else
                                              f"the task is claimed by '{task.assignee}'")
-            _require_running(instance)
+            _require_running(instance.status)
             schema = instance.definition.forms.get(task.form_key, {})
             forms.validate(schema, data, _document_checker(s, instance.id))
-            wf = ctx.take_workflow(instance)
+            wf, stored = ctx.take_workflow(s, instance)
             spiff_task = runtime.task_by_id(wf, task.id)
             if spiff_task is None or not runtime.is_ready_user_task(spiff_task):
                 raise ConcurrentUpdate("the task is no longer ready in its process instance")
@@ -629,13 +707,13 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict) ->
                            payload={"message": error})
             new_tasks = _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown,
                                     returned=data.get("decision") == "revise")
-            instance.state_json = runtime.dump_state(wf)
+            stored = ctx.save_workflow(s, instance, wf, stored)
             s.flush()  # the version columns refuse a lost update here
             result = CompletionResult(task=_task_view(task),
                                       next_tasks=[_task_view(t) for t in new_tasks])
     except StaleDataError:
         raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
-    ctx.keep_workflow(instance.id, instance.version, wf)
+    ctx.keep_workflow(instance.id, instance.version, wf, stored)
     return result
 
 
@@ -736,7 +814,7 @@ def _change_status(ctx, actor, instance_id, allowed_from, to_status, event_type,
                                          f"{' or '.join(allowed_from)}")
             now = ctx.clock.now()
             log = history.EventLog(s, instance.id)
-            wf = ctx.take_workflow(instance) if act else None
+            wf, stored = ctx.take_workflow(s, instance) if act else (None, None)
             thrown = _Thrown()
             error = act(s, instance, wf, now, log, thrown) if act else None
             instance.status = to_status
@@ -752,13 +830,13 @@ def _change_status(ctx, actor, instance_id, allowed_from, to_status, event_type,
                 log.append(history.INSTANCE_ERROR, "system", now, payload={"message": error})
             if wf is not None:
                 _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown)
-                instance.state_json = runtime.dump_state(wf)
+                stored = ctx.save_workflow(s, instance, wf, stored)
             s.flush()
             view = _instance_view(s, instance)
     except StaleDataError:
         raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
     if wf is not None:
-        ctx.keep_workflow(instance.id, instance.version, wf)
+        ctx.keep_workflow(instance.id, instance.version, wf, stored)
     return view
 
 
@@ -781,7 +859,7 @@ def migrate_instance(ctx: EngineContext, actor: Actor, instance_id: str, to_vers
                                  dry_run=dry_run)
             if target.id == source.id:
                 return replace(view, reasons=["the instance runs this version already"])
-            outcome = migration.migrate(instance.state_json, ctx.executable(source),
+            outcome = migration.migrate(state_store.state_json(s, instance), ctx.executable(source),
                                         ctx.executable(target))
             if not outcome.allowed or dry_run:
                 return replace(view, allowed=outcome.allowed, reasons=outcome.reasons)
@@ -795,7 +873,7 @@ def migrate_instance(ctx: EngineContext, actor: Actor, instance_id: str, to_vers
                 "content_hash": target.content_hash, "state_digest": runtime.state_digest(wf)})
             _refresh_kept_tasks(s, instance, wf, now, log)
             _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown)
-            instance.state_json = runtime.dump_state(wf)
+            ctx.save_workflow(s, instance, wf, None)  # every task's spec may have changed
             s.flush()
             view = replace(view, allowed=True, open_tasks=_instance_view(s, instance).open_tasks)
     except StaleDataError:
@@ -879,7 +957,7 @@ def fire_timers(ctx: EngineContext, instance_id: str, owner: str) -> list[str]:
             if instance.status != "running" or instance.next_timer_at is None \
                     or instance.next_timer_at > now:
                 return []
-            wf = ctx.take_workflow(instance)
+            wf, stored = ctx.take_workflow(s, instance)
             waiting = runtime.waiting_timer_ids(wf)
             thrown, error = _Thrown(), None
             try:
@@ -895,12 +973,12 @@ def fire_timers(ctx: EngineContext, instance_id: str, owner: str) -> list[str]:
                 instance.status, instance.error = "error", error
                 log.append(history.INSTANCE_ERROR, "system", now, payload={"message": error})
             _sync_tasks(ctx, s, instance, wf, now, log, SYSTEM, thrown)
-            instance.state_json = runtime.dump_state(wf)
+            stored = ctx.save_workflow(s, instance, wf, stored)
             s.flush()
             version = instance.version
     except StaleDataError:
         raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
-    ctx.keep_workflow(instance_id, version, wf)
+    ctx.keep_workflow(instance_id, version, wf, stored)
     return fired
 
 
@@ -1016,7 +1094,7 @@ def _audit_material(s, instance_id: str):
         select(Event).where(Event.process_instance_id == instance_id).order_by(Event.id))]
     open_rows = s.scalars(select(Task).where(Task.process_instance_id == instance_id,
                                              Task.state.in_(OPEN_STATES)))
-    stored = StoredState(status=instance.status, state_json=instance.state_json,
+    stored = StoredState(status=instance.status, state_json=state_store.state_json(s, instance),
                          open_tasks={t.id: (t.element_id, t.role) for t in open_rows})
     return instance, records, stored
 
@@ -1116,9 +1194,9 @@ def _require_admin(actor: Actor):
         raise Forbidden("this needs the role 'admin'")
 
 
-def _require_running(instance: ProcessInstance):
-    if instance.status != "running":
-        raise InstanceNotRunning(f"the process instance is {instance.status}")
+def _require_running(status: str):
+    if status != "running":
+        raise InstanceNotRunning(f"the process instance is {status}")
 
 
 def _check_paging(limit: int, offset: int, errors: dict, maximum: int = MAX_PAGE):
@@ -1256,15 +1334,26 @@ def _document_checker(s, instance_id: str):
     return exists
 
 
-def _lock_instance(ctx, s, instance_id: str) -> ProcessInstance:
-    """The instance, locked for this transaction: its writers (and its event chain) go one
-    at a time. A writer that waited reads what the one before it wrote."""
+def _lock_instance(ctx, s, instance_id, missing: Exception | None = None) -> ProcessInstance:
+    """The instance (by id, or a subquery giving it), locked for this transaction: its
+    writers (and its event chain) go one at a time. A writer that waited reads what the one
+    before it wrote."""
     instance = s.scalars(ctx.db.lock_clause(
         select(ProcessInstance).where(ProcessInstance.id == instance_id), of=ProcessInstance)
         .execution_options(populate_existing=True)).one_or_none()
     if instance is None:
-        raise InstanceNotFound(f"no process instance '{instance_id}'")
+        raise missing or InstanceNotFound(f"no process instance '{instance_id}'")
     return instance
+
+
+def _lock_instance_status(ctx, s, instance_id: str) -> str:
+    """The instance's status, with the instance locked as `_lock_instance` does, for
+    commands that change task rows and the event chain but not the workflow."""
+    status = s.scalar(ctx.db.lock_clause(
+        select(ProcessInstance.status).where(ProcessInstance.id == instance_id)))
+    if status is None:
+        raise InstanceNotFound(f"no process instance '{instance_id}'")
+    return status
 
 
 class _Thrown:

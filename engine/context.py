@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 from sqlalchemy import select
 
-from engine import runtime
+from engine import runtime, state_store
 from engine.clock import Clock
 from engine.documents import DocumentStore
 from engine.settings import Settings
@@ -58,7 +58,7 @@ class EngineContext:
         self._calendar: WorkingCalendar | None = None
         self._calendar_read_at = 0.0
         self._specs = _LRU(64)  # definition id -> ExecutableSpec (immutable, shared)
-        # instance id -> (version, workflow). A command takes the workflow out while it works
+        # instance id -> (version, workflow, Stored). A command takes the workflow out while it works
         # and puts it back only after its transaction committed, so no half-applied
         # workflow is ever reused; a version mismatch means another process changed it.
         self._workflows = _LRU(workflow_cache_size)
@@ -86,15 +86,21 @@ class EngineContext:
             self._specs.put(definition.id, spec)
         return spec
 
-    def take_workflow(self, instance):
-        """The instance's workflow at its stored version, from the cache or the database."""
+    def take_workflow(self, s, instance):
+        """(workflow, what its rows hold) of the instance at its stored version, from the
+        cache or the database (session `s`)."""
         cached = self._workflows.pop(instance.id)
         if cached is not None and cached[0] == instance.version:
-            return cached[1]
-        return runtime.load_state(instance.state_json, self.executable(instance.definition))
+            return cached[1], cached[2]
+        return state_store.load(s, instance, self.executable(instance.definition))
 
-    def keep_workflow(self, instance_id: str, version: int, workflow) -> None:
-        self._workflows.put(instance_id, (version, workflow))
+    def keep_workflow(self, instance_id: str, version: int, workflow, stored) -> None:
+        self._workflows.put(instance_id, (version, workflow, stored))
+
+    def save_workflow(self, s, instance, workflow, stored):
+        """Write the workflow's state (what changed since `stored`); returns the new Stored."""
+        return state_store.save(s, instance, workflow, stored,
+                                check=self.settings.check_state_writes)
 
     def forget_workflow(self, instance_id: str) -> None:
         self._workflows.pop(instance_id)

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from engine.runtime import canonical_json
 from engine.store.models import Event
@@ -88,18 +88,19 @@ class EventLog:
         self.seq, self.head = (last.seq, last.hash) if last else (0, GENESIS)
 
     def append(self, type_: str, actor: str, at: datetime, element_id: str | None = None,
-               task_id: str | None = None, payload: dict | None = None) -> Event:
+               task_id: str | None = None, payload: dict | None = None) -> None:
         self.seq += 1
         payload_json = canonical_json(payload or {})
         occurred = iso(at)
         digest = event_hash(self.instance_id, self.seq, occurred, actor, type_, element_id,
                             task_id, payload_json, self.head)
-        event = Event(process_instance_id=self.instance_id, seq=self.seq, occurred_at=at,
-                      actor=actor, type=type_, element_id=element_id, task_id=task_id,
-                      payload=payload_json, prev_hash=self.head, hash=digest)
-        self.session.add(event)
+        # A plain INSERT on the transaction's connection: events are never read back or
+        # changed through the session, so they need none of the ORM's bookkeeping.
+        self.session.connection().execute(insert(Event), [dict(
+            process_instance_id=self.instance_id, seq=self.seq, occurred_at=at, actor=actor,
+            type=type_, element_id=element_id, task_id=task_id, payload=payload_json,
+            prev_hash=self.head, hash=digest)])
         self.head = digest
-        return event
 
 
 def record_of(event: Event) -> EventRecord:

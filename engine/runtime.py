@@ -91,19 +91,61 @@ def new_workflow(executable: ExecutableSpec, data: dict | None = None) -> BpmnWo
     return wf
 
 
-def dump_state(wf: BpmnWorkflow) -> str:
+def _convert(obj) -> dict:
     registry = _INSTANCE_SERIALIZER.registry
     registry._encoder_mode = True  # lets the registry's JSON encoder see custom types
     try:
-        dct = registry.convert(wf)
+        return registry.convert(obj)
     finally:
         registry._encoder_mode = False
+
+
+def state_dict(wf: BpmnWorkflow) -> dict:
+    """The whole instance state as one JSON-ready dict (the workflow, its subprocesses and
+    every task)."""
+    dct = _convert(wf)
     dct[_INSTANCE_SERIALIZER.VERSION_KEY] = STATE_FORMAT
-    return json.dumps(dct, separators=(",", ":"))
+    return dct
+
+
+def dump_state(wf: BpmnWorkflow) -> str:
+    return json.dumps(state_dict(wf), separators=(",", ":"))
+
+
+def workflows_of(wf: BpmnWorkflow) -> dict[str, object]:
+    """The top workflow ('') and each subprocess (by the id of the task that calls it)."""
+    return {"": wf, **{str(key): sp for key, sp in wf.subprocesses.items()}}
+
+
+def state_head(wf: BpmnWorkflow) -> dict:
+    """The state without its tasks: each workflow's data, events and attributes, with empty
+    task maps for the task rows to fill (see engine/state_store.py)."""
+    workflows = list(workflows_of(wf).values())
+    tasks = [w.tasks for w in workflows]
+    try:
+        for w in workflows:
+            w.tasks = {}  # the converters then leave the tasks out
+        return state_dict(wf)
+    finally:
+        for w, kept in zip(workflows, tasks):
+            w.tasks = kept
+
+
+def task_dict(task) -> dict:
+    """One task as the state stores it (its data as a delta against its parent's)."""
+    return _convert(task)
+
+
+def data_dict(task) -> dict:
+    return _convert(task.data)
 
 
 def load_state(text: str, executable: ExecutableSpec) -> BpmnWorkflow:
-    dct = json.loads(text)
+    return restore_state(json.loads(text), executable)
+
+
+def restore_state(dct: dict, executable: ExecutableSpec) -> BpmnWorkflow:
+    """The workflow from a state dict; every parent task must come before its children."""
     _INSTANCE_SERIALIZER.migrate(dct)
     wf = _INSTANCE_SERIALIZER.registry.restore(
         dct, spec=executable.spec, subprocess_specs=executable.subprocess_specs)

@@ -1,10 +1,39 @@
-"""Settings from the environment (`LKJ_*`), read once per process."""
+"""Settings from the environment (`LKJ_*`), read once per process.
+
+A value that cannot be used raises `InvalidSettings` naming the variable and what it takes
+(`lkj` prints it and exits with status 1); an empty variable means its default.
+"""
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import argon2
+
+from engine.errors import EngineError
+
+
+class InvalidSettings(EngineError, ValueError):
+    title = "Invalid settings"
+
+
+def _number(env, name: str, default, kind=int):
+    """The variable as a whole (`int`) or finite (`float`) number; unset or empty: default.
+    Ranges are checked in `Settings.__post_init__`, whatever the values came from."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value):
+        what = "a whole number" if kind is int else "a number"
+        raise InvalidSettings(f"{name} must be {what}, not {raw!r}")
+    return value
 
 
 def _default_secret(data_dir: Path) -> str:
@@ -37,6 +66,41 @@ class Settings:
     mail_from: str = "lkj@localhost"
 
     calendar_dir: Path | None = None  # holidays and working hours; None: calendars/ of the source
+    # Token checks answer from a per-process cache of active users for this long (0: off);
+    # other processes see a user's change within this time (engine/user_cache.py).
+    user_cache_ttl_s: float = 5.0
+    # Argon2id cost of new password hashes; the defaults are argon2-cffi's, RFC 9106's
+    # low-memory recommendation (64 MiB, 3 passes, 4 lanes). Stored hashes of other costs
+    # still verify and are rehashed at the next sign-in.
+    argon2_memory_kib: int = argon2.DEFAULT_MEMORY_COST
+    argon2_time_cost: int = argon2.DEFAULT_TIME_COST
+    argon2_parallelism: int = argon2.DEFAULT_PARALLELISM
+    # Password hashes and checks running at once in a process; the others wait. A burst of
+    # sign-ins holds at most this many times argon2_memory_kib.
+    password_concurrency: int = 2
+
+    # Compare the written state rows with a full serialization after every save (slow; the
+    # tests run with it on).
+    check_state_writes: bool = False
+
+    def __post_init__(self):
+        if not math.isfinite(self.user_cache_ttl_s) or self.user_cache_ttl_s < 0:
+            raise InvalidSettings("LKJ_USER_CACHE_TTL_S must be 0 or more seconds, "
+                                  f"not {self.user_cache_ttl_s}")
+        for name, value, minimum in (
+                ("LKJ_ARGON2_TIME_COST", self.argon2_time_cost, 1),
+                ("LKJ_ARGON2_PARALLELISM", self.argon2_parallelism, 1),
+                ("LKJ_PASSWORD_CONCURRENCY", self.password_concurrency, 1)):
+            if value < minimum:
+                raise InvalidSettings(f"{name} must be at least {minimum}, not {value}")
+        if self.argon2_parallelism >= 2 ** 24:
+            raise InvalidSettings("LKJ_ARGON2_PARALLELISM must be below 2^24, "
+                                  f"not {self.argon2_parallelism}")
+        if not 8 * self.argon2_parallelism <= self.argon2_memory_kib < 2 ** 32:
+            raise InvalidSettings(
+                "LKJ_ARGON2_MEMORY_KIB must be at least 8 KiB per lane (8 × "
+                f"LKJ_ARGON2_PARALLELISM = {8 * self.argon2_parallelism}) and below 2^32, "
+                f"not {self.argon2_memory_kib}")
 
     @property
     def document_dir(self) -> Path:
@@ -52,16 +116,23 @@ class Settings:
             database_url=database_url,
             data_dir=data_dir,
             secret_key=env.get("LKJ_SECRET_KEY") or _default_secret(data_dir),
-            token_ttl_s=int(env.get("LKJ_TOKEN_TTL_S", 8 * 3600)),
-            max_document_bytes=int(env.get("LKJ_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024)),
+            token_ttl_s=_number(env, "LKJ_TOKEN_TTL_S", 8 * 3600),
+            max_document_bytes=_number(env, "LKJ_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024),
             webhook_url=env.get("LKJ_WEBHOOK_URL") or None,
             smtp_host=env.get("LKJ_SMTP_HOST") or None,
-            smtp_port=int(env.get("LKJ_SMTP_PORT", 25)),
+            smtp_port=_number(env, "LKJ_SMTP_PORT", 25),
             smtp_user=env.get("LKJ_SMTP_USER") or None,
             smtp_password=env.get("LKJ_SMTP_PASSWORD") or None,
             smtp_starttls=env.get("LKJ_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
             mail_from=env.get("LKJ_MAIL_FROM", "lkj@localhost"),
             calendar_dir=Path(env["LKJ_CALENDAR_DIR"]) if env.get("LKJ_CALENDAR_DIR") else None,
+            check_state_writes=env.get("LKJ_CHECK_STATE_WRITES", "").lower() in ("1", "true", "yes"),
+            user_cache_ttl_s=_number(env, "LKJ_USER_CACHE_TTL_S", 5.0, float),
+            argon2_memory_kib=_number(env, "LKJ_ARGON2_MEMORY_KIB", argon2.DEFAULT_MEMORY_COST),
+            argon2_time_cost=_number(env, "LKJ_ARGON2_TIME_COST", argon2.DEFAULT_TIME_COST),
+            argon2_parallelism=_number(env, "LKJ_ARGON2_PARALLELISM",
+                                       argon2.DEFAULT_PARALLELISM),
+            password_concurrency=_number(env, "LKJ_PASSWORD_CONCURRENCY", 2),
         )
         values.update(overrides)
         return cls(**values)

@@ -106,6 +106,8 @@ class DocumentView:
 class Page:
     items: list
     total: int
+    # False when `total` is a cap (the matches were counted only up to it): there are more.
+    total_exact: bool = True
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 PG_URL = os.environ.get("LKJ_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_DB = os.environ.get("LKJ_TEST_DB", "sqlite")
-TABLES = ("calendar_day", "outbox", "event", "document", "task", "process_instance", "process_definition", "deployment_file",
+# Every state the engine writes under test is compared with a full serialization of its
+# workflow (engine/state_store.py); servers the tests start inherit this.
+os.environ.setdefault("LKJ_CHECK_STATE_WRITES", "1")
+TABLES = ("calendar_day", "outbox", "event", "document", "task", "instance_task_state", "process_instance", "process_definition", "deployment_file",
           "deployment", "user_role", "app_user", "unit")
 
 

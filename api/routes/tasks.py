@@ -9,7 +9,7 @@ from api.schemas import (
     CompletionSchema,
     TaskCompleteSchema,
     TaskFormSchema,
-    TaskPageSchema,
+    TaskQueuePageSchema,
     TaskQuerySchema,
     TaskSchema,
     TaskVariablesSchema,
@@ -21,11 +21,15 @@ bp = Blueprint("tasks", __name__, url_prefix="/api/v1")
 
 @bp.get("/tasks")
 @operation("The tasks the caller may see; by default the open ones", query=TaskQuerySchema,
-           response=TaskPageSchema)
+           response=TaskQueuePageSchema, description=(
+               f"`total` counts at most {commands.TASK_COUNT_CAP:,} tasks, so the answer "
+               f"takes the same time on a queue of any length: beyond, `total` is "
+               f"{commands.TASK_COUNT_CAP:,} and `total_exact` is false. `count=exact` "
+               f"counts every matching task (its time grows with the queue)."))
 @authenticated
 def list_tasks(actor):
     page = commands.list_tasks(engine_context(), actor, **query_args(TaskQuerySchema()))
-    return jsonify(TaskPageSchema().dump(page))
+    return jsonify(TaskQueuePageSchema().dump(page))
 
 
 @bp.get("/tasks/<task_id>")

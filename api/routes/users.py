@@ -32,7 +32,9 @@ def list_users(actor):
 @operation("Change a user's name, roles, password or whether it may sign in",
            body=UserUpdateSchema, response=UserSchema, errors=(403, 404),
            description="Only the fields sent change; `roles` replaces the roles. A "
-                       "deactivated user's tokens stop working at once.")
+                       "deactivated user's tokens stop working at once in the worker "
+                       "that handles the change, and within LKJ_USER_CACHE_TTL_S seconds "
+                       "(default 5) in the others.")
 @authenticated
 def update_user(actor, username):
     fields = json_body(UserUpdateSchema())

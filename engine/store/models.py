@@ -118,7 +118,8 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(255))
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
     content_hash: Mapped[str] = mapped_column(String(64))
-    spec_json: Mapped[str] = mapped_column(Text)
+    # read only when the executable spec is not cached yet (engine/context.py)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     user_tasks: Mapped[dict] = mapped_column(JSON)  # "file#element" -> UserTaskMeta fields
     forms: Mapped[dict] = mapped_column(JSON)  # form key -> JSON Schema
     files: Mapped[list] = mapped_column(JSON)  # diagram file names of this process
@@ -156,7 +157,8 @@ class Task(Base):
     """A user task as the queues see it, so queue queries never load a workflow."""
     __tablename__ = "task"
     __table_args__ = (
-        Index("ix_task_role_state_due", "role", "state", "due_at"),
+        # a role's queue in its full order (due date, creation, id): read from the index
+        Index("ix_task_queue_order", "role", "state", "due_at", "created_at", "id"),
         Index("ix_task_assignee_state", "assignee", "state"),
         Index("ix_task_instance_state", "process_instance_id", "state"),
     )
@@ -259,3 +261,17 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
+
+
+class InstanceTaskState(Base):
+    """One SpiffWorkflow task of an instance's state (see engine/state_store.py): a command
+    rewrites only the rows of the tasks it changed. `seq` keeps creation order, which
+    restoring needs (a parent before its children)."""
+    __tablename__ = "instance_task_state"
+
+    process_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    workflow_id: Mapped[str] = mapped_column(String(36))  # '' the top workflow, else its caller
+    body: Mapped[str] = mapped_column(Text)  # the task's state as JSON

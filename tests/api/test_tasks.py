@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
+from engine import commands
 from tests.api.conftest import WORKING_MONDAY
 from tests.api.helpers import assert_aware, assert_problem
+from tests.engine.test_tasks import seed_open_tasks
 
 TASK_FIELDS = {"id", "overdue", "name", "element_id", "process_instance_id", "definition_key", "role",
                "assignee", "state", "created_at", "due_at", "completed_at", "completed_by",
@@ -40,7 +42,8 @@ def test_a_task_appears_in_its_roles_queue_only(client, login, mini_instance):
     assert listed["overdue"] is False
     created = datetime.fromisoformat(listed["created_at"])
     assert datetime.fromisoformat(listed["due_at"]) - created == timedelta(days=1)
-    assert queue(client, login("kabag", "kepala_bagian")) == {"items": [], "total": 0}
+    assert queue(client, login("kabag", "kepala_bagian")) == {"items": [], "total": 0,
+                                                               "total_exact": True}
     assert queue(client, login("biro", "kepala_biro"))["total"] == 0
 
 
@@ -145,7 +148,7 @@ def test_queue_filters_sorting_and_paging(client, login, mini_deployed, parallel
         client.post(f"/api/v1/process-definitions/{key}/instances", headers=biro)
     staf = login("staf1", "staf")  # two mini drafts (due in 1 day), one parallel task (2 days)
     everything = queue(client, staf)
-    assert everything["total"] == 3
+    assert everything["total"] == 3 and everything["total_exact"] is True
     assert [t["element_id"] for t in everything["items"]] == ["draft", "draft", "collect_a"]
     latest_first = queue(client, staf, "?sort=-due_at")["items"]
     assert latest_first[0]["element_id"] == "collect_a"
@@ -177,3 +180,37 @@ def test_a_task_past_its_due_date_is_overdue(client, login, ctx, mini_instance):
     ctx.clock.set(WORKING_MONDAY + timedelta(days=1, minutes=1))  # P1D has passed
     [task] = queue(client, staf)["items"]
     assert task["overdue"] is True
+
+
+def test_a_long_queue_says_its_total_is_capped_and_counts_exactly_on_request(
+        client, login, ctx, mini_instance):
+    cap = commands.TASK_COUNT_CAP
+    [draft] = commands.list_tasks(ctx, commands.SYSTEM).items
+    seeded = seed_open_tasks(ctx, draft, cap + 10)
+    staf = login("staf1", "staf")
+    capped = queue(client, staf)
+    assert (capped["total"], capped["total_exact"], len(capped["items"])) == (cap, False, 50)
+    exact = queue(client, staf, "?count=exact")
+    assert (exact["total"], exact["total_exact"]) == (cap + 11, True)
+    assert [t["id"] for t in exact["items"]] == [t["id"] for t in capped["items"]]
+    assert queue(client, staf, "?count=capped")["total"] == cap
+    # a queue under the cap is counted exactly either way
+    short = queue(client, staf, f"?due_before={quote(draft.due_at.isoformat())}")
+    due_sooner = [t for t in seeded if t["due_at"] and t["due_at"] < draft.due_at]
+    assert (short["total"], short["total_exact"]) == (len(due_sooner), True)
+
+
+def test_an_unknown_count_is_refused_naming_the_field(client, login, mini_instance):
+    response = client.get("/api/v1/tasks?count=roughly", headers=login("staf1", "staf"))
+    assert_problem(response, 422, field="count")
+
+
+def test_the_api_description_says_the_total_may_be_capped(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    tasks = spec["paths"]["/api/v1/tasks"]["get"]
+    [count] = [p for p in tasks["parameters"] if p["name"] == "count"]
+    assert count["schema"]["enum"] == ["capped", "exact"]
+    assert f"{commands.TASK_COUNT_CAP:,}" in tasks["description"]
+    page = spec["components"]["schemas"]["TaskQueuePage"]["properties"]
+    assert page["total_exact"]["type"] == "boolean" and "count=exact" in page["total_exact"][
+        "description"]

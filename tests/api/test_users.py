@@ -22,7 +22,8 @@ def test_an_admin_renames_a_user_and_replaces_the_roles(client, admin, login):
     assert response.get_json() == {"username": "sari", "full_name": "Sari Wulandari",
                                    "roles": ["kepala_subbagian", "staf"], "active": True,
                                    "email": None}
-    # Roles come from the database on every request: the same token carries the new ones.
+    # A change through the engine applies at once in this process: the same token carries
+    # the new roles (the user cache forgot the old ones).
     assert client.get("/api/v1/me", headers=staf).get_json()["roles"] == [
         "kepala_subbagian", "staf"]
     # Fields left out stay as they are.

@@ -180,8 +180,9 @@ def test_a_rehashed_forgery_is_caught_by_replay(ctx, mini_deployed):
 
 def test_a_changed_stored_state_is_detected(ctx, mini_deployed):
     instance = commands.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
-    tamper(ctx, "UPDATE process_instance SET state_json = REPLACE(state_json, '2026', '2025') "
-                "WHERE id = :i", i=instance.id)
+    # the process data lives in the task rows of the state (engine/state_store.py)
+    tamper(ctx, "UPDATE instance_task_state SET body = REPLACE(body, '2026', '2025') "
+                "WHERE process_instance_id = :i", i=instance.id)
     ctx.forget_workflow(instance.id)  # as another process would: read the database
     divergence = replayed(ctx, instance.id)
     assert (divergence.seq, divergence.what) == (None, "stored instance state")

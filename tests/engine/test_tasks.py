@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import insert
 
 from engine import commands
 from engine.errors import (
@@ -18,6 +20,7 @@ from engine.errors import (
     TaskNotFound,
     TaskNotOpen,
 )
+from engine.store.models import Task
 from tests.conftest import ADMIN, actor
 
 KEPALA_BIRO = actor("kb", "kepala_biro")
@@ -172,8 +175,8 @@ def test_task_list_filters_sorts_and_pages(ctx, mini_deployed):
     due = first.due_at + timedelta(seconds=1)
     assert commands.list_tasks(ctx, STAF, due_before=due, sort="due_at").items[0].id == first.id
     with pytest.raises(InvalidInput) as caught:
-        commands.list_tasks(ctx, STAF, state="sideways", sort="?", limit=0)
-    assert set(caught.value.errors) == {"state", "sort", "limit"}
+        commands.list_tasks(ctx, STAF, state="sideways", sort="?", limit=0, count="roughly")
+    assert set(caught.value.errors) == {"state", "sort", "limit", "count"}
 
 
 def test_units_default_to_every_active_unit_and_are_checked(ctx):
@@ -245,3 +248,58 @@ def test_a_queue_of_several_roles_pages_in_one_order(ctx, mini_deployed):
         pages = [t for offset in range(0, 4, 2)
                  for t in commands.list_tasks(ctx, both, sort=sort, limit=2, offset=offset).items]
         assert [t.id for t in pages] == [t.id for t in full.items] and full.total == 4, sort
+
+
+def seed_open_tasks(ctx, like, count: int, state: str = "ready", assignee: str | None = None):
+    """`count` more open tasks like the task view `like` (same instance and role), written
+    in one INSERT: a long queue without running its instances. Every tenth has no due
+    date; the rest fall due over four days, in another order than they were created."""
+    base = like.created_at + timedelta(minutes=1)
+    rows = [dict(id=str(uuid.uuid4()), process_instance_id=like.process_instance_id,
+                 definition_key=like.definition_key, process_id=like.definition_key,
+                 element_id=like.element_id, name=like.name, role=like.role,
+                 assignee=assignee, state=state, form_key=like.form_key,
+                 created_at=base + timedelta(seconds=37 * i),
+                 due_at=None if i % 10 == 9 else base + timedelta(hours=(i * 7) % 96),
+                 version=1) for i in range(count)]
+    with ctx.db.write() as s:
+        s.execute(insert(Task), rows)
+    return rows
+
+
+def by_due_date(tasks):
+    """The default queue order, written out: due date (none last), creation, id."""
+    return sorted(tasks, key=lambda t: (t["due_at"] is None, t["due_at"] or t["created_at"],
+                                        t["created_at"], t["id"]))
+
+
+def as_row(view):
+    return {"id": view.id, "due_at": view.due_at, "created_at": view.created_at}
+
+
+def test_a_long_queue_counts_to_the_cap_unless_asked_for_an_exact_count(ctx, mini_deployed):
+    cap = commands.TASK_COUNT_CAP
+    [first] = start(ctx).open_tasks
+    # staf1's queue: ready tasks, and tasks of the role claimed by staf2 (another branch)
+    ready = seed_open_tasks(ctx, first, cap // 2 - 1)
+    claimed = seed_open_tasks(ctx, first, cap // 2, state="claimed", assignee="staf2")
+    at_cap = commands.list_tasks(ctx, STAF)
+    assert (at_cap.total, at_cap.total_exact) == (cap, True)
+
+    ready += seed_open_tasks(ctx, first, 1)
+    page = commands.list_tasks(ctx, STAF)
+    assert (page.total, page.total_exact) == (cap, False)  # more than the cap
+    exact = commands.list_tasks(ctx, STAF, count="exact")
+    assert (exact.total, exact.total_exact) == (cap + 1, True)
+    everything = by_due_date([as_row(first), *ready, *claimed])
+    assert [t.id for t in page.items] == [t.id for t in exact.items] \
+        == [t["id"] for t in everything[:50]]
+    deep = commands.list_tasks(ctx, STAF, limit=100, offset=cap - 50)
+    assert [t.id for t in deep.items] == [t["id"] for t in everything[cap - 50:cap + 50]]
+    assert deep.items[-1].due_at is None  # the undated come last
+    # one branch under the cap is counted exactly
+    claimed_only = commands.list_tasks(ctx, STAF, state="claimed")
+    assert (claimed_only.total, claimed_only.total_exact) == (cap // 2, True)
+    latest = commands.list_tasks(ctx, STAF, sort="-created_at", limit=3).items
+    assert [t.id for t in latest] == [t["id"] for t in sorted(
+        [*ready, *claimed], key=lambda t: (t["created_at"], t["id"]), reverse=True)[:3]]
