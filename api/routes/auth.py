@@ -5,7 +5,7 @@ from api.auth import authenticated_user, issue_token
 from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
-from api.schemas import MeSchema, TokenRequestSchema, TokenSchema
+from api.schemas import MeSchema, TokenRequestSchema, TokenSchema, shared
 from engine import commands
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1")
@@ -15,14 +15,14 @@ bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 @operation("Exchange a user name and password for a bearer token",
            body=TokenRequestSchema, response=TokenSchema, errors=(401,))
 def token():
-    credentials = json_body(TokenRequestSchema())
+    credentials = json_body(shared(TokenRequestSchema))
     ctx = engine_context()
     user = commands.authenticate(ctx, credentials["username"], credentials["password"])
-    return jsonify(TokenSchema().dump(issue_token(ctx.settings, user.username)))
+    return jsonify(shared(TokenSchema).dump(issue_token(ctx.settings, user.username)))
 
 
 @bp.get("/me")
 @operation("The calling user", response=MeSchema)
 @authenticated_user
 def me(user):
-    return jsonify(MeSchema().dump(user))
+    return jsonify(shared(MeSchema).dump(user))

@@ -8,7 +8,7 @@ from api.auth import authenticated
 from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
-from api.schemas import CalendarDayChangeSchema, CalendarSchema
+from api.schemas import CalendarDayChangeSchema, CalendarSchema, shared
 from engine import commands
 from engine.errors import InvalidInput
 
@@ -27,7 +27,7 @@ def _day(text: str) -> date:
 @operation("The working calendar of a year", response=CalendarSchema, errors=(422,))
 @authenticated
 def calendar_year(actor, year):
-    return jsonify(CalendarSchema().dump(commands.calendar_year(engine_context(), year)))
+    return jsonify(shared(CalendarSchema).dump(commands.calendar_year(engine_context(), year)))
 
 
 @bp.put("/calendar/days/<day>")
@@ -35,9 +35,9 @@ def calendar_year(actor, year):
            response=CalendarSchema, errors=(403, 422))
 @authenticated
 def set_calendar_day(actor, day):
-    fields = json_body(CalendarDayChangeSchema())
+    fields = json_body(shared(CalendarDayChangeSchema))
     result = commands.set_calendar_day(engine_context(), actor, _day(day), **fields)
-    return jsonify(CalendarSchema().dump(result))
+    return jsonify(shared(CalendarSchema).dump(result))
 
 
 @bp.delete("/calendar/days/<day>")
@@ -46,4 +46,4 @@ def set_calendar_day(actor, day):
 @authenticated
 def reset_calendar_day(actor, day):
     result = commands.reset_calendar_day(engine_context(), actor, _day(day))
-    return jsonify(CalendarSchema().dump(result))
+    return jsonify(shared(CalendarSchema).dump(result))

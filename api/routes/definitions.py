@@ -8,7 +8,7 @@ from api.auth import authenticated
 from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
-from api.schemas import DefinitionListSchema, MigrationListSchema, MigrationRequestSchema
+from api.schemas import DefinitionListSchema, MigrationListSchema, MigrationRequestSchema, shared
 from engine import commands
 
 bp = Blueprint("definitions", __name__, url_prefix="/api/v1")
@@ -19,7 +19,7 @@ bp = Blueprint("definitions", __name__, url_prefix="/api/v1")
 @authenticated
 def list_definitions(actor):
     definitions = commands.list_definitions(engine_context())
-    return jsonify(DefinitionListSchema().dump({"items": definitions}))
+    return jsonify(shared(DefinitionListSchema).dump({"items": definitions}))
 
 
 @bp.get("/process-definitions/<key>/versions")
@@ -28,7 +28,7 @@ def list_definitions(actor):
 @authenticated
 def list_versions(actor, key):
     versions = commands.definition_versions(engine_context(), key)
-    return jsonify(DefinitionListSchema().dump({"items": versions}))
+    return jsonify(shared(DefinitionListSchema).dump({"items": versions}))
 
 
 @bp.get("/process-definitions/<key>/versions/<int:version>/xml")
@@ -55,6 +55,6 @@ def get_version_xml(actor, key, version):
                        "moved (or, with dry_run, would move) and why not.")
 @authenticated
 def migrate_version(actor, key, version):
-    fields = json_body(MigrationRequestSchema())
+    fields = json_body(shared(MigrationRequestSchema))
     results = commands.migrate_version(engine_context(), actor, key, version, **fields)
-    return jsonify(MigrationListSchema().dump({"items": results}))
+    return jsonify(shared(MigrationListSchema).dump({"items": results}))

@@ -5,7 +5,7 @@ from api.auth import authenticated
 from api.errors import bad_request
 from api.extension import engine_context
 from api.openapi import operation
-from api.schemas import DeploymentSchema
+from api.schemas import DeploymentSchema, shared
 from engine import commands
 from engine.errors import InvalidInput
 
@@ -29,7 +29,7 @@ def deploy(actor):
     diagrams, form_files = _uploaded_files()
     definitions = commands.deploy(engine_context(), actor, diagrams, form_files,
                                   on_top_of_latest=True)
-    return jsonify(DeploymentSchema().dump({"definitions": definitions})), 201
+    return jsonify(shared(DeploymentSchema).dump({"definitions": definitions})), 201
 
 
 def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:

@@ -5,7 +5,7 @@ from api.auth import authenticated
 from api.errors import bad_request
 from api.extension import engine_context
 from api.openapi import operation
-from api.schemas import DocumentSchema
+from api.schemas import DocumentSchema, shared
 from engine import commands
 from engine.errors import InvalidInput
 
@@ -25,7 +25,7 @@ def upload_document(actor, instance_id):
         raise InvalidInput("No file was sent", {FILE_FIELD: ["a file is required"]})
     document = commands.upload_document(engine_context(), actor, instance_id, upload.filename,
                                         upload.mimetype or None, upload.stream)
-    return jsonify(DocumentSchema().dump(document)), 201, {
+    return jsonify(shared(DocumentSchema).dump(document)), 201, {
         "Location": url_for("documents.get_document", document_id=document.id)}
 
 
@@ -34,7 +34,7 @@ def upload_document(actor, instance_id):
 @authenticated
 def get_document(actor, document_id):
     document = commands.get_document(engine_context(), actor, document_id)
-    return jsonify(DocumentSchema().dump(document))
+    return jsonify(shared(DocumentSchema).dump(document))
 
 
 @bp.get("/documents/<document_id>/content")

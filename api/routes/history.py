@@ -14,6 +14,7 @@ from api.schemas import (
     HistoryQuerySchema,
     ReplaySchema,
     TaskPageSchema,
+    shared,
 )
 from engine import commands
 
@@ -26,8 +27,8 @@ bp = Blueprint("history", __name__, url_prefix="/api/v1")
 @authenticated
 def instance_history(actor, instance_id):
     page = commands.instance_history(engine_context(), actor, instance_id,
-                                     **query_args(HistoryQuerySchema()))
-    return jsonify(EventPageSchema().dump(page))
+                                     **query_args(shared(HistoryQuerySchema)))
+    return jsonify(shared(EventPageSchema).dump(page))
 
 
 @bp.post("/process-instances/<instance_id>/replay")
@@ -38,7 +39,7 @@ def instance_history(actor, instance_id):
 @authenticated
 def replay_instance(actor, instance_id):
     report = commands.replay_instance(engine_context(), actor, instance_id)
-    return jsonify(ReplaySchema().dump(report))
+    return jsonify(shared(ReplaySchema).dump(report))
 
 
 @bp.get("/process-instances/<instance_id>/audit-bundle")
@@ -63,5 +64,5 @@ def audit_bundle(actor, instance_id):
 @authenticated
 def completed_tasks(actor):
     page = commands.completed_tasks(engine_context(), actor,
-                                    **query_args(CompletedTaskQuerySchema()))
-    return jsonify(TaskPageSchema().dump(page))
+                                    **query_args(shared(CompletedTaskQuerySchema)))
+    return jsonify(shared(TaskPageSchema).dump(page))

@@ -14,6 +14,7 @@ from api.schemas import (
     InstanceStatusChangeSchema,
     MigrationRequestSchema,
     MigrationSchema,
+    shared,
 )
 from engine import commands
 
@@ -34,9 +35,9 @@ STATUS_CHANGES = {
                        "start it. The LKj procedure takes {year, units?: [unit codes]}.")
 @authenticated
 def start_instance(actor, key):
-    fields = json_body(InstanceStartSchema(), required=False)
+    fields = json_body(shared(InstanceStartSchema), required=False)
     instance = commands.start_instance(engine_context(), actor, key, **fields)
-    return jsonify(InstanceSchema().dump(instance)), 201, {
+    return jsonify(shared(InstanceSchema).dump(instance)), 201, {
         "Location": url_for("instances.get_instance", instance_id=instance.id)}
 
 
@@ -45,8 +46,9 @@ def start_instance(actor, key):
            response=InstancePageSchema)
 @authenticated
 def list_instances(actor):
-    page = commands.list_instances(engine_context(), actor, **query_args(InstanceQuerySchema()))
-    return jsonify(InstancePageSchema().dump(page))
+    query = query_args(shared(InstanceQuerySchema))
+    page = commands.list_instances(engine_context(), actor, **query)
+    return jsonify(shared(InstancePageSchema).dump(page))
 
 
 @bp.get("/process-instances/<instance_id>")
@@ -54,7 +56,7 @@ def list_instances(actor):
 @authenticated
 def get_instance(actor, instance_id):
     instance = commands.get_instance(engine_context(), actor, instance_id)
-    return jsonify(InstanceSchema().dump(instance))
+    return jsonify(shared(InstanceSchema).dump(instance))
 
 
 @bp.patch("/process-instances/<instance_id>")
@@ -66,10 +68,11 @@ def get_instance(actor, instance_id):
                        "transition is 409.")
 @authenticated
 def change_instance_status(actor, instance_id):
-    fields = json_body(InstanceStatusChangeSchema())
+    fields = json_body(shared(InstanceStatusChangeSchema))
     change = STATUS_CHANGES[fields.pop("status")]
     # The schema lets `reason` through only with `terminated`.
-    return jsonify(InstanceSchema().dump(change(engine_context(), actor, instance_id, **fields)))
+    instance = change(engine_context(), actor, instance_id, **fields)
+    return jsonify(shared(InstanceSchema).dump(instance))
 
 
 @bp.post("/process-instances/<instance_id>/retry")
@@ -81,9 +84,9 @@ def change_instance_status(actor, instance_id):
                        "error. 409 when the instance is not in error.")
 @authenticated
 def retry_instance(actor, instance_id):
-    fields = json_body(InstanceRetrySchema(), required=False)
+    fields = json_body(shared(InstanceRetrySchema), required=False)
     instance = commands.retry_instance(engine_context(), actor, instance_id, fields["data"])
-    return jsonify(InstanceSchema().dump(instance))
+    return jsonify(shared(InstanceSchema).dump(instance))
 
 
 @bp.post("/process-instances/<instance_id>/migrate")
@@ -94,6 +97,6 @@ def retry_instance(actor, instance_id):
                        "reasons, and nothing changes. Open tasks keep their ids and claims.")
 @authenticated
 def migrate_instance(actor, instance_id):
-    fields = json_body(MigrationRequestSchema())
+    fields = json_body(shared(MigrationRequestSchema))
     result = commands.migrate_instance(engine_context(), actor, instance_id, **fields)
-    return jsonify(MigrationSchema().dump(result))
+    return jsonify(shared(MigrationSchema).dump(result))

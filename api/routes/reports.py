@@ -5,7 +5,7 @@ from api.auth import authenticated
 from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import query_args
-from api.schemas import SlaQuerySchema
+from api.schemas import SlaQuerySchema, shared
 from engine import commands, sla
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
@@ -22,7 +22,7 @@ SLA_REPORT = {"type": "object", "description": "period, steps (per step and role
                        "format=csv returns text/csv: table=steps (default) or breaches.")
 @authenticated
 def sla_report(actor):
-    query = query_args(SlaQuerySchema())
+    query = query_args(shared(SlaQuerySchema))
     output, table = query.pop("format"), query.pop("table")
     report = commands.sla_report(engine_context(), actor, **query)
     if output == "csv":

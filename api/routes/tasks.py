@@ -13,6 +13,7 @@ from api.schemas import (
     TaskQuerySchema,
     TaskSchema,
     TaskVariablesSchema,
+    shared,
 )
 from engine import commands
 
@@ -28,15 +29,15 @@ bp = Blueprint("tasks", __name__, url_prefix="/api/v1")
                f"counts every matching task (its time grows with the queue)."))
 @authenticated
 def list_tasks(actor):
-    page = commands.list_tasks(engine_context(), actor, **query_args(TaskQuerySchema()))
-    return jsonify(TaskQueuePageSchema().dump(page))
+    page = commands.list_tasks(engine_context(), actor, **query_args(shared(TaskQuerySchema)))
+    return jsonify(shared(TaskQueuePageSchema).dump(page))
 
 
 @bp.get("/tasks/<task_id>")
 @operation("One task", response=TaskSchema, errors=(404,))
 @authenticated
 def get_task(actor, task_id):
-    return jsonify(TaskSchema().dump(commands.get_task(engine_context(), actor, task_id)))
+    return jsonify(shared(TaskSchema).dump(commands.get_task(engine_context(), actor, task_id)))
 
 
 @bp.get("/tasks/<task_id>/form")
@@ -44,7 +45,7 @@ def get_task(actor, task_id):
 @authenticated
 def get_task_form(actor, task_id):
     form_key, schema = commands.get_task_form(engine_context(), actor, task_id)
-    return jsonify(TaskFormSchema().dump({"form_key": form_key, "form_schema": schema}))
+    return jsonify(shared(TaskFormSchema).dump({"form_key": form_key, "form_schema": schema}))
 
 
 @bp.get("/tasks/<task_id>/variables")
@@ -53,7 +54,7 @@ def get_task_form(actor, task_id):
 @authenticated
 def get_task_variables(actor, task_id):
     variables = commands.get_task_variables(engine_context(), actor, task_id)
-    return jsonify(TaskVariablesSchema().dump({"variables": variables}))
+    return jsonify(shared(TaskVariablesSchema).dump({"variables": variables}))
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -61,7 +62,7 @@ def get_task_variables(actor, task_id):
            errors=(403, 404, 409))
 @authenticated
 def claim_task(actor, task_id):
-    return jsonify(TaskSchema().dump(commands.claim_task(engine_context(), actor, task_id)))
+    return jsonify(shared(TaskSchema).dump(commands.claim_task(engine_context(), actor, task_id)))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
@@ -69,7 +70,7 @@ def claim_task(actor, task_id):
            response=TaskSchema, errors=(403, 404, 409))
 @authenticated
 def unclaim_task(actor, task_id):
-    return jsonify(TaskSchema().dump(commands.unclaim_task(engine_context(), actor, task_id)))
+    return jsonify(shared(TaskSchema).dump(commands.unclaim_task(engine_context(), actor, task_id)))
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -77,6 +78,6 @@ def unclaim_task(actor, task_id):
            body=TaskCompleteSchema, response=CompletionSchema, errors=(404, 409))
 @authenticated
 def complete_task(actor, task_id):
-    fields = json_body(TaskCompleteSchema())
+    fields = json_body(shared(TaskCompleteSchema))
     result = commands.complete_task(engine_context(), actor, task_id, fields["data"])
-    return jsonify(CompletionSchema().dump(result))
+    return jsonify(shared(CompletionSchema).dump(result))

@@ -11,6 +11,7 @@ from api.schemas import (
     UnitQuerySchema,
     UnitSchema,
     UnitUpdateSchema,
+    shared,
 )
 from engine import commands
 
@@ -22,17 +23,18 @@ bp = Blueprint("units", __name__, url_prefix="/api/v1")
            errors=(403, 409))
 @authenticated
 def create_unit(actor):
-    fields = json_body(UnitCreateSchema())
-    return jsonify(UnitSchema().dump(commands.create_unit(engine_context(), actor, **fields))), 201
+    fields = json_body(shared(UnitCreateSchema))
+    unit = commands.create_unit(engine_context(), actor, **fields)
+    return jsonify(shared(UnitSchema).dump(unit)), 201
 
 
 @bp.get("/units")
 @operation("List the units", query=UnitQuerySchema, response=UnitListSchema)
 @authenticated
 def list_units(actor):
-    query = query_args(UnitQuerySchema())
+    query = query_args(shared(UnitQuerySchema))
     units = commands.list_units(engine_context(), active_only=query["active_only"])
-    return jsonify(UnitListSchema().dump({"items": units}))
+    return jsonify(shared(UnitListSchema).dump({"items": units}))
 
 
 @bp.patch("/units/<code>")
@@ -40,5 +42,6 @@ def list_units(actor):
            errors=(403, 404))
 @authenticated
 def update_unit(actor, code):
-    fields = json_body(UnitUpdateSchema())
-    return jsonify(UnitSchema().dump(commands.update_unit(engine_context(), actor, code, **fields)))
+    fields = json_body(shared(UnitUpdateSchema))
+    unit = commands.update_unit(engine_context(), actor, code, **fields)
+    return jsonify(shared(UnitSchema).dump(unit))

@@ -5,7 +5,7 @@ from api.auth import authenticated
 from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
-from api.schemas import UserCreateSchema, UserListSchema, UserSchema, UserUpdateSchema
+from api.schemas import UserCreateSchema, UserListSchema, UserSchema, UserUpdateSchema, shared
 from engine import commands
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1")
@@ -16,16 +16,17 @@ bp = Blueprint("users", __name__, url_prefix="/api/v1")
            errors=(403, 409))
 @authenticated
 def create_user(actor):
-    fields = json_body(UserCreateSchema())
+    fields = json_body(shared(UserCreateSchema))
     user = commands.create_user(engine_context(), actor, **fields)
-    return jsonify(UserSchema().dump(user)), 201
+    return jsonify(shared(UserSchema).dump(user)), 201
 
 
 @bp.get("/users")
 @operation("List the users", response=UserListSchema, errors=(403,))
 @authenticated
 def list_users(actor):
-    return jsonify(UserListSchema().dump({"items": commands.list_users(engine_context(), actor)}))
+    users = commands.list_users(engine_context(), actor)
+    return jsonify(shared(UserListSchema).dump({"items": users}))
 
 
 @bp.patch("/users/<username>")
@@ -37,6 +38,6 @@ def list_users(actor):
                        "(default 5) in the others.")
 @authenticated
 def update_user(actor, username):
-    fields = json_body(UserUpdateSchema())
+    fields = json_body(shared(UserUpdateSchema))
     user = commands.update_user(engine_context(), actor, username, **fields)
-    return jsonify(UserSchema().dump(user))
+    return jsonify(shared(UserSchema).dump(user))
