@@ -10,14 +10,14 @@ and after 2,000 done. Raw: `task.data.update(data); task.run(); do_engine_steps(
 Engine: `commands.claim_task` + `commands.complete_task` on SQLite.
 
 How the engine's instance gets its history (`mode`):
-- "seeded" (default): one raw run completes the tasks; at 100 and at 2,000 its state is
+- "full" (default): the engine completes every one of the 2,050 tasks itself through its
+  commands, with its workflow cache (about 45 s on 2 cores).
+- "seeded": one raw run completes the tasks; at 100 and at 2,000 its state is
   written into a fresh engine database as an engine instance (the state exactly as
   `state_store.save` writes it, one completed task row and three event rows per completed
   task, the open task's row), then the engine completes the next WINDOW tasks itself.
   The engine's workflow cache is cold for the first of them, warm after (as in a long-running
-  server).
-- "full": the engine completes every task itself through its commands (slower: it takes
-  the engine's own time for every one of the 2,050 completions).
+  server). Faster; it agrees with "full" (38.9 vs 39.2 ms after 2,000 in one comparison).
 """
 from __future__ import annotations
 
@@ -209,7 +209,7 @@ def engine_full(workdir, points, window, iterations):
     return timings, checks
 
 
-def run(workdir, quick: bool = False, mode: str = "seeded") -> dict:
+def run(workdir, quick: bool = False, mode: str = "full") -> dict:
     points = (100, 2000)
     window = 10 if quick else 50
     iterations = points[-1] + window + 10  # the loop is still running after the last window

@@ -67,7 +67,7 @@ def parse_args(argv):
                    help="leave these parts out")
     p.add_argument("--no-postgres", action="store_true",
                    help="leave out everything that needs PostgreSQL")
-    p.add_argument("--growth-mode", choices=("seeded", "full"), default="seeded",
+    p.add_argument("--growth-mode", choices=("seeded", "full"), default="full",
                    help="how the engine instance gets its 2,000-task history (see growth.py)")
     p.add_argument("--http-duration", type=float, default=30.0, help="seconds of load")
     p.add_argument("--shapes", default=DEFAULT_SHAPES,

@@ -1415,7 +1415,7 @@ def _sync_tasks(ctx, s, instance: ProcessInstance, wf, now, log: history.EventLo
             row.state, row.completed_at = "cancelled", now
             log.append(history.TASK_CANCELLED, "system", now, element_id=row.element_id,
                        task_id=row.id)
-    if wf.is_completed() and instance.status == "running":
+    if runtime.is_completed(wf) and instance.status == "running":
         instance.status, instance.ended_at = "completed", now
         log.append(history.INSTANCE_COMPLETED, actor.username, now)
     instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None

@@ -140,15 +140,16 @@ def _delta_flips(data: dict, key, before: dict, after: dict) -> bool:
         (key not in after or data[key] != after[key])
 
 
-def _parent_data(tasks) -> dict[str, dict]:
-    """Unsettled tasks with settled children -> a copy of their data."""
+def _parent_data(tasks) -> dict[UUID, dict]:
+    """Unsettled tasks with settled children -> a copy of their data. Children settle in
+    order, so the first child tells (a running multi-instance's first iteration)."""
     parents = {}
     for _, task in tasks:
-        parent = task.parent
-        if parent is not None and _settled(task) and not _settled(parent):
-            parent_id = parent.id
-            if parent_id not in parents:
-                parents[parent_id] = copy.deepcopy(parent.data)
+        if not _settled(task) and task._children:
+            first = task.workflow.tasks.get(task._children[0])
+            if first is not None and _settled(first) or any(
+                    _settled(child) for child in task.children):
+                parents[task.id] = copy.deepcopy(task.data)
     return parents
 
 
