@@ -61,6 +61,7 @@ class Recorder:
         self.requests: list[tuple[str, object, float]] = []
         self.acked: list[tuple[str, str]] = []  # (task id, username)
         self.completions = 0
+        self.exception_examples: list[str] = []  # the first few client-side failures, in full
 
     def record(self, kind: str, status, seconds: float):
         with self.lock:
@@ -78,6 +79,9 @@ def _call(recorder: Recorder, kind: str, fn):
         response = fn()
     except Exception as exc:  # a failed request is counted by its kind, never raised
         recorder.record(kind, f"exception:{type(exc).__name__}", now() - started)
+        with recorder.lock:
+            if len(recorder.exception_examples) < 5:
+                recorder.exception_examples.append(f"{kind}: {type(exc).__name__}: {exc}")
         return None
     recorder.record(kind, response.status_code, now() - started)
     return response
@@ -298,6 +302,7 @@ def one_shape(workdir, workers: int, threads: int, clients: int, instances: int,
         "claim": summary(latencies["claim"]),
         "list": summary(latencies["list"]),
         "statuses": statuses, "http_5xx": five_xx, "client_exceptions": exceptions,
+        "client_exception_examples": recorder.exception_examples,
         "verification": checked,
         "cpu": cpu,
         "healthz_baseline": idle,
@@ -322,8 +327,8 @@ def run(workdir, quick: bool = False, shapes=None, duration: float | None = None
                      quick_baseline=False)
     return {"main": main, "shapes": [{k: r[k] for k in (
         "workers", "threads", "duration_s", "completions", "completions_per_s", "complete",
-        "http_5xx", "statuses", "cpu", "healthz_baseline")} | {"lost_or_duplicated": r["verification"]["lost_or_duplicated"]}
-        for r in sweep]}
+        "http_5xx", "statuses", "client_exception_examples", "cpu", "healthz_baseline")}
+        | {"lost_or_duplicated": r["verification"]["lost_or_duplicated"]} for r in sweep]}
 
 
 # ---------------------------------------------------------------- memory (part 5)
