@@ -117,3 +117,20 @@ def test_the_schema_migration_moves_stored_states_both_ways(ctx, database_url):
         assert next_id is not None
     finally:
         again.close()
+
+
+def test_a_settled_iteration_keeps_its_own_data_when_later_ones_change_the_parent(ctx):
+    # Each iteration's output goes into the multi-instance parent, and a settled
+    # iteration's data is stored as a delta against the parent's: when a later iteration
+    # sets a key back and forth, the earlier deltas must follow.
+    instance_id, task_id = _loop(ctx, 10)
+    submitted = {}
+    for i in range(6):
+        note = "setuju" if i % 2 == 0 else "revisi"
+        commands.claim_task(ctx, STAF, task_id)
+        result = commands.complete_task(ctx, STAF, task_id, {"note": note, "score": 1})
+        submitted[task_id] = note
+        task_id = result.next_tasks[0].id
+    ctx.forget_workflow(instance_id)  # what another worker reads: the rows
+    seen = {done: commands.get_task_variables(ctx, STAF, done)["note"] for done in submitted}
+    assert seen == submitted
