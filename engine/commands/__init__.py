@@ -1,0 +1,112 @@
+"""Engine commands: one function per use case, each one database transaction.
+
+A command takes the context and the acting user, checks what the actor may do, loads what
+it needs, acts, runs the instance to its next wait states, writes the instance state and the
+task rows, and returns views. It raises `engine.errors` exceptions; it never half-writes.
+
+One module per resource; callers use them through this package (`commands.claim_task`).
+"""
+from engine.commands.administration import (
+    migrate_instance,
+    migrate_version,
+    resume_instance,
+    retry_instance,
+    suspend_instance,
+    terminate_instance,
+)
+from engine.commands.auditing import (
+    audit_bundle,
+    completed_tasks,
+    instance_history,
+    replay_instance,
+)
+from engine.commands.deployments import (
+    check_deployment,
+    definition_versions,
+    definition_xml,
+    deploy,
+    list_definitions,
+)
+from engine.commands.documents import document_path, get_document, upload_document
+from engine.commands.instances import get_instance, list_instances, start_instance
+from engine.commands.reports import sla_report
+from engine.commands.shared import INSTANCE_STATUSES, MAX_PAGE, OPEN_STATES, TASK_SORTS, TASK_STATES
+from engine.commands.tasks import (
+    TASK_COUNT_CAP,
+    TASK_COUNTS,
+    claim_task,
+    complete_task,
+    get_task,
+    get_task_form,
+    get_task_variables,
+    list_tasks,
+    unclaim_task,
+)
+from engine.commands.timers import fire_timers, lease_due_timers
+from engine.commands.users import (
+    authenticate,
+    create_unit,
+    create_user,
+    ensure_admin,
+    get_user,
+    list_units,
+    list_users,
+    update_unit,
+    update_user,
+)
+from engine.commands.working_calendar import calendar_year, reset_calendar_day, set_calendar_day
+from engine.views import SYSTEM
+
+__all__ = [
+    "INSTANCE_STATUSES",
+    "MAX_PAGE",
+    "OPEN_STATES",
+    "TASK_SORTS",
+    "TASK_STATES",
+    "SYSTEM",
+    "authenticate",
+    "get_user",
+    "create_user",
+    "update_user",
+    "list_users",
+    "ensure_admin",
+    "create_unit",
+    "update_unit",
+    "list_units",
+    "deploy",
+    "check_deployment",
+    "definition_versions",
+    "definition_xml",
+    "list_definitions",
+    "start_instance",
+    "get_instance",
+    "list_instances",
+    "TASK_COUNT_CAP",
+    "TASK_COUNTS",
+    "list_tasks",
+    "get_task",
+    "get_task_form",
+    "get_task_variables",
+    "claim_task",
+    "unclaim_task",
+    "complete_task",
+    "upload_document",
+    "get_document",
+    "document_path",
+    "suspend_instance",
+    "resume_instance",
+    "terminate_instance",
+    "retry_instance",
+    "migrate_instance",
+    "migrate_version",
+    "lease_due_timers",
+    "fire_timers",
+    "instance_history",
+    "replay_instance",
+    "audit_bundle",
+    "completed_tasks",
+    "calendar_year",
+    "set_calendar_day",
+    "reset_calendar_day",
+    "sla_report",
+]
