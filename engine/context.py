@@ -14,6 +14,7 @@ from engine.documents import DocumentStore
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import CalendarDay
+from engine.user_cache import UserCache
 from engine.working_time import DEFAULT_CALENDAR_DIR, WorkingCalendar
 
 
@@ -58,8 +59,9 @@ class EngineContext:
         self._calendar: WorkingCalendar | None = None
         self._calendar_read_at = 0.0
         self._specs = _LRU(64)  # definition id -> ExecutableSpec (immutable, shared)
-        # instance id -> (version, workflow, Stored). A command takes the workflow out while it works
-        # and puts it back only after its transaction committed, so no half-applied
+        self.users = UserCache(settings.user_cache_ttl_s)  # active users, for token checks
+        # instance id -> (version, workflow, Stored). A command takes the workflow out while
+        # it works and puts it back only after its transaction committed, so no half-applied
         # workflow is ever reused; a version mismatch means another process changed it.
         self._workflows = _LRU(workflow_cache_size)
 

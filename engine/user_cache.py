@@ -13,14 +13,13 @@ the engine (SQL by hand).
 
 Only active users are kept: an unknown or inactive name is read from the database on every
 request. The token itself (signature, expiry) is checked on every request, never cached.
-One cache per engine context: the tests run several contexts, on different databases, in
-one process.
+One cache per engine context (`ctx.users`): the tests run several contexts, on different
+databases, in one process.
 """
 from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from typing import Callable
 
@@ -79,17 +78,3 @@ class UserCache:
         with self._lock:
             return len(self._entries)
 
-
-_CACHES: "weakref.WeakKeyDictionary[object, UserCache]" = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
-
-
-def of(ctx) -> UserCache:
-    """The cache of an engine context (made on first use, gone with the context)."""
-    cache = _CACHES.get(ctx)
-    if cache is None:
-        with _CACHES_LOCK:
-            cache = _CACHES.get(ctx)
-            if cache is None:
-                cache = _CACHES[ctx] = UserCache(ctx.settings.user_cache_ttl_s)
-    return cache

@@ -4,7 +4,6 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine import user_cache
 from engine.commands.shared import _require_admin, _role_exists, _unit_view, _user_view
 from engine.context import EngineContext
 from engine.errors import (
@@ -46,7 +45,7 @@ def get_user(ctx: EngineContext, username: str, cached: bool = False) -> UserVie
     may come from this process's cache of active users (engine/user_cache.py: at most
     LKJ_USER_CACHE_TTL_S old; update_user clears its entry at once)."""
     if cached:
-        return user_cache.of(ctx).get(username, lambda name: get_user(ctx, name))
+        return ctx.users.get(username, lambda name: get_user(ctx, name))
     with ctx.db.read() as s:
         user = s.scalar(select(User).where(User.username == username))
         return _user_view(user) if user is not None and user.active else None
@@ -119,7 +118,7 @@ def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str 
             user.password_hash = password_hash
         s.flush()
         view = _user_view(user)
-    user_cache.of(ctx).forget(username)  # after the commit: a read racing it keeps nothing
+    ctx.users.forget(username)  # after the commit: a read racing it keeps nothing
     return view
 
 

@@ -11,7 +11,7 @@ from argon2 import extract_parameters
 from sqlalchemy import select, update
 
 from api.app import create_app
-from engine import commands, user_cache
+from engine import commands
 from engine.context import EngineContext
 from engine.store.models import User
 from tests.api.helpers import PASSWORD, assert_problem
@@ -70,7 +70,7 @@ def deactivate_behind_the_engines_back(ctx, username):
 def test_a_deactivated_users_token_is_refused_at_once(client, login, ctx):
     headers = login("staf1", "staf")
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    assert "staf1" in user_cache.of(ctx)  # the next check would answer from the cache...
+    assert "staf1" in ctx.users  # the next check would answer from the cache...
     commands.update_user(ctx, ADMIN, "staf1", active=False)
     # ...but the command forgot the user in this process as it committed.
     assert_problem(client.get("/api/v1/me", headers=headers), 401)
@@ -80,7 +80,7 @@ def test_a_deactivated_users_token_is_refused_at_once(client, login, ctx):
 def test_a_removed_role_is_effective_at_once(client, login, ctx):
     headers = login("boss", "admin", "staf")
     assert client.get("/api/v1/users", headers=headers).status_code == 200
-    assert "boss" in user_cache.of(ctx)
+    assert "boss" in ctx.users
     commands.update_user(ctx, ADMIN, "boss", roles=["staf"])
     assert_problem(client.get("/api/v1/users", headers=headers), 403)
     assert client.get("/api/v1/me", headers=headers).get_json()["roles"] == ["staf"]
@@ -93,7 +93,7 @@ def test_a_change_made_elsewhere_is_seen_within_the_ttl(client_with, login):
     deactivate_behind_the_engines_back(ctx, "staf1")
     time.sleep(0.35)
     assert_problem(client.get("/api/v1/me", headers=headers), 401)
-    assert "staf1" not in user_cache.of(ctx)  # inactive users are not kept
+    assert "staf1" not in ctx.users  # inactive users are not kept
 
 
 def test_until_the_ttl_a_change_made_elsewhere_is_not_seen(client_with, login):
@@ -103,7 +103,7 @@ def test_until_the_ttl_a_change_made_elsewhere_is_not_seen(client_with, login):
     deactivate_behind_the_engines_back(ctx, "staf1")
     # The staleness the cache accepts: another process's change waits for the TTL.
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    user_cache.of(ctx).forget("staf1")
+    ctx.users.forget("staf1")
     assert_problem(client.get("/api/v1/me", headers=headers), 401)
 
 
@@ -112,7 +112,7 @@ def test_with_a_ttl_of_0_nothing_is_cached(client_with, login):
     client, ctx = client_with(user_cache_ttl_s=0)
     for _ in range(3):
         assert client.get("/api/v1/me", headers=headers).status_code == 200
-    assert len(user_cache.of(ctx)) == 0
+    assert len(ctx.users) == 0
     deactivate_behind_the_engines_back(ctx, "staf1")
     assert_problem(client.get("/api/v1/me", headers=headers), 401)
 
