@@ -136,10 +136,6 @@ def task_dict(task) -> dict:
     return _convert(task)
 
 
-def data_dict(task) -> dict:
-    return _convert(task.data)
-
-
 def load_state(text: str, executable: ExecutableSpec) -> BpmnWorkflow:
     return restore_state(json.loads(text), executable)
 
