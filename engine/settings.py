@@ -36,6 +36,10 @@ def _number(env, name: str, default, kind=int):
     return value
 
 
+def _flag(env, name: str) -> bool:
+    return env.get(name, "").lower() in ("1", "true", "yes")
+
+
 def _default_secret(data_dir: Path) -> str:
     """A random signing secret kept beside the data, so tokens survive a restart."""
     path = data_dir / "secret_key"
@@ -123,10 +127,10 @@ class Settings:
             smtp_port=_number(env, "LKJ_SMTP_PORT", 25),
             smtp_user=env.get("LKJ_SMTP_USER") or None,
             smtp_password=env.get("LKJ_SMTP_PASSWORD") or None,
-            smtp_starttls=env.get("LKJ_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            smtp_starttls=_flag(env, "LKJ_SMTP_STARTTLS"),
             mail_from=env.get("LKJ_MAIL_FROM", "lkj@localhost"),
             calendar_dir=Path(env["LKJ_CALENDAR_DIR"]) if env.get("LKJ_CALENDAR_DIR") else None,
-            check_state_writes=env.get("LKJ_CHECK_STATE_WRITES", "").lower() in ("1", "true", "yes"),
+            check_state_writes=_flag(env, "LKJ_CHECK_STATE_WRITES"),
             user_cache_ttl_s=_number(env, "LKJ_USER_CACHE_TTL_S", 5.0, float),
             argon2_memory_kib=_number(env, "LKJ_ARGON2_MEMORY_KIB", argon2.DEFAULT_MEMORY_COST),
             argon2_time_cost=_number(env, "LKJ_ARGON2_TIME_COST", argon2.DEFAULT_TIME_COST),

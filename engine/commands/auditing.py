@@ -7,7 +7,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from engine import audit, history, state_store
-from engine.commands.shared import OPEN_STATES, _check_paging, _document_view, _task_view
+from engine.commands.shared import (
+    OPEN_STATES,
+    _check_choice,
+    _check_paging,
+    _document_view,
+    _task_view,
+)
 from engine.context import EngineContext
 from engine.errors import Forbidden, InstanceNotFound, InvalidInput
 from engine.replay import ReplayReport, StoredState, replay
@@ -31,8 +37,7 @@ def instance_history(ctx: EngineContext, actor: Actor, instance_id: str,
     """The instance's events in order, read-only."""
     _require_auditor(actor)
     errors = {}
-    if type_ is not None and type_ not in history.EVENT_TYPES:
-        errors["type"] = [f"must be one of {', '.join(history.EVENT_TYPES)}"]
+    _check_choice(errors, "type", type_, history.EVENT_TYPES, optional=True)
     _check_paging(limit, offset, errors, maximum=10_000)
     if errors:
         raise InvalidInput("Invalid query", errors)

@@ -10,6 +10,7 @@ from engine import history, runtime
 from engine.commands.shared import (
     INSTANCE_READERS,
     INSTANCE_STATUSES,
+    _check_choice,
     _check_paging,
     _definition,
     _instance_view,
@@ -74,8 +75,7 @@ def list_instances(ctx: EngineContext, actor: Actor, status: str | None = None,
                    definition_key: str | None = None, limit: int = 50,
                    offset: int = 0) -> Page:
     errors = {}
-    if status is not None and status not in INSTANCE_STATUSES:
-        errors["status"] = [f"must be one of {', '.join(INSTANCE_STATUSES)}"]
+    _check_choice(errors, "status", status, INSTANCE_STATUSES, optional=True)
     _check_paging(limit, offset, errors)
     if errors:
         raise InvalidInput("Invalid query", errors)

@@ -58,6 +58,12 @@ def _check_paging(limit: int, offset: int, errors: dict, maximum: int = MAX_PAGE
         errors["offset"] = ["must not be negative"]
 
 
+def _check_choice(errors: dict, field: str, value, choices, optional: bool = False):
+    """One of `choices` (or, when `optional`, not given at all)."""
+    if not (optional and value is None) and value not in choices:
+        errors[field] = [f"must be one of {', '.join(choices)}"]
+
+
 def _check_json_data(data: dict):
     try:
         json.dumps(data, allow_nan=False)

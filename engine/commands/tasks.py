@@ -14,6 +14,7 @@ from engine.commands.shared import (
     OPEN_STATES,
     TASK_SORTS,
     TASK_STATES,
+    _check_choice,
     _check_json_data,
     _check_paging,
     _document_checker,
@@ -57,12 +58,9 @@ def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
     `total` counts at most TASK_COUNT_CAP tasks: beyond, it is the cap and `total_exact`
     is false. `count="exact"` counts every matching task."""
     errors = {}
-    if state is not None and state not in (*TASK_STATES, "open", "all"):
-        errors["state"] = [f"must be one of {', '.join((*TASK_STATES, 'open', 'all'))}"]
-    if sort is not None and sort not in TASK_SORTS:
-        errors["sort"] = [f"must be one of {', '.join(TASK_SORTS)}"]
-    if count not in TASK_COUNTS:
-        errors["count"] = [f"must be one of {', '.join(TASK_COUNTS)}"]
+    _check_choice(errors, "state", state, (*TASK_STATES, "open", "all"), optional=True)
+    _check_choice(errors, "sort", sort, TASK_SORTS, optional=True)
+    _check_choice(errors, "count", count, TASK_COUNTS)
     if due_before is not None and due_before.tzinfo is None:
         errors["due_before"] = ["must carry a time zone offset"]
     _check_paging(limit, offset, errors)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.commands.shared import _require_admin
+from engine.commands.shared import _check_choice, _require_admin
 from engine.context import EngineContext
 from engine.errors import InvalidInput, NotFound
 from engine.store.models import CalendarDay
@@ -45,8 +45,7 @@ def set_calendar_day(ctx: EngineContext, actor: Actor, day, closed: bool,
     errors = {}
     if closed and not (name or "").strip():
         errors["name"] = ["a closed day needs a name"]
-    if kind not in CALENDAR_KINDS:
-        errors["kind"] = [f"must be one of {', '.join(CALENDAR_KINDS)}"]
+    _check_choice(errors, "kind", kind, CALENDAR_KINDS)
     if errors:
         raise InvalidInput("The day cannot be changed", errors)
     with ctx.db.write() as s:
