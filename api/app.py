@@ -6,8 +6,8 @@ from flask import Flask
 from api import errors
 from api.extension import KEY
 from api.routes import BLUEPRINTS
-from engine.context import EngineContext
 from engine.settings import Settings
+from engine.usecases.context import EngineContext
 
 # Room for the multipart envelope around a document of the largest allowed size.
 MULTIPART_OVERHEAD = 64 * 1024

@@ -2,7 +2,7 @@
 
 The token only says who the caller is (its signature and expiry are checked on every
 request); whether the user is active and which roles it has come from the database,
-through a per-process cache of active users (engine/user_cache.py) kept for
+through a per-process cache of active users (engine/security/user_cache.py) kept for
 `LKJ_USER_CACHE_TTL_S` seconds (default 5; 0 reads the database on every request).
 Staleness bound: a deactivation or role change made through the engine (`PATCH
 /users/{name}`) applies at once in the worker process that made it, and within
@@ -20,9 +20,9 @@ from flask import request
 
 from api.errors import unauthenticated
 from api.extension import engine_context
-from engine import commands
+from engine import usecases
 from engine.settings import Settings
-from engine.views import Actor, UserView
+from engine.usecases.views import Actor, UserView
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti"]
@@ -54,7 +54,7 @@ def current_user() -> UserView:
         raise unauthenticated("The token has expired") from None
     except jwt.InvalidTokenError:
         raise unauthenticated("The token is not valid") from None
-    user = commands.get_user(ctx, str(claims["sub"]), cached=True)
+    user = usecases.get_user(ctx, str(claims["sub"]), cached=True)
     if user is None:
         raise unauthenticated("The token's user does not exist or is inactive")
     return user

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from engine.context import EngineContext
+from engine.usecases.context import EngineContext
 
 KEY = "lkj"
 

@@ -6,10 +6,19 @@ from __future__ import annotations
 import functools
 import re
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from api.extension import engine_context
-from engine.commands import (
+from engine.usecases import (
+    EVENT_TYPES,
     INSTANCE_STATUSES,
     MAX_PAGE,
     TASK_COUNT_CAP,
@@ -17,7 +26,6 @@ from engine.commands import (
     TASK_SORTS,
     TASK_STATES,
 )
-from engine.history import EVENT_TYPES
 
 
 @functools.cache

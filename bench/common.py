@@ -16,11 +16,11 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine.context import EngineContext
-from engine.model import KNOWN_ROLES
+from engine.persistence.schema import upgrade
 from engine.settings import Settings
-from engine.store.migrate import upgrade
-from engine.views import Actor
+from engine.usecases.context import EngineContext
+from engine.usecases.views import Actor
+from engine.workflow.model import KNOWN_ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -92,7 +92,7 @@ def read_folder(diagrams_dir: Path, forms_dir: Path) -> tuple[dict[str, bytes], 
 
 def sqlite_url(folder: Path, name: str) -> str:
     """A migrated SQLite database file in `folder` (WAL, synchronous=NORMAL: the engine's
-    own settings, engine/store/db.py)."""
+    own settings, engine/persistence/db.py)."""
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / (name + '.sqlite3')}"
     upgrade(url)

@@ -7,7 +7,7 @@ does not, and the run asserts that every iteration was really completed).
 
 Both sides are timed the same way: the median of the next WINDOW completions after 100 done
 and after 2,000 done. Raw: `task.data.update(data); task.run(); do_engine_steps()` in memory.
-Engine: `commands.claim_task` + `commands.complete_task` on SQLite.
+Engine: `usecases.claim_task` + `usecases.complete_task` on SQLite.
 
 How the engine's instance gets its history (`mode`):
 - "full" (default): the engine completes every one of the 2,050 tasks itself through its
@@ -25,6 +25,7 @@ import json
 import uuid
 from datetime import timedelta
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert, select
 
 from bench.common import (
@@ -39,10 +40,11 @@ from bench.common import (
     summary,
     worker,
 )
-from engine import commands, runtime, state_store
-from engine.store.models import Event, ProcessInstance, Task
-from engine.model import ProcessModel
-from SpiffWorkflow.util.task import TaskState
+from engine import usecases
+from engine.persistence import state_store
+from engine.persistence.tables import Event, ProcessInstance, Task
+from engine.workflow import runtime
+from engine.workflow.model import ProcessModel
 
 STAF = worker("bench_staf", "staf")
 KEY = "bench_loop"
@@ -103,7 +105,7 @@ def raw_run(points: tuple[int, int], window: int, iterations: int):
 def _seed(ctx, state_json: str, completed_ids: list[str], iterations: int) -> str:
     """An engine instance holding the raw run's state: what the engine would have stored
     after completing `completed_ids` itself. Returns the open task's id."""
-    view = commands.start_instance(ctx, STAF, KEY, {"iterations": iterations})
+    view = usecases.start_instance(ctx, STAF, KEY, {"iterations": iterations})
     with ctx.db.write() as s:
         instance = s.get(ProcessInstance, view.id)
         executable = ctx.executable(instance.definition)
@@ -145,8 +147,8 @@ def _engine_window(ctx, task_id: str, start: int, window: int) -> tuple[list[flo
     seconds = []
     for i in range(start, start + window):
         started = now()
-        commands.claim_task(ctx, STAF, task_id)
-        result = commands.complete_task(ctx, STAF, task_id, _data(i))
+        usecases.claim_task(ctx, STAF, task_id)
+        result = usecases.complete_task(ctx, STAF, task_id, _data(i))
         seconds.append(now() - started)
         assert len(result.next_tasks) == 1, f"engine: {len(result.next_tasks)} next tasks"
         task_id = result.next_tasks[0].id
@@ -175,7 +177,7 @@ def engine_seeded(workdir, snapshots, points, window, iterations):
         folder = workdir / f"growth-{point}"
         ctx = context(sqlite_url(folder, "lkj"), folder / "data")
         try:
-            commands.deploy(ctx, ADMIN, diagrams, form_files)
+            usecases.deploy(ctx, ADMIN, diagrams, form_files)
             state_json, completed_ids = snapshots[point]
             task_id = _seed(ctx, state_json, completed_ids, iterations)
             instance_id = _instance_of(ctx, task_id)
@@ -194,8 +196,8 @@ def engine_full(workdir, points, window, iterations):
     ctx = context(sqlite_url(folder, "lkj"), folder / "data")
     timings, checks = {}, {}
     try:
-        commands.deploy(ctx, ADMIN, diagrams, form_files)
-        view = commands.start_instance(ctx, STAF, KEY, {"iterations": iterations})
+        usecases.deploy(ctx, ADMIN, diagrams, form_files)
+        view = usecases.start_instance(ctx, STAF, KEY, {"iterations": iterations})
         [task] = view.open_tasks
         task_id, done = task.id, 0
         for point in points:

@@ -8,7 +8,7 @@ Afterwards the database is checked against what the clients were told: every com
 acknowledged with 200 is `completed` by its user exactly once in the task rows, has exactly
 one `task_completed` event, and nothing else was completed; each instance's stored workflow
 holds as many completed user tasks as its completed rows; a sample of instances is replayed
-from its event log (`commands.replay_instance`).
+from its event log (`usecases.replay_instance`).
 
 Part 5's memory figure runs here too: one worker serving N instances (start, claim, complete
 each), its VmHWM read from /proc.
@@ -21,6 +21,7 @@ import threading
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import text
 
 from bench import server as srv
@@ -36,9 +37,9 @@ from bench.common import (
     read_folder,
     summary,
 )
-from engine import commands, state_store
-from engine.store.models import ProcessInstance
-from SpiffWorkflow.util.task import TaskState
+from engine import usecases
+from engine.persistence import state_store
+from engine.persistence.tables import ProcessInstance
 
 ROLES = ("staf", "kepala_subbagian", "kepala_bagian")
 KEY = "bench_chain"
@@ -48,7 +49,7 @@ def deploy_bench(url: str, data_dir) -> None:
     ctx = context(url, data_dir)
     try:
         diagrams, form_files = read_folder(BENCH_DIAGRAMS, BENCH_FORMS)
-        commands.deploy(ctx, ADMIN, diagrams, form_files)
+        usecases.deploy(ctx, ADMIN, diagrams, form_files)
     finally:
         ctx.close()
 
@@ -194,7 +195,7 @@ def verify(ctx, recorder: Recorder, instance_ids: list[str], replay_sample: int)
                 state_mismatch.append(instance_id)
     replay_inconsistent = []
     for instance_id in instance_ids[:replay_sample]:
-        report = commands.replay_instance(ctx, ADMIN, instance_id)
+        report = usecases.replay_instance(ctx, ADMIN, instance_id)
         if not report.consistent:
             replay_inconsistent.append({"instance": instance_id,
                                         "divergence": str(report.divergence)})

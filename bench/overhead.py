@@ -4,7 +4,7 @@ memory, in this process.
 
 Raw: for each completion, `task.data.update(data); task.run(); refresh_timers();
 do_engine_steps()` (engine.runtime.complete_user_task, the calls the engine itself makes).
-Engine: `commands.claim_task` + `commands.complete_task` (one transaction each, committed on
+Engine: `usecases.claim_task` + `usecases.complete_task` (one transaction each, committed on
 SQLite in WAL mode with synchronous=NORMAL). Finding the next task is excluded on both sides.
 
 The raw run decides the order (the procedure driver's first-in-first-out policy and sample
@@ -32,9 +32,10 @@ from bench.common import (
     sqlite_url,
     summary,
 )
-from engine import commands, runtime
-from engine.model import resolve_role
-from engine.store.models import Task
+from engine import usecases
+from engine.persistence.tables import Task
+from engine.workflow import runtime
+from engine.workflow.model import resolve_role
 from tests.procedure.driver import Answers, load_model
 
 UNITS = ("DEP1", "DEP2", "DEP3")
@@ -105,10 +106,10 @@ def engine_cycles(ctx, cycles: list[RawCycle], units) -> tuple[list[float], list
     instances, starts = [], []
     for year, cycle in enumerate(cycles):
         started = now()
-        view = commands.start_instance(ctx, actor, "lkj_preparation",
+        view = usecases.start_instance(ctx, actor, "lkj_preparation",
                                        {"year": 2024 + year, "units": list(units)})
         starts.append(now() - started)
-        document = commands.upload_document(ctx, actor, view.id, "lampiran.pdf",
+        document = usecases.upload_document(ctx, actor, view.id, "lampiran.pdf",
                                             "application/pdf", io.BytesIO(b"%PDF-1.4 bench\n"))
         instances.append((view.id, document.id, iter(cycle.steps)))
     seconds = []
@@ -123,11 +124,11 @@ def engine_cycles(ctx, cycles: list[RawCycle], units) -> tuple[list[float], list
             task_id = _open_task(ctx, instance_id, step)
             data = _with_document(step.data, document_id)
             started = now()
-            commands.claim_task(ctx, actor, task_id)
-            commands.complete_task(ctx, actor, task_id, data)
+            usecases.claim_task(ctx, actor, task_id)
+            usecases.complete_task(ctx, actor, task_id, data)
             seconds.append(now() - started)
     for instance_id, _, _ in instances:
-        view = commands.get_instance(ctx, actor, instance_id)
+        view = usecases.get_instance(ctx, actor, instance_id)
         assert view.status == "completed", f"engine instance {instance_id} is {view.status}"
     return seconds, starts
 
@@ -158,9 +159,9 @@ def run(workdir, quick: bool = False) -> dict:
         url = sqlite_url(workdir / f"overhead-{label}", "lkj")
         ctx = context(url, workdir / f"overhead-{label}" / "data", workflow_cache_size=cache_size)
         try:
-            commands.deploy(ctx, ADMIN, diagrams, form_files)
+            usecases.deploy(ctx, ADMIN, diagrams, form_files)
             for unit in units:
-                commands.create_unit(ctx, ADMIN, unit, f"Satuan kerja {unit}")
+                usecases.create_unit(ctx, ADMIN, unit, f"Satuan kerja {unit}")
             engine_seconds, start_seconds = engine_cycles(ctx, cycles, units)
         finally:
             ctx.close()

@@ -8,11 +8,11 @@ claimed by another user.
 `state_json` is a small placeholder: the queue query never loads a workflow.
 
 Measured in-process, on SQLite (and on PostgreSQL when it answers):
-`commands.list_tasks(ctx, actor, limit=50)` for an actor with the role staf, median of CALLS
+`usecases.list_tasks(ctx, actor, limit=50)` for an actor with the role staf, median of CALLS
 calls after WARMUP, alternating between the sizes' databases (so a change of load on a shared
 machine weighs on both sizes alike); the same with `role="staf", state="ready"` (what the HTTP
 clients of part 4 ask); and with `count="exact"` (the default `total` stops counting at
-commands.TASK_COUNT_CAP, an exact one reads the whole queue). Each SQL statement is timed at
+usecases.TASK_COUNT_CAP, an exact one reads the whole queue). Each SQL statement is timed at
 the cursor, so the page query and the `total` count are reported apart, and the query plans
 are recorded (EXPLAIN QUERY PLAN / EXPLAIN).
 """
@@ -40,8 +40,9 @@ from bench.common import (
     summary,
     worker,
 )
-from engine import commands, runtime
-from engine.store.models import ProcessDefinition, ProcessInstance, Task
+from engine import usecases
+from engine.persistence.tables import ProcessDefinition, ProcessInstance, Task
+from engine.workflow import runtime
 
 ROLES = (("draft", "Menyusun konsep", "staf"),
          ("check", "Memeriksa konsep", "kepala_subbagian"),
@@ -117,14 +118,14 @@ def measure(ctxs: dict, **query) -> dict:
     load on the machine falls on every size alike."""
     for ctx in ctxs.values():
         for _ in range(WARMUP):
-            commands.list_tasks(ctx, STAF, limit=50, **query)
+            usecases.list_tasks(ctx, STAF, limit=50, **query)
     timers = {size: StatementTimer(ctx.db.read_engine) for size, ctx in ctxs.items()}
     calls, pages = {size: [] for size in ctxs}, {}
     try:
         for _ in range(CALLS):
             for size, ctx in ctxs.items():
                 started = now()
-                pages[size] = commands.list_tasks(ctx, STAF, limit=50, **query)
+                pages[size] = usecases.list_tasks(ctx, STAF, limit=50, **query)
                 calls[size].append(now() - started)
     finally:
         for timer in timers.values():
@@ -188,7 +189,7 @@ def scale_on(ctxs: dict) -> dict:
 
 def _deployed(ctx):
     diagrams, form_files = read_folder(BENCH_DIAGRAMS, BENCH_FORMS)
-    commands.deploy(ctx, ADMIN, diagrams, form_files)
+    usecases.deploy(ctx, ADMIN, diagrams, form_files)
 
 
 def _report(results, sizes) -> dict:

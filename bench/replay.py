@@ -1,9 +1,9 @@
-"""Part 5a, replay: how long `commands.replay_instance` (engine/replay.py: re-execute an
+"""Part 5a, replay: how long `usecases.replay_instance` (engine/audit/replay.py: re-execute an
 instance from its event log and compare with what is stored) takes on a 200-event history.
 
 The history is made by the engine itself on SQLite: an instance of bench_chain with 22 rounds
 (66 user tasks, each task_ready + task_claimed + task_completed, plus instance_started and
-instance_completed = 200 events), every task claimed and completed through the commands.
+instance_completed = 200 events), every task claimed and completed through the usecases.
 """
 from __future__ import annotations
 
@@ -23,19 +23,19 @@ from bench.common import (
     summary,
     worker,
 )
-from engine import commands
-from engine.store.models import Event
+from engine import usecases
+from engine.persistence.tables import Event
 
 USER = worker("bench_replay", "staf", "kepala_subbagian", "kepala_bagian")
 
 
 def history_of(ctx, rounds: int) -> str:
-    view = commands.start_instance(ctx, USER, "bench_chain", {"rounds": rounds})
+    view = usecases.start_instance(ctx, USER, "bench_chain", {"rounds": rounds})
     [task] = view.open_tasks
     step = 0
     while task is not None:
-        commands.claim_task(ctx, USER, task.id)
-        result = commands.complete_task(ctx, USER, task.id, {"note": f"langkah {step}",
+        usecases.claim_task(ctx, USER, task.id)
+        result = usecases.complete_task(ctx, USER, task.id, {"note": f"langkah {step}",
                                                              "score": step})
         step += 1
         task = result.next_tasks[0] if result.next_tasks else None
@@ -49,7 +49,7 @@ def run(workdir, quick: bool = False) -> dict:
     ctx = context(sqlite_url(folder, "lkj"), folder / "data")
     try:
         diagrams, form_files = read_folder(BENCH_DIAGRAMS, BENCH_FORMS)
-        commands.deploy(ctx, ADMIN, diagrams, form_files)
+        usecases.deploy(ctx, ADMIN, diagrams, form_files)
         instance_id = history_of(ctx, rounds)
         with ctx.db.read() as s:
             events = s.scalar(select(func.count()).select_from(Event)
@@ -58,7 +58,7 @@ def run(workdir, quick: bool = False) -> dict:
         seconds, reports = [], []
         for _ in range(repeats):
             started = now()
-            report = commands.replay_instance(ctx, ADMIN, instance_id)
+            report = usecases.replay_instance(ctx, ADMIN, instance_id)
             seconds.append(now() - started)
             reports.append(report)
     finally:

@@ -219,7 +219,7 @@ def main(argv=None) -> int:
         "load_average_before": load_before,
         "load_average_after": load_average(),
         "durability": "every acknowledged completion is committed before the response; "
-                      "SQLite runs in WAL mode with synchronous=NORMAL (engine/store/db.py)",
+                      "SQLite runs in WAL mode with synchronous=NORMAL (engine/persistence/db.py)",
         "details": details,
         "errors": errors,
     }

@@ -1,4 +1,4 @@
-"""A real API server for the HTTP parts: `python -m api.cli serve` (gunicorn, gthread workers)
+"""A real API server for the HTTP parts: `python -m cli.main serve` (gunicorn, gthread workers)
 in its own process group on 127.0.0.1, plus a small HTTP client helper."""
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import requests
 from bench.common import ROOT, SECRET, rss_mb
 
 # How the server is started; `lkj serve ...` follows. A profiling or experiment run may point
-# this at a wrapper that sets things up first and then calls api.cli.main.
-SERVER_COMMAND = [sys.executable, "-m", "api.cli"]
+# this at a wrapper that sets things up first and then calls cli.main.main.
+SERVER_COMMAND = [sys.executable, "-m", "cli.main"]
 ADMIN_PASSWORD = "bench-admin-password"
 USER_PASSWORD = "bench-user-password"
 

@@ -71,7 +71,7 @@ class Settings:
 
     calendar_dir: Path | None = None  # holidays and working hours; None: calendars/ of the source
     # Token checks answer from a per-process cache of active users for this long (0: off);
-    # other processes see a user's change within this time (engine/user_cache.py).
+    # other processes see a user's change within this time (engine/security/user_cache.py).
     user_cache_ttl_s: float = 5.0
     # Argon2id cost of new password hashes; the defaults are argon2-cffi's, RFC 9106's
     # low-memory recommendation (64 MiB, 3 passes, 4 lanes). Stored hashes of other costs

@@ -2,9 +2,9 @@
 `LKJ_DATABASE_URL`; the metadata is the engine's tables."""
 from alembic import context
 
+from engine.persistence.db import make_engine, normalise_url
+from engine.persistence.tables import Base
 from engine.settings import Settings
-from engine.store.db import make_engine, normalise_url
-from engine.store.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url

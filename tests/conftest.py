@@ -20,17 +20,17 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine.context import EngineContext
+from engine.persistence.schema import upgrade
 from engine.settings import Settings
-from engine.store.migrate import upgrade
-from engine.views import Actor
+from engine.usecases.context import EngineContext
+from engine.usecases.views import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 PG_URL = os.environ.get("LKJ_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_DB = os.environ.get("LKJ_TEST_DB", "sqlite")
 # Every state the engine writes under test is compared with a full serialization of its
-# workflow (engine/state_store.py); servers the tests start inherit this.
+# workflow (engine/persistence/state_store.py); servers the tests start inherit this.
 os.environ.setdefault("LKJ_CHECK_STATE_WRITES", "1")
 TABLES = ("calendar_day", "outbox", "event", "document", "task", "instance_task_state", "process_instance", "process_definition", "deployment_file",
           "deployment", "user_role", "app_user", "unit")
@@ -135,9 +135,9 @@ def read_folder(folder: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
 @pytest.fixture
 def mini_deployed(ctx):
     """The small review diagram of tests/fixtures/mini deployed."""
-    from engine import commands
+    from engine import usecases
     diagrams, form_files = read_folder(FIXTURES / "mini")
-    return commands.deploy(ctx, ADMIN, diagrams, form_files)
+    return usecases.deploy(ctx, ADMIN, diagrams, form_files)
 
 
 def free_port() -> int:
@@ -164,7 +164,7 @@ class LiveServer:
         environment.update(env or {})
         self.log = open(data_dir.parent / f"server-{self.port}.log", "w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1",
+            [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1",
              "--port", str(self.port), *(extra_args or [])],
             cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
 

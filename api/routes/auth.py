@@ -6,7 +6,7 @@ from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
 from api.schemas import MeSchema, TokenRequestSchema, TokenSchema, shared
-from engine import commands
+from engine import usecases
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 
@@ -17,7 +17,7 @@ bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 def token():
     credentials = json_body(shared(TokenRequestSchema))
     ctx = engine_context()
-    user = commands.authenticate(ctx, credentials["username"], credentials["password"])
+    user = usecases.authenticate(ctx, credentials["username"], credentials["password"])
     return jsonify(shared(TokenSchema).dump(issue_token(ctx.settings, user.username)))
 
 

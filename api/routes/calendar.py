@@ -9,7 +9,7 @@ from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
 from api.schemas import CalendarDayChangeSchema, CalendarSchema, shared
-from engine import commands
+from engine import usecases
 from engine.errors import InvalidInput
 
 bp = Blueprint("calendar", __name__, url_prefix="/api/v1")
@@ -27,7 +27,7 @@ def _day(text: str) -> date:
 @operation("The working calendar of a year", response=CalendarSchema, errors=(422,))
 @authenticated
 def calendar_year(actor, year):
-    return jsonify(shared(CalendarSchema).dump(commands.calendar_year(engine_context(), year)))
+    return jsonify(shared(CalendarSchema).dump(usecases.calendar_year(engine_context(), year)))
 
 
 @bp.put("/calendar/days/<day>")
@@ -36,7 +36,7 @@ def calendar_year(actor, year):
 @authenticated
 def set_calendar_day(actor, day):
     fields = json_body(shared(CalendarDayChangeSchema))
-    result = commands.set_calendar_day(engine_context(), actor, _day(day), **fields)
+    result = usecases.set_calendar_day(engine_context(), actor, _day(day), **fields)
     return jsonify(shared(CalendarSchema).dump(result))
 
 
@@ -45,5 +45,5 @@ def set_calendar_day(actor, day):
            errors=(403, 404, 422))
 @authenticated
 def reset_calendar_day(actor, day):
-    result = commands.reset_calendar_day(engine_context(), actor, _day(day))
+    result = usecases.reset_calendar_day(engine_context(), actor, _day(day))
     return jsonify(shared(CalendarSchema).dump(result))

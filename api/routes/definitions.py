@@ -8,8 +8,13 @@ from api.auth import authenticated
 from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
-from api.schemas import DefinitionListSchema, MigrationListSchema, MigrationRequestSchema, shared
-from engine import commands
+from api.schemas import (
+    DefinitionListSchema,
+    MigrationListSchema,
+    MigrationRequestSchema,
+    shared,
+)
+from engine import usecases
 
 bp = Blueprint("definitions", __name__, url_prefix="/api/v1")
 
@@ -18,7 +23,7 @@ bp = Blueprint("definitions", __name__, url_prefix="/api/v1")
 @operation("The latest version of each deployed process", response=DefinitionListSchema)
 @authenticated
 def list_definitions(actor):
-    definitions = commands.list_definitions(engine_context())
+    definitions = usecases.list_definitions(engine_context())
     return jsonify(shared(DefinitionListSchema).dump({"items": definitions}))
 
 
@@ -27,7 +32,7 @@ def list_definitions(actor):
            errors=(404,))
 @authenticated
 def list_versions(actor, key):
-    versions = commands.definition_versions(engine_context(), key)
+    versions = usecases.definition_versions(engine_context(), key)
     return jsonify(shared(DefinitionListSchema).dump({"items": versions}))
 
 
@@ -38,7 +43,7 @@ def list_versions(actor, key):
                        "404. The ETag is the file's sha256.")
 @authenticated
 def get_version_xml(actor, key, version):
-    filename, content = commands.definition_xml(engine_context(), key, version)
+    filename, content = usecases.definition_xml(engine_context(), key, version)
     response = send_file(io.BytesIO(content), mimetype="application/xml", as_attachment=True,
                          download_name=filename, etag=hashlib.sha256(content).hexdigest(),
                          conditional=True, max_age=0)
@@ -56,5 +61,5 @@ def get_version_xml(actor, key, version):
 @authenticated
 def migrate_version(actor, key, version):
     fields = json_body(shared(MigrationRequestSchema))
-    results = commands.migrate_version(engine_context(), actor, key, version, **fields)
+    results = usecases.migrate_version(engine_context(), actor, key, version, **fields)
     return jsonify(shared(MigrationListSchema).dump({"items": results}))

@@ -6,7 +6,7 @@ from api.errors import bad_request
 from api.extension import engine_context
 from api.openapi import operation
 from api.schemas import DeploymentSchema, shared
-from engine import commands
+from engine import usecases
 from engine.errors import InvalidInput
 
 bp = Blueprint("deployments", __name__, url_prefix="/api/v1")
@@ -27,7 +27,7 @@ FILES_FIELD = "files"
 @authenticated
 def deploy(actor):
     diagrams, form_files = _uploaded_files()
-    definitions = commands.deploy(engine_context(), actor, diagrams, form_files,
+    definitions = usecases.deploy(engine_context(), actor, diagrams, form_files,
                                   on_top_of_latest=True)
     return jsonify(shared(DeploymentSchema).dump({"definitions": definitions})), 201
 

@@ -6,7 +6,7 @@ from api.errors import bad_request
 from api.extension import engine_context
 from api.openapi import operation
 from api.schemas import DocumentSchema, shared
-from engine import commands
+from engine import usecases
 from engine.errors import InvalidInput
 
 bp = Blueprint("documents", __name__, url_prefix="/api/v1")
@@ -23,7 +23,7 @@ def upload_document(actor, instance_id):
     upload = request.files.get(FILE_FIELD)
     if upload is None:
         raise InvalidInput("No file was sent", {FILE_FIELD: ["a file is required"]})
-    document = commands.upload_document(engine_context(), actor, instance_id, upload.filename,
+    document = usecases.upload_document(engine_context(), actor, instance_id, upload.filename,
                                         upload.mimetype or None, upload.stream)
     return jsonify(shared(DocumentSchema).dump(document)), 201, {
         "Location": url_for("documents.get_document", document_id=document.id)}
@@ -33,7 +33,7 @@ def upload_document(actor, instance_id):
 @operation("A document's metadata", response=DocumentSchema, errors=(404,))
 @authenticated
 def get_document(actor, document_id):
-    document = commands.get_document(engine_context(), actor, document_id)
+    document = usecases.get_document(engine_context(), actor, document_id)
     return jsonify(shared(DocumentSchema).dump(document))
 
 
@@ -41,7 +41,7 @@ def get_document(actor, document_id):
 @operation("Download a document", download=True, errors=(404,))
 @authenticated
 def get_document_content(actor, document_id):
-    document, path = commands.document_path(engine_context(), actor, document_id)
+    document, path = usecases.document_path(engine_context(), actor, document_id)
     response = send_file(path, mimetype=document.content_type, as_attachment=True,
                          download_name=document.filename, etag=document.sha256,
                          conditional=True, max_age=0)

@@ -16,7 +16,7 @@ from api.schemas import (
     TaskPageSchema,
     shared,
 )
-from engine import commands
+from engine import usecases
 
 bp = Blueprint("history", __name__, url_prefix="/api/v1")
 
@@ -26,7 +26,7 @@ bp = Blueprint("history", __name__, url_prefix="/api/v1")
            query=HistoryQuerySchema, response=EventPageSchema, errors=(403, 404))
 @authenticated
 def instance_history(actor, instance_id):
-    page = commands.instance_history(engine_context(), actor, instance_id,
+    page = usecases.instance_history(engine_context(), actor, instance_id,
                                      **query_args(shared(HistoryQuerySchema)))
     return jsonify(shared(EventPageSchema).dump(page))
 
@@ -38,7 +38,7 @@ def instance_history(actor, instance_id):
                        "event where replay and history part, or seq null for the stored state.")
 @authenticated
 def replay_instance(actor, instance_id):
-    report = commands.replay_instance(engine_context(), actor, instance_id)
+    report = usecases.replay_instance(engine_context(), actor, instance_id)
     return jsonify(shared(ReplaySchema).dump(report))
 
 
@@ -49,7 +49,7 @@ def replay_instance(actor, instance_id):
                        "event log, document hashes and the stored state, with a manifest.")
 @authenticated
 def audit_bundle(actor, instance_id):
-    bundle = commands.audit_bundle(engine_context(), actor, instance_id)
+    bundle = usecases.audit_bundle(engine_context(), actor, instance_id)
     # The instance exists (the engine found it), so its id is a UUID: safe to quote as is.
     return Response(bundle, mimetype="application/zip", headers={
         "Content-Disposition": f'attachment; filename="lkj-audit-{instance_id}.zip"',
@@ -63,6 +63,6 @@ def audit_bundle(actor, instance_id):
            description="Oldest completion first; `from` is inclusive, `to` exclusive.")
 @authenticated
 def completed_tasks(actor):
-    page = commands.completed_tasks(engine_context(), actor,
+    page = usecases.completed_tasks(engine_context(), actor,
                                     **query_args(shared(CompletedTaskQuerySchema)))
     return jsonify(shared(TaskPageSchema).dump(page))

@@ -16,15 +16,15 @@ from api.schemas import (
     MigrationSchema,
     shared,
 )
-from engine import commands
+from engine import usecases
 
 bp = Blueprint("instances", __name__, url_prefix="/api/v1")
 
 # The status an admin asks for -> the command that moves the instance there.
 STATUS_CHANGES = {
-    "suspended": commands.suspend_instance,
-    "running": commands.resume_instance,
-    "terminated": commands.terminate_instance,  # the only one taking a `reason`
+    "suspended": usecases.suspend_instance,
+    "running": usecases.resume_instance,
+    "terminated": usecases.terminate_instance,  # the only one taking a `reason`
 }
 
 
@@ -36,7 +36,7 @@ STATUS_CHANGES = {
 @authenticated
 def start_instance(actor, key):
     fields = json_body(shared(InstanceStartSchema), required=False)
-    instance = commands.start_instance(engine_context(), actor, key, **fields)
+    instance = usecases.start_instance(engine_context(), actor, key, **fields)
     return jsonify(shared(InstanceSchema).dump(instance)), 201, {
         "Location": url_for("instances.get_instance", instance_id=instance.id)}
 
@@ -47,7 +47,7 @@ def start_instance(actor, key):
 @authenticated
 def list_instances(actor):
     query = query_args(shared(InstanceQuerySchema))
-    page = commands.list_instances(engine_context(), actor, **query)
+    page = usecases.list_instances(engine_context(), actor, **query)
     return jsonify(shared(InstancePageSchema).dump(page))
 
 
@@ -55,7 +55,7 @@ def list_instances(actor):
 @operation("One instance with its open tasks", response=InstanceSchema, errors=(404,))
 @authenticated
 def get_instance(actor, instance_id):
-    instance = commands.get_instance(engine_context(), actor, instance_id)
+    instance = usecases.get_instance(engine_context(), actor, instance_id)
     return jsonify(shared(InstanceSchema).dump(instance))
 
 
@@ -85,7 +85,7 @@ def change_instance_status(actor, instance_id):
 @authenticated
 def retry_instance(actor, instance_id):
     fields = json_body(shared(InstanceRetrySchema), required=False)
-    instance = commands.retry_instance(engine_context(), actor, instance_id, fields["data"])
+    instance = usecases.retry_instance(engine_context(), actor, instance_id, fields["data"])
     return jsonify(shared(InstanceSchema).dump(instance))
 
 
@@ -98,5 +98,5 @@ def retry_instance(actor, instance_id):
 @authenticated
 def migrate_instance(actor, instance_id):
     fields = json_body(shared(MigrationRequestSchema))
-    result = commands.migrate_instance(engine_context(), actor, instance_id, **fields)
+    result = usecases.migrate_instance(engine_context(), actor, instance_id, **fields)
     return jsonify(shared(MigrationSchema).dump(result))

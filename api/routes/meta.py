@@ -5,7 +5,7 @@ from api.errors import ApiProblem
 from api.extension import engine_context
 from api.openapi import build_spec, operation
 from api.schemas import HealthSchema
-from engine.store.migrate import pending
+from engine import usecases
 
 bp = Blueprint("meta", __name__)
 SPEC_KEY = "lkj.openapi"
@@ -22,7 +22,7 @@ def healthz():
            response=HealthSchema, errors=(503,))
 def readyz():
     try:
-        behind = pending(engine_context().db.engine)
+        behind = usecases.database_behind(engine_context())
     except Exception:  # any failure to reach the database means: not ready
         current_app.logger.warning("readiness check: database unreachable", exc_info=True)
         raise ApiProblem(503, "Not ready", "The database does not answer") from None

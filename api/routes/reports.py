@@ -6,7 +6,7 @@ from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import query_args
 from api.schemas import SlaQuerySchema, shared
-from engine import commands, sla
+from engine import usecases
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
@@ -24,8 +24,8 @@ SLA_REPORT = {"type": "object", "description": "period, steps (per step and role
 def sla_report(actor):
     query = query_args(shared(SlaQuerySchema))
     output, table = query.pop("format"), query.pop("table")
-    report = commands.sla_report(engine_context(), actor, **query)
+    report = usecases.sla_report(engine_context(), actor, **query)
     if output == "csv":
-        return Response(sla.to_csv(report, table), mimetype="text/csv", headers={
+        return Response(usecases.sla_to_csv(report, table), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="lkj-sla-{table}.csv"'})
-    return jsonify(sla.to_json(report))
+    return jsonify(usecases.sla_to_json(report))

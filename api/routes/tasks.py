@@ -9,13 +9,13 @@ from api.schemas import (
     CompletionSchema,
     TaskCompleteSchema,
     TaskFormSchema,
-    TaskQueuePageSchema,
     TaskQuerySchema,
+    TaskQueuePageSchema,
     TaskSchema,
     TaskVariablesSchema,
     shared,
 )
-from engine import commands
+from engine import usecases
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/v1")
 
@@ -23,13 +23,13 @@ bp = Blueprint("tasks", __name__, url_prefix="/api/v1")
 @bp.get("/tasks")
 @operation("The tasks the caller may see; by default the open ones", query=TaskQuerySchema,
            response=TaskQueuePageSchema, description=(
-               f"`total` counts at most {commands.TASK_COUNT_CAP:,} tasks, so the answer "
+               f"`total` counts at most {usecases.TASK_COUNT_CAP:,} tasks, so the answer "
                f"takes the same time on a queue of any length: beyond, `total` is "
-               f"{commands.TASK_COUNT_CAP:,} and `total_exact` is false. `count=exact` "
+               f"{usecases.TASK_COUNT_CAP:,} and `total_exact` is false. `count=exact` "
                f"counts every matching task (its time grows with the queue)."))
 @authenticated
 def list_tasks(actor):
-    page = commands.list_tasks(engine_context(), actor, **query_args(shared(TaskQuerySchema)))
+    page = usecases.list_tasks(engine_context(), actor, **query_args(shared(TaskQuerySchema)))
     return jsonify(shared(TaskQueuePageSchema).dump(page))
 
 
@@ -37,14 +37,14 @@ def list_tasks(actor):
 @operation("One task", response=TaskSchema, errors=(404,))
 @authenticated
 def get_task(actor, task_id):
-    return jsonify(shared(TaskSchema).dump(commands.get_task(engine_context(), actor, task_id)))
+    return jsonify(shared(TaskSchema).dump(usecases.get_task(engine_context(), actor, task_id)))
 
 
 @bp.get("/tasks/<task_id>/form")
 @operation("The task's form: its key and JSON Schema", response=TaskFormSchema, errors=(404,))
 @authenticated
 def get_task_form(actor, task_id):
-    form_key, schema = commands.get_task_form(engine_context(), actor, task_id)
+    form_key, schema = usecases.get_task_form(engine_context(), actor, task_id)
     return jsonify(shared(TaskFormSchema).dump({"form_key": form_key, "form_schema": schema}))
 
 
@@ -53,7 +53,7 @@ def get_task_form(actor, task_id):
            response=TaskVariablesSchema, errors=(404,))
 @authenticated
 def get_task_variables(actor, task_id):
-    variables = commands.get_task_variables(engine_context(), actor, task_id)
+    variables = usecases.get_task_variables(engine_context(), actor, task_id)
     return jsonify(shared(TaskVariablesSchema).dump({"variables": variables}))
 
 
@@ -62,7 +62,7 @@ def get_task_variables(actor, task_id):
            errors=(403, 404, 409))
 @authenticated
 def claim_task(actor, task_id):
-    return jsonify(shared(TaskSchema).dump(commands.claim_task(engine_context(), actor, task_id)))
+    return jsonify(shared(TaskSchema).dump(usecases.claim_task(engine_context(), actor, task_id)))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
@@ -70,7 +70,7 @@ def claim_task(actor, task_id):
            response=TaskSchema, errors=(403, 404, 409))
 @authenticated
 def unclaim_task(actor, task_id):
-    return jsonify(shared(TaskSchema).dump(commands.unclaim_task(engine_context(), actor, task_id)))
+    return jsonify(shared(TaskSchema).dump(usecases.unclaim_task(engine_context(), actor, task_id)))
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -79,5 +79,5 @@ def unclaim_task(actor, task_id):
 @authenticated
 def complete_task(actor, task_id):
     fields = json_body(shared(TaskCompleteSchema))
-    result = commands.complete_task(engine_context(), actor, task_id, fields["data"])
+    result = usecases.complete_task(engine_context(), actor, task_id, fields["data"])
     return jsonify(shared(CompletionSchema).dump(result))

@@ -13,7 +13,7 @@ from api.schemas import (
     UnitUpdateSchema,
     shared,
 )
-from engine import commands
+from engine import usecases
 
 bp = Blueprint("units", __name__, url_prefix="/api/v1")
 
@@ -24,7 +24,7 @@ bp = Blueprint("units", __name__, url_prefix="/api/v1")
 @authenticated
 def create_unit(actor):
     fields = json_body(shared(UnitCreateSchema))
-    unit = commands.create_unit(engine_context(), actor, **fields)
+    unit = usecases.create_unit(engine_context(), actor, **fields)
     return jsonify(shared(UnitSchema).dump(unit)), 201
 
 
@@ -33,7 +33,7 @@ def create_unit(actor):
 @authenticated
 def list_units(actor):
     query = query_args(shared(UnitQuerySchema))
-    units = commands.list_units(engine_context(), active_only=query["active_only"])
+    units = usecases.list_units(engine_context(), active_only=query["active_only"])
     return jsonify(shared(UnitListSchema).dump({"items": units}))
 
 
@@ -43,5 +43,5 @@ def list_units(actor):
 @authenticated
 def update_unit(actor, code):
     fields = json_body(shared(UnitUpdateSchema))
-    unit = commands.update_unit(engine_context(), actor, code, **fields)
+    unit = usecases.update_unit(engine_context(), actor, code, **fields)
     return jsonify(shared(UnitSchema).dump(unit))

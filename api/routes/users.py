@@ -5,8 +5,14 @@ from api.auth import authenticated
 from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
-from api.schemas import UserCreateSchema, UserListSchema, UserSchema, UserUpdateSchema, shared
-from engine import commands
+from api.schemas import (
+    UserCreateSchema,
+    UserListSchema,
+    UserSchema,
+    UserUpdateSchema,
+    shared,
+)
+from engine import usecases
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1")
 
@@ -17,7 +23,7 @@ bp = Blueprint("users", __name__, url_prefix="/api/v1")
 @authenticated
 def create_user(actor):
     fields = json_body(shared(UserCreateSchema))
-    user = commands.create_user(engine_context(), actor, **fields)
+    user = usecases.create_user(engine_context(), actor, **fields)
     return jsonify(shared(UserSchema).dump(user)), 201
 
 
@@ -25,7 +31,7 @@ def create_user(actor):
 @operation("List the users", response=UserListSchema, errors=(403,))
 @authenticated
 def list_users(actor):
-    users = commands.list_users(engine_context(), actor)
+    users = usecases.list_users(engine_context(), actor)
     return jsonify(shared(UserListSchema).dump({"items": users}))
 
 
@@ -39,5 +45,5 @@ def list_users(actor):
 @authenticated
 def update_user(actor, username):
     fields = json_body(shared(UserUpdateSchema))
-    user = commands.update_user(engine_context(), actor, username, **fields)
+    user = usecases.update_user(engine_context(), actor, username, **fields)
     return jsonify(shared(UserSchema).dump(user))

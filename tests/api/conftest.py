@@ -9,7 +9,7 @@ import pytest
 
 from api.app import create_app
 from api.auth import issue_token
-from engine import commands
+from engine import usecases
 from tests.api.helpers import PASSWORD
 from tests.conftest import ADMIN, FIXTURES, read_folder
 
@@ -44,8 +44,8 @@ def client(app):
 def login(ctx):
     """login(username, *roles) -> Authorization headers; creates the user on first use."""
     def headers_for(username: str, *roles: str) -> dict:
-        if commands.get_user(ctx, username) is None:
-            commands.create_user(ctx, ADMIN, username, PASSWORD, list(roles),
+        if usecases.get_user(ctx, username) is None:
+            usecases.create_user(ctx, ADMIN, username, PASSWORD, list(roles),
                                  full_name=f"Pegawai {username}")
         return {"Authorization": f"Bearer {issue_token(ctx.settings, username)['access_token']}"}
     return headers_for
@@ -59,7 +59,7 @@ def admin(login):
 @pytest.fixture
 def parallel_deployed(ctx):
     """The two-branch diagram of tests/fixtures/parallel deployed."""
-    return commands.deploy(ctx, ADMIN, *read_folder(FIXTURES / "parallel"))
+    return usecases.deploy(ctx, ADMIN, *read_folder(FIXTURES / "parallel"))
 
 
 @pytest.fixture

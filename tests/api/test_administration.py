@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import commands
+from engine import usecases
 from tests.api.helpers import assert_aware, assert_problem
 from tests.conftest import ADMIN
 from tests.engine import diagrams as d
@@ -101,7 +101,7 @@ def test_retry_when_not_in_error_is_409(client, admin, mini_instance):
 @pytest.fixture
 def failed_instance(ctx, client, admin, login):
     """An instance in error: its script `share = 100 / parts` ran with parts = 0."""
-    commands.deploy(ctx, ADMIN, {"divide.bpmn": d.sequence("divide", [
+    usecases.deploy(ctx, ADMIN, {"divide.bpmn": d.sequence("divide", [
         ("user", "a"), ("script", "share = 100 / parts"), ("user", "b")])},
         {"simple.json": d.SIMPLE_FORM})
     started = client.post("/api/v1/process-definitions/divide/instances",

@@ -1,5 +1,5 @@
 """Signing in and the bearer token: what it carries, and that the database decides (through
-the per-process cache of active users, engine/user_cache.py)."""
+the per-process cache of active users, engine/security/user_cache.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,9 +11,9 @@ from argon2 import extract_parameters
 from sqlalchemy import select, update
 
 from api.app import create_app
-from engine import commands
-from engine.context import EngineContext
-from engine.store.models import User
+from engine import usecases
+from engine.persistence.tables import User
+from engine.usecases.context import EngineContext
 from tests.api.helpers import PASSWORD, assert_problem
 from tests.conftest import ADMIN
 
@@ -71,7 +71,7 @@ def test_a_deactivated_users_token_is_refused_at_once(client, login, ctx):
     headers = login("staf1", "staf")
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     assert "staf1" in ctx.users  # the next check would answer from the cache...
-    commands.update_user(ctx, ADMIN, "staf1", active=False)
+    usecases.update_user(ctx, ADMIN, "staf1", active=False)
     # ...but the command forgot the user in this process as it committed.
     assert_problem(client.get("/api/v1/me", headers=headers), 401)
     assert_problem(sign_in(client, "staf1"), 401)
@@ -81,7 +81,7 @@ def test_a_removed_role_is_effective_at_once(client, login, ctx):
     headers = login("boss", "admin", "staf")
     assert client.get("/api/v1/users", headers=headers).status_code == 200
     assert "boss" in ctx.users
-    commands.update_user(ctx, ADMIN, "boss", roles=["staf"])
+    usecases.update_user(ctx, ADMIN, "boss", roles=["staf"])
     assert_problem(client.get("/api/v1/users", headers=headers), 403)
     assert client.get("/api/v1/me", headers=headers).get_json()["roles"] == ["staf"]
 

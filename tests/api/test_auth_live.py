@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from engine import commands
+from engine import usecases
 from tests.api.helpers import PASSWORD, assert_problem
 from tests.conftest import ADMIN, LiveServer
 
@@ -73,7 +73,7 @@ def test_a_change_from_another_process_waits_for_the_ttl(server, ctx):
     staf = session(server, "staf1")
     assert staf.get(f"{api}/me", timeout=60).status_code == 200
     # This test process is another process: the server's cache is not told.
-    commands.update_user(ctx, ADMIN, "staf1", active=False)
+    usecases.update_user(ctx, ADMIN, "staf1", active=False)
     assert staf.get(f"{api}/me", timeout=60).status_code == 200  # stale, at most the TTL
     assert_problem(session_less_post(server, "staf1"), 401)  # signing in reads the database
 

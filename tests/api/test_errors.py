@@ -212,7 +212,7 @@ def test_a_taken_unit_code_is_409(client, admin):
 @pytest.fixture
 def small_client(ctx):
     """The app on the same database with a document limit of 1 KiB."""
-    from engine.context import EngineContext
+    from engine.usecases.context import EngineContext
     small = EngineContext(dataclasses.replace(ctx.settings, max_document_bytes=1024))
     yield create_app(small).test_client()
     small.close()

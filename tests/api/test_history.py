@@ -10,9 +10,9 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import update
 
-from engine import audit
-from engine.history import GENESIS
-from engine.store.models import Task
+from engine.audit.bundle import verify_bundle
+from engine.persistence.event_log import GENESIS
+from engine.persistence.tables import Task
 from tests.api.helpers import assert_aware, assert_problem
 
 JAKARTA = timezone(timedelta(hours=7))
@@ -163,7 +163,7 @@ def test_the_audit_bundle_verifies_offline(client, auditor, review_cycle):
     assert response.headers["Content-Disposition"] == \
         f'attachment; filename="lkj-audit-{review_cycle}.zip"'
     assert response.headers["ETag"].strip('"') == hashlib.sha256(response.data).hexdigest()
-    report = audit.verify_bundle(response.data)
+    report = verify_bundle(response.data)
     assert report.valid, report.problems
     assert report.instance_id == review_cycle
     assert report.replay.consistent and report.replay.events_replayed == len(CYCLE)

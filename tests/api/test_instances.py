@@ -1,7 +1,7 @@
 """Process definitions and instances: what is deployed, starting, following."""
 from __future__ import annotations
 
-from engine import commands
+from engine import usecases
 from tests.api.helpers import assert_aware, assert_problem
 from tests.conftest import ADMIN, FIXTURES, read_folder
 
@@ -12,7 +12,7 @@ def test_the_latest_version_of_each_definition_is_listed(client, login, ctx, min
                                                          parallel_deployed):
     diagrams, forms = read_folder(FIXTURES / "mini")
     diagrams["review.bpmn"] = diagrams["review.bpmn"].replace(b"Reviu dokumen", b"Reviu v2")
-    commands.deploy(ctx, ADMIN, diagrams, forms)
+    usecases.deploy(ctx, ADMIN, diagrams, forms)
     items = client.get("/api/v1/process-definitions",
                        headers=login("staf1", "staf")).get_json()["items"]
     assert [(d["key"], d["version"], d["name"]) for d in items] == [
@@ -40,7 +40,7 @@ def test_a_kepala_biro_starts_an_instance(client, login, mini_deployed):
 def test_an_admin_may_start_and_may_pick_a_version(client, admin, ctx, mini_deployed):
     diagrams, forms = read_folder(FIXTURES / "mini")
     diagrams["review.bpmn"] = diagrams["review.bpmn"].replace(b"Reviu dokumen", b"Reviu v2")
-    commands.deploy(ctx, ADMIN, diagrams, forms)
+    usecases.deploy(ctx, ADMIN, diagrams, forms)
     old = client.post(START_MINI, json={"version": 1}, headers=admin)
     assert old.status_code == 201 and old.get_json()["definition_version"] == 1
     latest = client.post(START_MINI, headers=admin)  # no body: no variables, latest version

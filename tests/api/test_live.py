@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from engine import commands
+from engine import usecases
 from tests.api.helpers import PASSWORD, assert_aware, assert_problem
 from tests.conftest import ADMIN, FIXTURES, TEST_DB, LiveServer, read_folder
 
@@ -89,7 +89,7 @@ def race(calls):
 
 def deploy(ctx, folder: str):
     # There is no deploy endpoint: the server reads definitions from the shared database.
-    commands.deploy(ctx, ADMIN, *read_folder(FIXTURES / folder))
+    usecases.deploy(ctx, ADMIN, *read_folder(FIXTURES / folder))
 
 
 def test_a_full_review_cycle_over_http(server, ctx):

@@ -1,7 +1,7 @@
 """POST /process-instances/{id}/migrate and the bulk form for a version."""
 from __future__ import annotations
 
-from engine import commands
+from engine import usecases
 from tests.api.helpers import assert_problem
 from tests.conftest import ADMIN, FIXTURES, read_folder
 from tests.engine.test_migration import v2_with_a_final_note, v2_without_the_check
@@ -23,7 +23,7 @@ def move_to_check(client, login, instance):
 
 def test_migrate_one_instance_dry_run_then_for_real(client, login, admin, ctx, mini_deployed):
     instance = start(client, login)
-    commands.deploy(ctx, ADMIN, v2_with_a_final_note(), read_folder(FIXTURES / "mini")[1])
+    usecases.deploy(ctx, ADMIN, v2_with_a_final_note(), read_folder(FIXTURES / "mini")[1])
     url = f"/api/v1/process-instances/{instance['id']}/migrate"
     dry = client.post(url, json={"to_version": 2, "dry_run": True}, headers=admin).get_json()
     assert (dry["allowed"], dry["dry_run"], dry["open_tasks"]) == (True, True, [])
@@ -38,7 +38,7 @@ def test_bulk_migration_reports_each_instance(client, login, admin, ctx, mini_de
     waiting_at_draft = start(client, login)
     waiting_at_check = start(client, login)
     move_to_check(client, login, waiting_at_check)
-    commands.deploy(ctx, ADMIN, v2_without_the_check(), read_folder(FIXTURES / "mini")[1])
+    usecases.deploy(ctx, ADMIN, v2_without_the_check(), read_folder(FIXTURES / "mini")[1])
     response = client.post("/api/v1/process-definitions/mini_review/versions/1/migrate",
                            json={"to_version": 2}, headers=admin)
     assert response.status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from engine import commands
+from engine import usecases
 from tests.api.conftest import WORKING_MONDAY
 from tests.api.helpers import assert_aware, assert_problem
 from tests.engine.test_tasks import seed_open_tasks
@@ -175,6 +175,7 @@ def test_queue_filters_sorting_and_paging(client, login, mini_deployed, parallel
 
 def test_a_task_past_its_due_date_is_overdue(client, login, ctx, mini_instance):
     from datetime import timedelta
+
     from tests.api.conftest import WORKING_MONDAY
     staf = login("staf1", "staf")
     ctx.clock.set(WORKING_MONDAY + timedelta(days=1, minutes=1))  # P1D has passed
@@ -184,8 +185,8 @@ def test_a_task_past_its_due_date_is_overdue(client, login, ctx, mini_instance):
 
 def test_a_long_queue_says_its_total_is_capped_and_counts_exactly_on_request(
         client, login, ctx, mini_instance):
-    cap = commands.TASK_COUNT_CAP
-    [draft] = commands.list_tasks(ctx, commands.SYSTEM).items
+    cap = usecases.TASK_COUNT_CAP
+    [draft] = usecases.list_tasks(ctx, usecases.SYSTEM).items
     seeded = seed_open_tasks(ctx, draft, cap + 10)
     staf = login("staf1", "staf")
     capped = queue(client, staf)
@@ -210,7 +211,7 @@ def test_the_api_description_says_the_total_may_be_capped(client):
     tasks = spec["paths"]["/api/v1/tasks"]["get"]
     [count] = [p for p in tasks["parameters"] if p["name"] == "count"]
     assert count["schema"]["enum"] == ["capped", "exact"]
-    assert f"{commands.TASK_COUNT_CAP:,}" in tasks["description"]
+    assert f"{usecases.TASK_COUNT_CAP:,}" in tasks["description"]
     page = spec["components"]["schemas"]["TaskQueuePage"]["properties"]
     assert page["total_exact"]["type"] == "boolean" and "count=exact" in page["total_exact"][
         "description"]

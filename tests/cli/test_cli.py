@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from engine import commands
+from engine import usecases
 from tests.conftest import FIXTURES, ROOT, actor
 from tests.engine import diagrams as d
 
@@ -14,7 +14,7 @@ from tests.engine import diagrams as d
 def lkj(*args, settings, stdin: str | None = None, cwd=ROOT) -> subprocess.CompletedProcess:
     env = {**os.environ, "LKJ_DATABASE_URL": settings.database_url,
            "LKJ_DATA_DIR": str(settings.data_dir), "LKJ_SECRET_KEY": settings.secret_key}
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True,
                           text=True, input=stdin, env=env, cwd=cwd, timeout=120)
 
 
@@ -49,21 +49,21 @@ def test_deploy_users_and_audit_from_the_command_line(settings, ctx):
                   settings=settings, stdin="rahasia-sekali\n")
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout) == {"username": "rina", "roles": ["staf"]}
-    assert commands.authenticate(ctx, "rina", "rahasia-sekali").roles == ["staf"]
+    assert usecases.authenticate(ctx, "rina", "rahasia-sekali").roles == ["staf"]
     taken = lkj("users", "create", "rina", "--role", "staf", "--password-stdin",
                 settings=settings, stdin="rahasia-sekali\n")
     assert taken.returncode == 1 and "exists already" in taken.stderr
 
-    instance = commands.start_instance(ctx, actor("kb", "kepala_biro"), "mini_review", {})
+    instance = usecases.start_instance(ctx, actor("kb", "kepala_biro"), "mini_review", {})
     replay = lkj("audit", "replay", instance.id, settings=settings)
     assert replay.returncode == 0, replay.stderr
     assert json.loads(replay.stdout)["consistent"] is True
 
 
 def test_audit_verify_offline(settings, ctx, tmp_path, mini_deployed):
-    instance = commands.start_instance(ctx, actor("kb", "kepala_biro"), "mini_review", {})
+    instance = usecases.start_instance(ctx, actor("kb", "kepala_biro"), "mini_review", {})
     bundle = tmp_path / "bundle.zip"
-    bundle.write_bytes(commands.audit_bundle(ctx, actor("aud", "auditor"), instance.id))
+    bundle.write_bytes(usecases.audit_bundle(ctx, actor("aud", "auditor"), instance.id))
     # no database at all: a URL that cannot be opened
     offline = settings.__class__(database_url="sqlite:////nonexistent/dir/db.sqlite3",
                                  data_dir=tmp_path, secret_key="x")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 
-from engine import commands
+from engine import usecases
 from tests.conftest import ADMIN, ROOT, actor, read_folder
 from tests.procedure.driver import Answers
 
@@ -20,20 +20,20 @@ class CommandAnswers(Answers):
 
     def document(self) -> str:
         number = next(self._numbers)
-        return commands.upload_document(self.ctx, ADMIN, self.instance_id, f"dok-{number}.pdf",
+        return usecases.upload_document(self.ctx, ADMIN, self.instance_id, f"dok-{number}.pdf",
                                         "application/pdf", io.BytesIO(b"%%PDF %d" % number)).id
 
 
 def deploy_procedure(ctx, units=UNITS):
     diagrams = read_folder(ROOT / "bpmn")[0]
     forms = read_folder(ROOT / "forms")[1]
-    commands.deploy(ctx, ADMIN, diagrams, forms)
+    usecases.deploy(ctx, ADMIN, diagrams, forms)
     for code in units:
-        commands.create_unit(ctx, ADMIN, code, f"Satuan Kerja {code}")
+        usecases.create_unit(ctx, ADMIN, code, f"Satuan Kerja {code}")
 
 
 def start_lkj(ctx, year=2024, **answer_options):
-    instance = commands.start_instance(ctx, actor("kb", "kepala_biro"), "lkj_preparation",
+    instance = usecases.start_instance(ctx, actor("kb", "kepala_biro"), "lkj_preparation",
                                        {"year": year})
     answers = CommandAnswers(**answer_options)
     answers.ctx, answers.instance_id = ctx, instance.id
@@ -46,7 +46,7 @@ def work(ctx, instance_id, answers, stop=lambda task: False, clock_step=None, li
     Returns the completed tasks' (role, element_id)."""
     done = []
     for _ in range(limit):
-        open_tasks = commands.list_tasks(ctx, ADMIN, process_instance_id=instance_id,
+        open_tasks = usecases.list_tasks(ctx, ADMIN, process_instance_id=instance_id,
                                          sort="created_at", limit=500).items
         if not open_tasks:
             return done
@@ -56,9 +56,9 @@ def work(ctx, instance_id, answers, stop=lambda task: False, clock_step=None, li
         if clock_step:
             clock_step(task)
         worker = actor(f"user-{task.role}", task.role)
-        variables = commands.get_task_variables(ctx, ADMIN, task.id)
+        variables = usecases.get_task_variables(ctx, ADMIN, task.id)
         data = answers.for_form(task.form_key, task.element_id, variables)
-        commands.claim_task(ctx, worker, task.id)
-        commands.complete_task(ctx, worker, task.id, data)
+        usecases.claim_task(ctx, worker, task.id)
+        usecases.complete_task(ctx, worker, task.id, data)
         done.append((task.role, task.element_id))
     raise AssertionError(f"more than {limit} tasks")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from engine import commands
-from engine.context import EngineContext
+from engine import usecases
 from engine.errors import Conflict
+from engine.usecases.context import EngineContext
 from tests.conftest import ADMIN, actor
 from tests.engine import diagrams as d
 
@@ -31,29 +31,29 @@ def race(functions):
 
 
 def deploy_parallel(ctx, branches=2):
-    commands.deploy(ctx, ADMIN, {"p.bpmn": d.parallel("par", branches)},
+    usecases.deploy(ctx, ADMIN, {"p.bpmn": d.parallel("par", branches)},
                     {"simple.json": d.SIMPLE_FORM})
-    return commands.start_instance(ctx, ADMIN, "par", {})
+    return usecases.start_instance(ctx, ADMIN, "par", {})
 
 
 def test_many_clients_claim_one_task_exactly_one_wins(ctx, mini_deployed):
-    [task] = commands.start_instance(ctx, ADMIN, "mini_review", {}).open_tasks
+    [task] = usecases.start_instance(ctx, ADMIN, "mini_review", {}).open_tasks
     users = [actor(f"staf{i}", "staf") for i in range(THREADS)]
-    won, lost = race([lambda u=u: commands.claim_task(ctx, u, task.id) for u in users])
+    won, lost = race([lambda u=u: usecases.claim_task(ctx, u, task.id) for u in users])
     assert len(won) == 1
     assert len(lost) == THREADS - 1 and all(isinstance(e, Conflict) for e in lost)
-    assert commands.get_task(ctx, ADMIN, task.id).assignee == won[0].assignee
+    assert usecases.get_task(ctx, ADMIN, task.id).assignee == won[0].assignee
 
 
 def test_two_completions_of_one_task_one_wins(ctx, mini_deployed):
     staf = actor("staf1", "staf")
-    [task] = commands.start_instance(ctx, ADMIN, "mini_review", {}).open_tasks
-    commands.claim_task(ctx, staf, task.id)
-    done, refused = race([lambda: commands.complete_task(ctx, staf, task.id, {"title": "a"}),
-                          lambda: commands.complete_task(ctx, staf, task.id, {"title": "b"})])
+    [task] = usecases.start_instance(ctx, ADMIN, "mini_review", {}).open_tasks
+    usecases.claim_task(ctx, staf, task.id)
+    done, refused = race([lambda: usecases.complete_task(ctx, staf, task.id, {"title": "a"}),
+                          lambda: usecases.complete_task(ctx, staf, task.id, {"title": "b"})])
     assert len(done) == 1 and len(refused) == 1 and isinstance(refused[0], Conflict), refused
     # exactly one next task: the second completion did not run the process again
-    instance = commands.get_instance(ctx, ADMIN, task.process_instance_id)
+    instance = usecases.get_instance(ctx, ADMIN, task.process_instance_id)
     assert [t.element_id for t in instance.open_tasks] == ["check"]
 
 
@@ -62,14 +62,14 @@ def test_parallel_tasks_of_one_instance_completed_at_once_lose_nothing(ctx):
     instance = deploy_parallel(ctx, branches)
     users = [actor(f"staf{i}", "staf") for i in range(branches)]
     for user, task in zip(users, instance.open_tasks):
-        commands.claim_task(ctx, user, task.id)
+        usecases.claim_task(ctx, user, task.id)
     done, errors = race([
-        lambda u=u, t=t: commands.complete_task(ctx, u, t.id, {"value": u.username})
+        lambda u=u, t=t: usecases.complete_task(ctx, u, t.id, {"value": u.username})
         for u, t in zip(users, instance.open_tasks)])
     assert errors == [] and len(done) == branches
-    final = commands.get_instance(ctx, ADMIN, instance.id)
+    final = usecases.get_instance(ctx, ADMIN, instance.id)
     assert final.status == "completed"
-    completed = commands.list_tasks(ctx, ADMIN, state="completed",
+    completed = usecases.list_tasks(ctx, ADMIN, state="completed",
                                     process_instance_id=instance.id).items
     assert sorted(t.completed_by for t in completed) == sorted(u.username for u in users)
 
@@ -82,10 +82,10 @@ def test_two_processes_with_their_own_caches_stay_consistent(ctx, settings):
         a, b, c = instance.open_tasks
         staf = actor("staf1", "staf")
         for task in (a, b, c):
-            commands.claim_task(ctx, staf, task.id)
-        commands.complete_task(ctx, staf, a.id, {"value": "1"})    # cached in ctx
-        commands.complete_task(other, staf, b.id, {"value": "2"})  # loaded by other
-        commands.complete_task(ctx, staf, c.id, {"value": "3"})    # ctx's cache is stale now
-        assert commands.get_instance(ctx, ADMIN, instance.id).status == "completed"
+            usecases.claim_task(ctx, staf, task.id)
+        usecases.complete_task(ctx, staf, a.id, {"value": "1"})    # cached in ctx
+        usecases.complete_task(other, staf, b.id, {"value": "2"})  # loaded by other
+        usecases.complete_task(ctx, staf, c.id, {"value": "3"})    # ctx's cache is stale now
+        assert usecases.get_instance(ctx, ADMIN, instance.id).status == "completed"
     finally:
         other.close()

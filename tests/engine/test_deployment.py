@@ -6,9 +6,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from engine import commands
+from engine import usecases
 from engine.errors import DiagramInvalid, Forbidden
-from engine.store.models import DeploymentFile, ProcessDefinition, ProcessInstance
+from engine.persistence.tables import DeploymentFile, ProcessDefinition, ProcessInstance
 from tests.conftest import ADMIN, FIXTURES, actor, read_folder
 from tests.engine import diagrams as d
 
@@ -17,22 +17,22 @@ FORMS = {"simple.json": d.SIMPLE_FORM}
 
 def test_same_content_deployed_again_creates_no_version(ctx, mini_deployed):
     assert [(v.key, v.version, v.created) for v in mini_deployed] == [("mini_review", 1, True)]
-    again = commands.deploy(ctx, ADMIN, *read_folder(FIXTURES / "mini"))
+    again = usecases.deploy(ctx, ADMIN, *read_folder(FIXTURES / "mini"))
     assert [(v.key, v.version, v.created) for v in again] == [("mini_review", 1, False)]
 
 
 def test_changed_diagram_becomes_next_version_and_instances_stay_pinned(ctx, mini_deployed):
     kepala_biro = actor("kb", "kepala_biro")
-    first = commands.start_instance(ctx, kepala_biro, "mini_review", {})
+    first = usecases.start_instance(ctx, kepala_biro, "mini_review", {})
     diagrams, form_files = read_folder(FIXTURES / "mini")
     diagrams["review.bpmn"] = diagrams["review.bpmn"].replace(b"Menyusun konsep", b"Menyusun konsep baru")
-    [v2] = commands.deploy(ctx, ADMIN, diagrams, form_files)
+    [v2] = usecases.deploy(ctx, ADMIN, diagrams, form_files)
     assert (v2.version, v2.created) == (2, True)
-    second = commands.start_instance(ctx, kepala_biro, "mini_review", {})
+    second = usecases.start_instance(ctx, kepala_biro, "mini_review", {})
     assert (first.definition_version, second.definition_version) == (1, 2)
     assert first.open_tasks[0].name == "Menyusun konsep"
     assert second.open_tasks[0].name == "Menyusun konsep baru"
-    pinned = commands.start_instance(ctx, kepala_biro, "mini_review", {}, version=1)
+    pinned = usecases.start_instance(ctx, kepala_biro, "mini_review", {}, version=1)
     assert pinned.open_tasks[0].name == "Menyusun konsep"
 
 
@@ -41,14 +41,14 @@ def test_changed_form_alone_makes_a_new_version(ctx, mini_deployed):
     schema = json.loads(form_files["mini_draft.json"])
     schema["properties"]["title"]["maxLength"] = 200
     form_files["mini_draft.json"] = json.dumps(schema).encode()
-    [view] = commands.deploy(ctx, ADMIN, diagrams, form_files)
+    [view] = usecases.deploy(ctx, ADMIN, diagrams, form_files)
     assert (view.version, view.created) == (2, True)
 
 
 def test_spec_is_stored_once_per_version_not_per_instance(ctx, mini_deployed):
     kepala_biro = actor("kb", "kepala_biro")
     for _ in range(3):
-        commands.start_instance(ctx, kepala_biro, "mini_review", {})
+        usecases.start_instance(ctx, kepala_biro, "mini_review", {})
     with ctx.db.read() as s:
         assert s.scalar(select(func.count()).select_from(ProcessDefinition)) == 1
         states = list(s.scalars(select(ProcessInstance.state_json)))
@@ -67,12 +67,12 @@ def test_deployed_files_are_kept_byte_for_byte(ctx, mini_deployed):
 
 def test_only_admin_deploys(ctx):
     with pytest.raises(Forbidden):
-        commands.deploy(ctx, actor("kb", "kepala_biro"), *read_folder(FIXTURES / "mini"))
+        usecases.deploy(ctx, actor("kb", "kepala_biro"), *read_folder(FIXTURES / "mini"))
 
 
 def errors_of(diagrams, form_files=FORMS) -> list[dict]:
     with pytest.raises(DiagramInvalid) as caught:
-        commands.check_deployment(diagrams, form_files)
+        usecases.check_deployment(diagrams, form_files)
     return caught.value.errors
 
 
@@ -153,10 +153,10 @@ def test_schema_violations_and_bad_expressions_are_all_reported():
 
 
 def test_one_edited_file_deploys_on_top_of_every_latest_version(ctx, mini_deployed):
-    commands.deploy(ctx, ADMIN, {"p.bpmn": d.parallel("par")}, FORMS)  # a deployment of its own
+    usecases.deploy(ctx, ADMIN, {"p.bpmn": d.parallel("par")}, FORMS)  # a deployment of its own
     diagrams, _ = read_folder(FIXTURES / "mini")
     edited = diagrams["review.bpmn"].replace(b"Menyusun konsep", b"Menyusun konsep v2")
-    views = {v.key: v for v in commands.deploy(ctx, ADMIN, {"review.bpmn": edited}, {},
+    views = {v.key: v for v in usecases.deploy(ctx, ADMIN, {"review.bpmn": edited}, {},
                                                on_top_of_latest=True)}
     assert (views["mini_review"].version, views["mini_review"].created) == (2, True)
     assert (views["par"].version, views["par"].created) == (1, False)

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from engine import audit, commands
+from engine import usecases
+from engine.audit.bundle import verify_bundle
 from engine.errors import Forbidden
 from tests.conftest import ADMIN, actor
 from tests.engine import diagrams as d
@@ -22,29 +23,29 @@ AUDITOR = actor("aud", "auditor")
 
 def drive_mini(ctx, revise: bool = True) -> str:
     """A mini_review cycle with a document, a revision and an unclaim; returns the id."""
-    instance = commands.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
+    instance = usecases.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
     [draft] = instance.open_tasks
-    document = commands.upload_document(ctx, STAF, instance.id, "konsep.pdf",
+    document = usecases.upload_document(ctx, STAF, instance.id, "konsep.pdf",
                                         "application/pdf", io.BytesIO(b"%PDF isi"))
-    commands.claim_task(ctx, STAF, draft.id)
-    commands.unclaim_task(ctx, STAF, draft.id)
-    commands.claim_task(ctx, STAF, draft.id)
-    [check] = commands.complete_task(ctx, STAF, draft.id,
+    usecases.claim_task(ctx, STAF, draft.id)
+    usecases.unclaim_task(ctx, STAF, draft.id)
+    usecases.claim_task(ctx, STAF, draft.id)
+    [check] = usecases.complete_task(ctx, STAF, draft.id,
                                      {"title": "v1", "attachment": document.id}).next_tasks
     if revise:
-        commands.claim_task(ctx, KABAG, check.id)
-        [draft] = commands.complete_task(ctx, KABAG, check.id,
+        usecases.claim_task(ctx, KABAG, check.id)
+        [draft] = usecases.complete_task(ctx, KABAG, check.id,
                                          {"decision": "revise", "notes": "perbaiki"}).next_tasks
-        commands.claim_task(ctx, STAF, draft.id)
-        [check] = commands.complete_task(ctx, STAF, draft.id, {"title": "v2"}).next_tasks
-    commands.claim_task(ctx, KABAG, check.id)
-    commands.complete_task(ctx, KABAG, check.id, {"decision": "approve"})
+        usecases.claim_task(ctx, STAF, draft.id)
+        [check] = usecases.complete_task(ctx, STAF, draft.id, {"title": "v2"}).next_tasks
+    usecases.claim_task(ctx, KABAG, check.id)
+    usecases.complete_task(ctx, KABAG, check.id, {"decision": "approve"})
     return instance.id
 
 
 def test_history_records_who_did_what_in_order(ctx, mini_deployed):
     instance_id = drive_mini(ctx)
-    events = commands.instance_history(ctx, AUDITOR, instance_id).items
+    events = usecases.instance_history(ctx, AUDITOR, instance_id).items
     assert [(e.type, e.element_id, e.actor) for e in events] == [
         ("instance_started", None, "kb"),
         ("task_ready", "draft", "system"),
@@ -67,21 +68,21 @@ def test_history_records_who_did_what_in_order(ctx, mini_deployed):
     assert [e.seq for e in events] == list(range(1, 18))
     assert events[9].payload["data"] == {"decision": "revise", "notes": "perbaiki"}
     assert events[2].payload["sha256"]
-    filtered = commands.instance_history(ctx, AUDITOR, instance_id, type_="task_completed")
+    filtered = usecases.instance_history(ctx, AUDITOR, instance_id, type_="task_completed")
     assert filtered.total == 4
 
 
 def test_replay_of_an_honest_history_is_consistent(ctx, mini_deployed):
     instance_id = drive_mini(ctx)
-    report = commands.replay_instance(ctx, AUDITOR, instance_id)
+    report = usecases.replay_instance(ctx, AUDITOR, instance_id)
     assert report.consistent and report.divergence is None
     assert report.events_replayed == 17
 
 
 def test_replay_of_a_running_instance_is_consistent(ctx, mini_deployed):
-    instance = commands.start_instance(ctx, KEPALA_BIRO, "mini_review", {})
-    commands.claim_task(ctx, STAF, instance.open_tasks[0].id)
-    report = commands.replay_instance(ctx, AUDITOR, instance.id)
+    instance = usecases.start_instance(ctx, KEPALA_BIRO, "mini_review", {})
+    usecases.claim_task(ctx, STAF, instance.open_tasks[0].id)
+    report = usecases.replay_instance(ctx, AUDITOR, instance.id)
     assert report.consistent and report.events_replayed == 3
 
 
@@ -89,10 +90,10 @@ def test_only_auditors_and_admins_read_history(ctx, mini_deployed):
     instance_id = drive_mini(ctx, revise=False)
     for who in (STAF, KEPALA_BIRO):
         with pytest.raises(Forbidden):
-            commands.instance_history(ctx, who, instance_id)
+            usecases.instance_history(ctx, who, instance_id)
         with pytest.raises(Forbidden):
-            commands.replay_instance(ctx, who, instance_id)
-    assert commands.instance_history(ctx, ADMIN, instance_id).total > 0
+            usecases.replay_instance(ctx, who, instance_id)
+    assert usecases.instance_history(ctx, ADMIN, instance_id).total > 0
 
 
 def test_the_database_refuses_to_edit_or_delete_history(ctx, mini_deployed):
@@ -122,7 +123,7 @@ def tamper(ctx, *statements, **params):
 
 
 def replayed(ctx, instance_id):
-    report = commands.replay_instance(ctx, AUDITOR, instance_id)
+    report = usecases.replay_instance(ctx, AUDITOR, instance_id)
     assert not report.consistent
     return report.divergence
 
@@ -156,18 +157,18 @@ def test_two_swapped_events_are_detected(ctx, mini_deployed):
 def test_a_rehashed_forgery_is_caught_by_replay(ctx, mini_deployed):
     """Someone edits a decision and recomputes every hash after it: the chain holds, but the
     replay computes different data than the history claims."""
-    from engine import history
+    from engine.persistence import event_log
     instance_id = drive_mini(ctx)
-    records = commands.instance_history(ctx, AUDITOR, instance_id).items
-    forged, head = [], history.GENESIS
+    records = usecases.instance_history(ctx, AUDITOR, instance_id).items
+    forged, head = [], event_log.GENESIS
     for record in records:
         payload = record.payload
         if record.seq == 10:
             payload = {**payload, "data": {"decision": "approve"}}
-        digest = history.event_hash(record.instance_id, record.seq, record.occurred_at,
+        digest = event_log.event_hash(record.instance_id, record.seq, record.occurred_at,
                                     record.actor, record.type, record.element_id, record.task_id,
-                                    history.canonical_json(payload), head)
-        forged.append((record.seq, history.canonical_json(payload), head, digest))
+                                    event_log.canonical_json(payload), head)
+        forged.append((record.seq, event_log.canonical_json(payload), head, digest))
         head = digest
     tamper(ctx, *[f"UPDATE event SET payload = :p{n}, prev_hash = :h{n}, hash = :d{n} "
                   f"WHERE process_instance_id = :i AND seq = {seq}"
@@ -179,8 +180,8 @@ def test_a_rehashed_forgery_is_caught_by_replay(ctx, mini_deployed):
 
 
 def test_a_changed_stored_state_is_detected(ctx, mini_deployed):
-    instance = commands.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
-    # the process data lives in the task rows of the state (engine/state_store.py)
+    instance = usecases.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
+    # the process data lives in the task rows of the state (engine/persistence/state_store.py)
     tamper(ctx, "UPDATE instance_task_state SET body = REPLACE(body, '2026', '2025') "
                 "WHERE process_instance_id = :i", i=instance.id)
     ctx.forget_workflow(instance.id)  # as another process would: read the database
@@ -189,7 +190,7 @@ def test_a_changed_stored_state_is_detected(ctx, mini_deployed):
 
 
 def test_a_changed_task_row_is_detected(ctx, mini_deployed):
-    instance = commands.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
+    instance = usecases.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
     tamper(ctx, "UPDATE task SET role = 'kepala_biro' WHERE process_instance_id = :i",
            i=instance.id)
     divergence = replayed(ctx, instance.id)
@@ -198,21 +199,21 @@ def test_a_changed_task_row_is_detected(ctx, mini_deployed):
 
 
 def test_scripts_that_read_the_clock_replay_consistently(ctx):
-    commands.deploy(ctx, ADMIN, {"s.bpmn": d.sequence("stamped", [
+    usecases.deploy(ctx, ADMIN, {"s.bpmn": d.sequence("stamped", [
         ("user", "a"), ("script", "stamp = datetime.now().isoformat()\nday = date.today().isoformat()"),
         ("user", "b")])}, {"simple.json": d.SIMPLE_FORM})
-    instance = commands.start_instance(ctx, ADMIN, "stamped", {})
-    commands.claim_task(ctx, STAF, instance.open_tasks[0].id)
-    commands.complete_task(ctx, STAF, instance.open_tasks[0].id, {"value": "x"})
-    assert commands.replay_instance(ctx, AUDITOR, instance.id).consistent
+    instance = usecases.start_instance(ctx, ADMIN, "stamped", {})
+    usecases.claim_task(ctx, STAF, instance.open_tasks[0].id)
+    usecases.complete_task(ctx, STAF, instance.open_tasks[0].id, {"value": "x"})
+    assert usecases.replay_instance(ctx, AUDITOR, instance.id).consistent
 
 
 # ------------------------------------------------------------------ audit bundle
 
 def test_the_audit_bundle_verifies_offline(ctx, mini_deployed):
     instance_id = drive_mini(ctx)
-    bundle = commands.audit_bundle(ctx, AUDITOR, instance_id)
-    report = audit.verify_bundle(bundle)
+    bundle = usecases.audit_bundle(ctx, AUDITOR, instance_id)
+    report = verify_bundle(bundle)
     assert report.valid, report.problems
     assert report.replay.consistent and report.replay.events_replayed == 17
     names = zipfile.ZipFile(io.BytesIO(bundle)).namelist()
@@ -232,10 +233,10 @@ def rewrite(bundle: bytes, name: str, change) -> bytes:
 
 
 def test_a_tampered_bundle_names_the_file(ctx, mini_deployed):
-    bundle = commands.audit_bundle(ctx, AUDITOR, drive_mini(ctx))
+    bundle = usecases.audit_bundle(ctx, AUDITOR, drive_mini(ctx))
     edited = rewrite(bundle, "versions/1/diagrams/review.bpmn",
                      lambda b: b.replace(b"Menyusun", b"Menulis"))
-    report = audit.verify_bundle(edited)
+    report = verify_bundle(edited)
     assert not report.valid
     assert report.problems == ["versions/1/diagrams/review.bpmn: content does not match its "
                                "sha256 in the manifest"]
@@ -244,7 +245,7 @@ def test_a_tampered_bundle_names_the_file(ctx, mini_deployed):
 def test_a_bundle_with_a_consistently_forged_diagram_is_refused(ctx, mini_deployed):
     """Edit a diagram and fix the manifest: the content hash of the deployed version tells."""
     import hashlib
-    bundle = commands.audit_bundle(ctx, AUDITOR, drive_mini(ctx))
+    bundle = usecases.audit_bundle(ctx, AUDITOR, drive_mini(ctx))
     forged = rewrite(bundle, "versions/1/diagrams/review.bpmn",
                      lambda b: b.replace(b"Menyusun", b"Menulis"))
     new_hash = hashlib.sha256(zipfile.ZipFile(io.BytesIO(forged)).read(
@@ -254,7 +255,7 @@ def test_a_bundle_with_a_consistently_forged_diagram_is_refused(ctx, mini_deploy
         manifest = json.loads(data)
         manifest["files"]["versions/1/diagrams/review.bpmn"] = new_hash
         return json.dumps(manifest).encode()
-    report = audit.verify_bundle(rewrite(forged, "manifest.json", fix_manifest))
+    report = verify_bundle(rewrite(forged, "manifest.json", fix_manifest))
     assert not report.valid
     assert "content hash differs" in report.problems[0]
 
@@ -263,5 +264,5 @@ def test_a_history_written_under_a_non_utc_clock_still_verifies(ctx, mini_deploy
     from datetime import datetime, timedelta, timezone
     ctx.clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone(timedelta(hours=7))), ticking=True)
     instance_id = drive_mini(ctx, revise=False)
-    report = commands.replay_instance(ctx, AUDITOR, instance_id)
+    report = usecases.replay_instance(ctx, AUDITOR, instance_id)
     assert report.consistent, report.divergence

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from engine import commands
-from engine.store.models import OutboxMessage
+from engine import usecases
+from engine.persistence.tables import OutboxMessage
 from tests.conftest import ADMIN, actor
 from tests.engine.lkj_flow import deploy_procedure, start_lkj, work
 
@@ -18,17 +18,17 @@ T0 = datetime(2026, 2, 2, 1, 0, tzinfo=timezone.utc)
 def fire_all(ctx, at):
     ctx.clock.set(at)
     fired = []
-    for instance_id in commands.lease_due_timers(ctx, "worker"):
-        fired += commands.fire_timers(ctx, instance_id, "worker")
+    for instance_id in usecases.lease_due_timers(ctx, "worker"):
+        fired += usecases.fire_timers(ctx, instance_id, "worker")
     return sorted(fired)
 
 
 def test_late_units_are_reminded_then_escalated(ctx):
     deploy_procedure(ctx)
     for code in ("DEP1", "DEP2", "DEP3"):
-        commands.create_user(ctx, ADMIN, f"unit-{code}", "password123", [f"satuan_kerja:{code}"],
+        usecases.create_user(ctx, ADMIN, f"unit-{code}", "password123", [f"satuan_kerja:{code}"],
                              email=f"{code.lower()}@setneg.test")
-    commands.create_user(ctx, ADMIN, "kabag", "password123", ["kepala_bagian"],
+    usecases.create_user(ctx, ADMIN, "kabag", "password123", ["kepala_bagian"],
                          email="kabag@setneg.test")
     ctx.clock.set(T0)
     instance_id, answers = start_lkj(ctx)
@@ -36,12 +36,12 @@ def test_late_units_are_reminded_then_escalated(ctx):
     work(ctx, instance_id, answers, stop=lambda t: t.element_id == "submit_performance_data")
     request_time = ctx.clock.now()
     # DEP1 answers in time; DEP2 and DEP3 do not
-    [dep1] = [t for t in commands.list_tasks(ctx, ADMIN, process_instance_id=instance_id).items
+    [dep1] = [t for t in usecases.list_tasks(ctx, ADMIN, process_instance_id=instance_id).items
               if t.role == "satuan_kerja:DEP1"]
     ctx.clock.set(request_time + timedelta(days=1))
     unit = actor("unit-DEP1", "satuan_kerja:DEP1")
-    commands.claim_task(ctx, unit, dep1.id)
-    commands.complete_task(ctx, unit, dep1.id, answers.for_form(
+    usecases.claim_task(ctx, unit, dep1.id)
+    usecases.complete_task(ctx, unit, dep1.id, answers.for_form(
         "performance_data", "submit_performance_data", {"unit": "DEP1"}))
 
     assert fire_all(ctx, request_time + timedelta(days=4, hours=23)) == []
@@ -54,8 +54,8 @@ def test_late_units_are_reminded_then_escalated(ctx):
                       if m.kind in ("reminder", "escalation"))
     assert sent == [("escalation", "kabag@setneg.test"), ("escalation", "kabag@setneg.test"),
                     ("reminder", "dep2@setneg.test"), ("reminder", "dep3@setneg.test")]
-    follow_ups = [t for t in commands.list_tasks(ctx, ADMIN, process_instance_id=instance_id).items
+    follow_ups = [t for t in usecases.list_tasks(ctx, ADMIN, process_instance_id=instance_id).items
                   if t.element_id == "follow_up_late_data"]
     assert [t.role for t in follow_ups] == ["kepala_bagian", "kepala_bagian"]
-    report = commands.replay_instance(ctx, actor("aud", "auditor"), instance_id)
+    report = usecases.replay_instance(ctx, actor("aud", "auditor"), instance_id)
     assert report.consistent, report.divergence

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import audit, commands
+from engine import usecases
+from engine.audit.bundle import verify_bundle
 from engine.errors import Forbidden, InstanceNotRunning
 from tests.conftest import ADMIN, FIXTURES, actor, read_folder
 
@@ -68,104 +69,104 @@ def v2_with_the_check_renamed() -> dict[str, bytes]:
 
 
 def deploy_v2(ctx, diagrams):
-    [view] = commands.deploy(ctx, ADMIN, diagrams, read_folder(FIXTURES / "mini")[1])
+    [view] = usecases.deploy(ctx, ADMIN, diagrams, read_folder(FIXTURES / "mini")[1])
     assert view.version == 2
 
 
 def at_check(ctx):
     """An instance whose draft is done and whose check waits."""
-    instance = commands.start_instance(ctx, ADMIN, "mini_review", {})
+    instance = usecases.start_instance(ctx, ADMIN, "mini_review", {})
     [draft] = instance.open_tasks
-    commands.claim_task(ctx, STAF, draft.id)
-    commands.complete_task(ctx, STAF, draft.id, {"title": "v1"})
+    usecases.claim_task(ctx, STAF, draft.id)
+    usecases.complete_task(ctx, STAF, draft.id, {"title": "v1"})
     return instance.id
 
 
 def test_an_instance_moves_to_the_new_version_keeping_its_claimed_task(ctx, mini_deployed):
-    instance = commands.start_instance(ctx, ADMIN, "mini_review", {})
+    instance = usecases.start_instance(ctx, ADMIN, "mini_review", {})
     [draft] = instance.open_tasks
-    commands.claim_task(ctx, STAF, draft.id)
+    usecases.claim_task(ctx, STAF, draft.id)
     deploy_v2(ctx, v2_with_a_final_note())
 
-    dry = commands.migrate_instance(ctx, ADMIN, instance.id, 2, dry_run=True)
+    dry = usecases.migrate_instance(ctx, ADMIN, instance.id, 2, dry_run=True)
     assert (dry.allowed, dry.dry_run, dry.reasons) == (True, True, [])
-    assert commands.get_instance(ctx, ADMIN, instance.id).definition_version == 1
+    assert usecases.get_instance(ctx, ADMIN, instance.id).definition_version == 1
 
-    moved = commands.migrate_instance(ctx, ADMIN, instance.id, 2)
+    moved = usecases.migrate_instance(ctx, ADMIN, instance.id, 2)
     assert moved.allowed and (moved.from_version, moved.to_version) == (1, 2)
     [kept] = moved.open_tasks
     assert (kept.id, kept.assignee, kept.name) == (draft.id, "staf1", "Menyusun konsep v2")
-    assert commands.get_instance(ctx, ADMIN, instance.id).definition_version == 2
+    assert usecases.get_instance(ctx, ADMIN, instance.id).definition_version == 2
 
-    [check] = commands.complete_task(ctx, STAF, draft.id, {"title": "x"}).next_tasks
-    commands.claim_task(ctx, KABAG, check.id)
-    [note] = commands.complete_task(ctx, KABAG, check.id, {"decision": "approve"}).next_tasks
+    [check] = usecases.complete_task(ctx, STAF, draft.id, {"title": "x"}).next_tasks
+    usecases.claim_task(ctx, KABAG, check.id)
+    [note] = usecases.complete_task(ctx, KABAG, check.id, {"decision": "approve"}).next_tasks
     assert note.element_id == "final_note"  # the new version's step runs
-    commands.claim_task(ctx, STAF, note.id)
-    commands.complete_task(ctx, STAF, note.id, {"title": "catatan"})
-    assert commands.get_instance(ctx, ADMIN, instance.id).status == "completed"
+    usecases.claim_task(ctx, STAF, note.id)
+    usecases.complete_task(ctx, STAF, note.id, {"title": "catatan"})
+    assert usecases.get_instance(ctx, ADMIN, instance.id).status == "completed"
 
-    types = [e.type for e in commands.instance_history(ctx, AUDITOR, instance.id).items]
+    types = [e.type for e in usecases.instance_history(ctx, AUDITOR, instance.id).items]
     assert "instance_migrated" in types and "task_updated" in types
-    report = commands.replay_instance(ctx, AUDITOR, instance.id)
+    report = usecases.replay_instance(ctx, AUDITOR, instance.id)
     assert report.consistent, report.divergence
-    bundle = audit.verify_bundle(commands.audit_bundle(ctx, AUDITOR, instance.id))
+    bundle = verify_bundle(usecases.audit_bundle(ctx, AUDITOR, instance.id))
     assert bundle.valid, bundle.problems
 
 
 def test_an_instance_whose_position_is_gone_is_refused_and_untouched(ctx, mini_deployed):
     instance_id = at_check(ctx)
-    before = commands.instance_history(ctx, AUDITOR, instance_id).total
+    before = usecases.instance_history(ctx, AUDITOR, instance_id).total
     deploy_v2(ctx, v2_without_the_check())
-    refused = commands.migrate_instance(ctx, ADMIN, instance_id, 2)
+    refused = usecases.migrate_instance(ctx, ADMIN, instance_id, 2)
     assert not refused.allowed
     assert refused.reasons == ["element 'check' of 'mini_review' (ready) does not exist in the "
                                "target version"]
-    assert commands.get_instance(ctx, ADMIN, instance_id).definition_version == 1
-    assert commands.instance_history(ctx, AUDITOR, instance_id).total == before
-    assert commands.replay_instance(ctx, AUDITOR, instance_id).consistent
+    assert usecases.get_instance(ctx, ADMIN, instance_id).definition_version == 1
+    assert usecases.instance_history(ctx, AUDITOR, instance_id).total == before
+    assert usecases.replay_instance(ctx, AUDITOR, instance_id).consistent
 
 
 def test_bulk_migration_moves_what_it_can(ctx, mini_deployed):
-    waiting_at_draft = commands.start_instance(ctx, ADMIN, "mini_review", {}).id
+    waiting_at_draft = usecases.start_instance(ctx, ADMIN, "mini_review", {}).id
     waiting_at_check = at_check(ctx)
     deploy_v2(ctx, v2_without_the_check())
     results = {r.process_instance_id: r for r in
-               commands.migrate_version(ctx, ADMIN, "mini_review", 1, 2)}
+               usecases.migrate_version(ctx, ADMIN, "mini_review", 1, 2)}
     assert results[waiting_at_draft].allowed  # check lies ahead of it: re-predicted in v2
     assert not results[waiting_at_check].allowed
-    instance = commands.get_instance(ctx, ADMIN, waiting_at_draft)
+    instance = usecases.get_instance(ctx, ADMIN, waiting_at_draft)
     assert instance.definition_version == 2
     [draft] = instance.open_tasks
-    commands.claim_task(ctx, STAF, draft.id)
+    usecases.claim_task(ctx, STAF, draft.id)
     # v2 has no check: the draft goes straight to the (default: approve) decision
-    assert commands.complete_task(ctx, STAF, draft.id, {"title": "x"}).next_tasks == []
-    assert commands.get_instance(ctx, ADMIN, waiting_at_draft).status == "completed"
-    assert commands.replay_instance(ctx, AUDITOR, waiting_at_draft).consistent
+    assert usecases.complete_task(ctx, STAF, draft.id, {"title": "x"}).next_tasks == []
+    assert usecases.get_instance(ctx, ADMIN, waiting_at_draft).status == "completed"
+    assert usecases.replay_instance(ctx, AUDITOR, waiting_at_draft).consistent
 
 
 def test_a_renamed_step_keeps_its_waiting_task(ctx, mini_deployed):
     instance_id = at_check(ctx)
-    [check] = commands.get_instance(ctx, ADMIN, instance_id).open_tasks
+    [check] = usecases.get_instance(ctx, ADMIN, instance_id).open_tasks
     deploy_v2(ctx, v2_with_the_check_renamed())
-    moved = commands.migrate_instance(ctx, ADMIN, instance_id, 2)
+    moved = usecases.migrate_instance(ctx, ADMIN, instance_id, 2)
     assert moved.allowed
     [kept] = moved.open_tasks
     assert (kept.id, kept.element_id) == (check.id, "check_v2")
-    commands.claim_task(ctx, KABAG, check.id)
-    commands.complete_task(ctx, KABAG, check.id, {"decision": "approve"})
-    assert commands.get_instance(ctx, ADMIN, instance_id).status == "completed"
-    assert commands.replay_instance(ctx, AUDITOR, instance_id).consistent
+    usecases.claim_task(ctx, KABAG, check.id)
+    usecases.complete_task(ctx, KABAG, check.id, {"decision": "approve"})
+    assert usecases.get_instance(ctx, ADMIN, instance_id).status == "completed"
+    assert usecases.replay_instance(ctx, AUDITOR, instance_id).consistent
 
 
 def test_migration_is_for_admins_and_running_instances(ctx, mini_deployed):
-    instance = commands.start_instance(ctx, ADMIN, "mini_review", {})
+    instance = usecases.start_instance(ctx, ADMIN, "mini_review", {})
     deploy_v2(ctx, v2_with_a_final_note())
     with pytest.raises(Forbidden):
-        commands.migrate_instance(ctx, actor("kb", "kepala_biro"), instance.id, 2)
-    commands.terminate_instance(ctx, ADMIN, instance.id)
+        usecases.migrate_instance(ctx, actor("kb", "kepala_biro"), instance.id, 2)
+    usecases.terminate_instance(ctx, ADMIN, instance.id)
     with pytest.raises(InstanceNotRunning):
-        commands.migrate_instance(ctx, ADMIN, instance.id, 2)
-    same = commands.migrate_instance(ctx, ADMIN, commands.start_instance(
+        usecases.migrate_instance(ctx, ADMIN, instance.id, 2)
+    same = usecases.migrate_instance(ctx, ADMIN, usecases.start_instance(
         ctx, ADMIN, "mini_review", {}).id, 2)
     assert not same.allowed and same.reasons == ["the instance runs this version already"]

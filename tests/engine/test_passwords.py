@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 
-from engine import passwords
+from engine.security import passwords
 from engine.settings import InvalidSettings, Settings
 from tests.conftest import ROOT
 
@@ -150,7 +150,7 @@ def test_the_command_line_prints_the_bad_setting_without_a_traceback(tmp_path):
     env = {**os.environ, "LKJ_DATA_DIR": str(tmp_path), "LKJ_SECRET_KEY": "x" * 40,
            "LKJ_DATABASE_URL": f"sqlite:///{tmp_path / 'lkj.sqlite3'}",
            "LKJ_PASSWORD_CONCURRENCY": "many"}
-    result = subprocess.run([sys.executable, "-m", "api.cli", "db", "upgrade"], env=env,
+    result = subprocess.run([sys.executable, "-m", "cli.main", "db", "upgrade"], env=env,
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.strip() == ("Invalid settings: LKJ_PASSWORD_CONCURRENCY must be a "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import commands
-from engine.context import EngineContext
-from engine.scripting import SandboxedEnvironment, ScriptRejected, ScriptTimeout
+from engine import usecases
+from engine.usecases.context import EngineContext
+from engine.workflow.sandbox import SandboxedEnvironment, ScriptRejected, ScriptTimeout
 from tests.conftest import ADMIN, actor
 from tests.engine import diagrams as d
 
@@ -30,7 +30,7 @@ def test_escape_attempts_fail(script):
 
 
 def test_imports_are_refused_before_a_script_runs():
-    from engine.scripting import check_source
+    from engine.workflow.sandbox import check_source
     assert "import statements are not allowed" in check_source("import os")
     assert "import statements are not allowed" in check_source("from os import path")
     assert check_source("x = math.floor(2.5)") is None
@@ -48,16 +48,16 @@ def test_ordinary_scripts_work():
 def run_script_process(ctx, settings, script):
     """Start a process `user task -> script -> user task` and complete the first task from a
     fresh context, so the workflow comes from the database, not a cache."""
-    commands.deploy(ctx, ADMIN, {"s.bpmn": d.sequence("scripted", [
+    usecases.deploy(ctx, ADMIN, {"s.bpmn": d.sequence("scripted", [
         ("user", "before"), ("script", script), ("user", "after")])},
         {"simple.json": d.SIMPLE_FORM})
-    instance = commands.start_instance(ctx, ADMIN, "scripted", {})
+    instance = usecases.start_instance(ctx, ADMIN, "scripted", {})
     fresh = EngineContext(settings)
     try:
         task = instance.open_tasks[0]
-        commands.claim_task(fresh, STAF, task.id)
-        result = commands.complete_task(fresh, STAF, task.id, {"value": "x"})
-        return result, commands.get_instance(fresh, ADMIN, instance.id)
+        usecases.claim_task(fresh, STAF, task.id)
+        result = usecases.complete_task(fresh, STAF, task.id, {"value": "x"})
+        return result, usecases.get_instance(fresh, ADMIN, instance.id)
     finally:
         fresh.close()
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine import commands
+from engine import usecases
 from engine.errors import Forbidden, InvalidInput
 from tests.conftest import actor
 from tests.engine.lkj_flow import deploy_procedure, start_lkj, work
@@ -25,9 +25,9 @@ def test_the_report_names_the_late_steps_and_their_holders(ctx):
         # each task is done ten minutes after it became ready, except the late ones
         ctx.clock.set(task.created_at + LATE.get(task.element_id, timedelta(minutes=10)))
     work(ctx, instance_id, answers, clock_step=time_passes)
-    assert commands.get_instance(ctx, actor("a", "admin"), instance_id).status == "completed"
+    assert usecases.get_instance(ctx, actor("a", "admin"), instance_id).status == "completed"
 
-    report = commands.sla_report(ctx, actor("kb", "kepala_biro"), T0, T0 + timedelta(days=365))
+    report = usecases.sla_report(ctx, actor("kb", "kepala_biro"), T0, T0 + timedelta(days=365))
     late = sorted({(b.element_id, b.holder) for b in report.breaches})
     assert late == [("check_data_staf", "user-staf"), ("sign_lkj", "user-menteri")]
     by_step = {(s.element_id, s.role): s for s in report.steps}
@@ -39,7 +39,7 @@ def test_the_report_names_the_late_steps_and_their_holders(ctx):
 
 def test_who_may_read_the_report_and_bad_periods(ctx):
     with pytest.raises(Forbidden):
-        commands.sla_report(ctx, actor("s", "staf"), T0, T0 + timedelta(days=1))
+        usecases.sla_report(ctx, actor("s", "staf"), T0, T0 + timedelta(days=1))
     with pytest.raises(InvalidInput) as caught:
-        commands.sla_report(ctx, actor("aud", "auditor"), T0, T0)
+        usecases.sla_report(ctx, actor("aud", "auditor"), T0, T0)
     assert "to" in caught.value.errors

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import create_engine, event, select, text
 
-from engine import commands, runtime, state_store
-from engine.context import EngineContext
-from engine.store import migrate
-from engine.store.models import InstanceTaskState, ProcessInstance
-from engine.views import Actor
+from engine import usecases
+from engine.persistence import schema, state_store
+from engine.persistence.tables import InstanceTaskState, ProcessInstance
+from engine.usecases.context import EngineContext
+from engine.usecases.views import Actor
+from engine.workflow import runtime
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 ADMIN = Actor("admin", frozenset({"admin"}))
@@ -24,15 +26,15 @@ STAF = Actor("staf1", frozenset({"staf"}))
 
 def _loop(ctx, iterations: int):
     """An instance of bench_loop: one user task repeated as a sequential multi-instance."""
-    commands.deploy(ctx, ADMIN, {p.name: p.read_bytes() for p in (BENCH / "diagrams").glob("*.bpmn")},
+    usecases.deploy(ctx, ADMIN, {p.name: p.read_bytes() for p in (BENCH / "diagrams").glob("*.bpmn")},
                     {p.name: p.read_bytes() for p in (BENCH / "forms").glob("*.json")})
-    view = commands.start_instance(ctx, STAF, "bench_loop", {"iterations": iterations})
+    view = usecases.start_instance(ctx, STAF, "bench_loop", {"iterations": iterations})
     return view.id, view.open_tasks[0].id
 
 
 def _complete(ctx, task_id: str, i: int) -> str:
-    commands.claim_task(ctx, STAF, task_id)
-    result = commands.complete_task(ctx, STAF, task_id, {"note": f"iterasi {i}", "score": i})
+    usecases.claim_task(ctx, STAF, task_id)
+    result = usecases.complete_task(ctx, STAF, task_id, {"note": f"iterasi {i}", "score": i})
     return result.next_tasks[0].id if result.next_tasks else None
 
 
@@ -100,8 +102,8 @@ def test_the_schema_migration_moves_stored_states_both_ways(ctx, database_url):
     before = _stored_state(ctx, instance_id)
     ctx.close()
 
-    config = migrate.alembic_config(database_url)
-    migrate.command.downgrade(config, "0005_calendar_days")
+    config = schema.alembic_config(database_url)
+    command.downgrade(config, "0005_calendar_days")
     raw = create_engine(database_url)
     with raw.connect() as connection:
         whole = json.loads(connection.execute(text(
@@ -109,7 +111,7 @@ def test_the_schema_migration_moves_stored_states_both_ways(ctx, database_url):
     raw.dispose()
     assert whole == before  # the whole state back in one column
 
-    migrate.upgrade(database_url)
+    schema.upgrade(database_url)
     again = EngineContext(ctx.settings)
     try:
         assert _stored_state(again, instance_id) == before
@@ -127,10 +129,10 @@ def test_a_settled_iteration_keeps_its_own_data_when_later_ones_change_the_paren
     submitted = {}
     for i in range(6):
         note = "setuju" if i % 2 == 0 else "revisi"
-        commands.claim_task(ctx, STAF, task_id)
-        result = commands.complete_task(ctx, STAF, task_id, {"note": note, "score": 1})
+        usecases.claim_task(ctx, STAF, task_id)
+        result = usecases.complete_task(ctx, STAF, task_id, {"note": note, "score": 1})
         submitted[task_id] = note
         task_id = result.next_tasks[0].id
     ctx.forget_workflow(instance_id)  # what another worker reads: the rows
-    seen = {done: commands.get_task_variables(ctx, STAF, done)["note"] for done in submitted}
+    seen = {done: usecases.get_task_variables(ctx, STAF, done)["note"] for done in submitted}
     assert seen == submitted

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert
 
-from engine import commands
+from engine import usecases
 from engine.errors import (
     DocumentTooLarge,
     Forbidden,
@@ -20,7 +20,7 @@ from engine.errors import (
     TaskNotFound,
     TaskNotOpen,
 )
-from engine.store.models import Task
+from engine.persistence.tables import Task
 from tests.conftest import ADMIN, actor
 
 KEPALA_BIRO = actor("kb", "kepala_biro")
@@ -31,11 +31,11 @@ UNIT_USER = actor("unit_a", "satuan_kerja:A")
 
 
 def start(ctx):
-    return commands.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
+    return usecases.start_instance(ctx, KEPALA_BIRO, "mini_review", {"year": 2026})
 
 
 def open_ids(ctx, who):
-    return [t.id for t in commands.list_tasks(ctx, who).items]
+    return [t.id for t in usecases.list_tasks(ctx, who).items]
 
 
 def test_a_task_appears_only_in_its_roles_queue(ctx, mini_deployed):
@@ -46,7 +46,7 @@ def test_a_task_appears_only_in_its_roles_queue(ctx, mini_deployed):
     assert open_ids(ctx, STAF) == [task.id]
     assert open_ids(ctx, KABAG) == []
     with pytest.raises(TaskNotFound):
-        commands.get_task(ctx, KABAG, task.id)
+        usecases.get_task(ctx, KABAG, task.id)
     # P1D in working time: the same hour of the next working day (Monday)
     assert task.due_at == datetime(2026, 3, 9, 8, 0, tzinfo=timezone.utc)
     assert task.due_at.utcoffset() == timedelta(0)
@@ -54,86 +54,86 @@ def test_a_task_appears_only_in_its_roles_queue(ctx, mini_deployed):
 
 def test_claim_complete_and_the_next_task_moves_to_the_next_role(ctx, mini_deployed):
     [task] = start(ctx).open_tasks
-    claimed = commands.claim_task(ctx, STAF, task.id)
+    claimed = usecases.claim_task(ctx, STAF, task.id)
     assert (claimed.state, claimed.assignee) == ("claimed", "staf1")
-    assert commands.claim_task(ctx, STAF, task.id).assignee == "staf1"  # idempotent
+    assert usecases.claim_task(ctx, STAF, task.id).assignee == "staf1"  # idempotent
     with pytest.raises(TaskAlreadyClaimed):
-        commands.claim_task(ctx, STAF2, task.id)
+        usecases.claim_task(ctx, STAF2, task.id)
     with pytest.raises(TaskNotClaimedByCaller):
-        commands.complete_task(ctx, STAF2, task.id, {"title": "x"})
-    result = commands.complete_task(ctx, STAF, task.id, {"title": "Memorandum"})
+        usecases.complete_task(ctx, STAF2, task.id, {"title": "x"})
+    result = usecases.complete_task(ctx, STAF, task.id, {"title": "Memorandum"})
     assert (result.task.state, result.task.completed_by) == ("completed", "staf1")
     [check] = result.next_tasks
     assert (check.role, check.element_id) == ("kepala_bagian", "check")
     assert open_ids(ctx, STAF) == []
     assert open_ids(ctx, KABAG) == [check.id]
     with pytest.raises(TaskNotOpen):
-        commands.claim_task(ctx, STAF, task.id)
+        usecases.claim_task(ctx, STAF, task.id)
     # the one who completed it can still read it
-    assert commands.get_task(ctx, STAF, task.id).state == "completed"
+    assert usecases.get_task(ctx, STAF, task.id).state == "completed"
 
 
 def test_revision_returns_the_draft_to_staf(ctx, mini_deployed):
     [task] = start(ctx).open_tasks
-    commands.claim_task(ctx, STAF, task.id)
-    [check] = commands.complete_task(ctx, STAF, task.id, {"title": "v1"}).next_tasks
-    commands.claim_task(ctx, KABAG, check.id)
+    usecases.claim_task(ctx, STAF, task.id)
+    [check] = usecases.complete_task(ctx, STAF, task.id, {"title": "v1"}).next_tasks
+    usecases.claim_task(ctx, KABAG, check.id)
     with pytest.raises(FormInvalid) as caught:
-        commands.complete_task(ctx, KABAG, check.id, {"decision": "revise"})
+        usecases.complete_task(ctx, KABAG, check.id, {"decision": "revise"})
     assert caught.value.errors == {"notes": ["'notes' is a required property"]}
-    [redo] = commands.complete_task(ctx, KABAG, check.id,
+    [redo] = usecases.complete_task(ctx, KABAG, check.id,
                                     {"decision": "revise", "notes": "lengkapi data"}).next_tasks
     assert (redo.role, redo.element_id) == ("staf", "draft") and redo.id != task.id
-    commands.claim_task(ctx, STAF2, redo.id)
-    [check2] = commands.complete_task(ctx, STAF2, redo.id, {"title": "v2"}).next_tasks
-    commands.claim_task(ctx, KABAG, check2.id)
-    result = commands.complete_task(ctx, KABAG, check2.id, {"decision": "approve"})
+    usecases.claim_task(ctx, STAF2, redo.id)
+    [check2] = usecases.complete_task(ctx, STAF2, redo.id, {"title": "v2"}).next_tasks
+    usecases.claim_task(ctx, KABAG, check2.id)
+    result = usecases.complete_task(ctx, KABAG, check2.id, {"decision": "approve"})
     assert result.next_tasks == []
-    instance = commands.get_instance(ctx, KEPALA_BIRO, redo.process_instance_id)
+    instance = usecases.get_instance(ctx, KEPALA_BIRO, redo.process_instance_id)
     assert instance.status == "completed" and instance.ended_at is not None
 
 
 def test_unclaim_by_assignee_or_admin_only(ctx, mini_deployed):
     [task] = start(ctx).open_tasks
-    commands.claim_task(ctx, STAF, task.id)
+    usecases.claim_task(ctx, STAF, task.id)
     with pytest.raises(Forbidden):
-        commands.unclaim_task(ctx, STAF2, task.id)
-    assert commands.unclaim_task(ctx, ADMIN, task.id).state == "ready"
-    commands.claim_task(ctx, STAF2, task.id)
-    assert commands.unclaim_task(ctx, STAF2, task.id).assignee is None
+        usecases.unclaim_task(ctx, STAF2, task.id)
+    assert usecases.unclaim_task(ctx, ADMIN, task.id).state == "ready"
+    usecases.claim_task(ctx, STAF2, task.id)
+    assert usecases.unclaim_task(ctx, STAF2, task.id).assignee is None
     with pytest.raises(TaskNotOpen):
-        commands.unclaim_task(ctx, STAF2, task.id)
+        usecases.unclaim_task(ctx, STAF2, task.id)
 
 
 def test_claim_outside_the_role_is_forbidden_even_for_admin(ctx, mini_deployed):
     [task] = start(ctx).open_tasks
     for who in (ADMIN, actor("aud", "auditor")):
-        assert commands.get_task(ctx, who, task.id).id == task.id  # they may read it
+        assert usecases.get_task(ctx, who, task.id).id == task.id  # they may read it
         with pytest.raises(Forbidden):
-            commands.claim_task(ctx, who, task.id)
+            usecases.claim_task(ctx, who, task.id)
 
 
 def test_form_errors_name_each_field_and_change_nothing(ctx, mini_deployed):
     [task] = start(ctx).open_tasks
-    commands.claim_task(ctx, STAF, task.id)
+    usecases.claim_task(ctx, STAF, task.id)
     with pytest.raises(FormInvalid) as caught:
-        commands.complete_task(ctx, STAF, task.id, {"title": 5, "extra": True,
+        usecases.complete_task(ctx, STAF, task.id, {"title": 5, "extra": True,
                                                     "attachment": "no-such-document"})
     assert set(caught.value.errors) == {"title", "extra", "attachment"}
     assert "not a document of this process instance" in caught.value.errors["attachment"][0]
-    assert commands.get_task(ctx, STAF, task.id).state == "claimed"
+    assert usecases.get_task(ctx, STAF, task.id).state == "claimed"
 
 
 def test_document_upload_is_referenced_from_a_form(ctx, mini_deployed):
     instance = start(ctx)
     [task] = instance.open_tasks
-    document = commands.upload_document(ctx, STAF, instance.id, "C:\\tmp\\konsep.pdf",
+    document = usecases.upload_document(ctx, STAF, instance.id, "C:\\tmp\\konsep.pdf",
                                         "application/pdf", io.BytesIO(b"%PDF-1.7 isi"))
     assert document.filename == "konsep.pdf" and document.size == 12
-    path = commands.document_path(ctx, STAF, document.id)[1]
+    path = usecases.document_path(ctx, STAF, document.id)[1]
     assert path.read_bytes() == b"%PDF-1.7 isi"
-    commands.claim_task(ctx, STAF, task.id)
-    result = commands.complete_task(ctx, STAF, task.id, {"title": "x", "attachment": document.id})
+    usecases.claim_task(ctx, STAF, task.id)
+    result = usecases.complete_task(ctx, STAF, task.id, {"title": "x", "attachment": document.id})
     assert result.task.state == "completed"
 
 
@@ -141,7 +141,7 @@ def test_too_large_document_is_refused_and_leaves_nothing(ctx, mini_deployed, mo
     instance = start(ctx)
     limit = ctx.settings.max_document_bytes
     with pytest.raises(DocumentTooLarge):
-        commands.upload_document(ctx, STAF, instance.id, "big.bin", None,
+        usecases.upload_document(ctx, STAF, instance.id, "big.bin", None,
                                  io.BytesIO(b"x" * (limit + 1)))
     leftovers = [p for p in ctx.settings.document_dir.rglob("*") if p.is_file()]
     assert leftovers == []
@@ -150,87 +150,87 @@ def test_too_large_document_is_refused_and_leaves_nothing(ctx, mini_deployed, mo
 def test_a_unit_user_sees_only_instances_it_works_in(ctx, mini_deployed):
     instance = start(ctx)
     with pytest.raises(InstanceNotFound):
-        commands.get_instance(ctx, UNIT_USER, instance.id)
-    assert commands.list_instances(ctx, UNIT_USER).total == 0
-    assert commands.list_instances(ctx, STAF).total == 1
+        usecases.get_instance(ctx, UNIT_USER, instance.id)
+    assert usecases.list_instances(ctx, UNIT_USER).total == 0
+    assert usecases.list_instances(ctx, STAF).total == 1
 
 
 def test_only_the_named_roles_may_start(ctx, mini_deployed):
     with pytest.raises(Forbidden):
-        commands.start_instance(ctx, STAF, "mini_review", {})
-    assert commands.start_instance(ctx, ADMIN, "mini_review", {}).status == "running"
+        usecases.start_instance(ctx, STAF, "mini_review", {})
+    assert usecases.start_instance(ctx, ADMIN, "mini_review", {}).status == "running"
 
 
 def test_task_list_filters_sorts_and_pages(ctx, mini_deployed):
     for _ in range(5):
         start(ctx)
-    page = commands.list_tasks(ctx, STAF, limit=2, offset=1, sort="-created_at")
+    page = usecases.list_tasks(ctx, STAF, limit=2, offset=1, sort="-created_at")
     assert page.total == 5 and len(page.items) == 2
-    everything = commands.list_tasks(ctx, STAF, sort="created_at").items
+    everything = usecases.list_tasks(ctx, STAF, sort="created_at").items
     assert [t.created_at for t in everything] == sorted(t.created_at for t in everything)
     first = everything[0]
-    commands.claim_task(ctx, STAF, first.id)
-    assert [t.id for t in commands.list_tasks(ctx, STAF, assignee="me").items] == [first.id]
-    assert commands.list_tasks(ctx, STAF, state="ready").total == 4
+    usecases.claim_task(ctx, STAF, first.id)
+    assert [t.id for t in usecases.list_tasks(ctx, STAF, assignee="me").items] == [first.id]
+    assert usecases.list_tasks(ctx, STAF, state="ready").total == 4
     due = first.due_at + timedelta(seconds=1)
-    assert commands.list_tasks(ctx, STAF, due_before=due, sort="due_at").items[0].id == first.id
+    assert usecases.list_tasks(ctx, STAF, due_before=due, sort="due_at").items[0].id == first.id
     with pytest.raises(InvalidInput) as caught:
-        commands.list_tasks(ctx, STAF, state="sideways", sort="?", limit=0, count="roughly")
+        usecases.list_tasks(ctx, STAF, state="sideways", sort="?", limit=0, count="roughly")
     assert set(caught.value.errors) == {"state", "sort", "limit", "count"}
 
 
 def test_units_default_to_every_active_unit_and_are_checked(ctx):
     from tests.engine import diagrams as d
-    commands.deploy(ctx, ADMIN, {"u.bpmn": d.sequence(
+    usecases.deploy(ctx, ADMIN, {"u.bpmn": d.sequence(
         "per_unit", [("user", "isi")], unitsVariable="units", startForm="simple")},
         {"simple.json": d.SIMPLE_FORM})
     with pytest.raises(InvalidInput) as caught:
-        commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {})
+        usecases.start_instance(ctx, KEPALA_BIRO, "per_unit", {})
     assert "variables.units" in caught.value.errors
     for code in "ABC":
-        commands.create_unit(ctx, ADMIN, code, f"Unit {code}")
-    commands.update_unit(ctx, ADMIN, "B", active=False)
+        usecases.create_unit(ctx, ADMIN, code, f"Unit {code}")
+    usecases.update_unit(ctx, ADMIN, "B", active=False)
     with pytest.raises(InvalidInput) as caught:
-        commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {"units": ["A", "B", "Z"]})
+        usecases.start_instance(ctx, KEPALA_BIRO, "per_unit", {"units": ["A", "B", "Z"]})
     assert caught.value.errors["variables.units"] == ["'B' is not an active unit",
                                                       "'Z' is not an active unit"]
     with pytest.raises(FormInvalid) as caught:  # the start form checks the variables
-        commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {"value": 7})
+        usecases.start_instance(ctx, KEPALA_BIRO, "per_unit", {"value": 7})
     assert caught.value.errors == {"variables.value": ["7 is not of type 'string'"]}
-    instance = commands.start_instance(ctx, KEPALA_BIRO, "per_unit", {})
-    events = commands.instance_history(ctx, ADMIN, instance.id).items
+    instance = usecases.start_instance(ctx, KEPALA_BIRO, "per_unit", {})
+    events = usecases.instance_history(ctx, ADMIN, instance.id).items
     assert events[0].payload["variables"] == {"units": ["A", "C"]}
 
 
 def test_a_process_started_for_the_starters_own_unit(ctx):
     from tests.engine import diagrams as d
-    commands.deploy(ctx, ADMIN, {"c.bpmn": d.sequence(
+    usecases.deploy(ctx, ADMIN, {"c.bpmn": d.sequence(
         "complaint", [("user", "isi")], role="satuan_kerja:{unit}",
         startable_by="satuan_kerja:*", starterUnitVariable="unit")},
         {"simple.json": d.SIMPLE_FORM})
     for code in "AB":
-        commands.create_unit(ctx, ADMIN, code, f"Unit {code}")
-    instance = commands.start_instance(ctx, UNIT_USER, "complaint", {})
+        usecases.create_unit(ctx, ADMIN, code, f"Unit {code}")
+    instance = usecases.start_instance(ctx, UNIT_USER, "complaint", {})
     assert instance.open_tasks[0].role == "satuan_kerja:A"
     with pytest.raises(Forbidden):
-        commands.start_instance(ctx, UNIT_USER, "complaint", {"unit": "B"})
+        usecases.start_instance(ctx, UNIT_USER, "complaint", {"unit": "B"})
     with pytest.raises(Forbidden):  # not a unit: may not start it at all
-        commands.start_instance(ctx, STAF, "complaint", {})
+        usecases.start_instance(ctx, STAF, "complaint", {})
     with pytest.raises(InvalidInput) as caught:  # an admin has no unit: must name one
-        commands.start_instance(ctx, ADMIN, "complaint", {})
+        usecases.start_instance(ctx, ADMIN, "complaint", {})
     assert "variables.unit" in caught.value.errors
-    assert commands.start_instance(ctx, ADMIN, "complaint", {"unit": "B"}).open_tasks[0].role \
+    assert usecases.start_instance(ctx, ADMIN, "complaint", {"unit": "B"}).open_tasks[0].role \
         == "satuan_kerja:B"
 
 
 def test_users_roles_must_exist(ctx):
     with pytest.raises(InvalidInput) as caught:
-        commands.create_user(ctx, ADMIN, "u", "password123", ["staf", "satuan_kerja:ZZ", "raja"])
+        usecases.create_user(ctx, ADMIN, "u", "password123", ["staf", "satuan_kerja:ZZ", "raja"])
     assert caught.value.errors["roles"] == ["unknown role 'satuan_kerja:ZZ'", "unknown role 'raja'"]
-    commands.create_unit(ctx, ADMIN, "ZZ", "Unit ZZ")
-    user = commands.create_user(ctx, ADMIN, "u", "password123", ["staf", "satuan_kerja:ZZ"])
+    usecases.create_unit(ctx, ADMIN, "ZZ", "Unit ZZ")
+    user = usecases.create_user(ctx, ADMIN, "u", "password123", ["staf", "satuan_kerja:ZZ"])
     assert user.roles == ["satuan_kerja:ZZ", "staf"]
-    assert commands.authenticate(ctx, "u", "password123").username == "u"
+    assert usecases.authenticate(ctx, "u", "password123").username == "u"
 
 
 def test_a_queue_of_several_roles_pages_in_one_order(ctx, mini_deployed):
@@ -238,15 +238,15 @@ def test_a_queue_of_several_roles_pages_in_one_order(ctx, mini_deployed):
     ctx.clock.set(datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc), ticking=True)
     drafts = [start(ctx).open_tasks[0] for _ in range(4)]
     for draft in drafts[:2]:  # two checks (PT3H) now sit in kepala_bagian's queue
-        commands.claim_task(ctx, STAF, draft.id)
-        commands.complete_task(ctx, STAF, draft.id, {"title": "x"})
-    everything = commands.list_tasks(ctx, both, limit=500).items
+        usecases.claim_task(ctx, STAF, draft.id)
+        usecases.complete_task(ctx, STAF, draft.id, {"title": "x"})
+    everything = usecases.list_tasks(ctx, both, limit=500).items
     assert len(everything) == 4 and [t.element_id for t in everything] == [
         "check", "check", "draft", "draft"]  # PT3H checks are due before P1D drafts
     for sort in ("due_at", "-due_at", "created_at", "-created_at", "name"):
-        full = commands.list_tasks(ctx, both, sort=sort, limit=500)
+        full = usecases.list_tasks(ctx, both, sort=sort, limit=500)
         pages = [t for offset in range(0, 4, 2)
-                 for t in commands.list_tasks(ctx, both, sort=sort, limit=2, offset=offset).items]
+                 for t in usecases.list_tasks(ctx, both, sort=sort, limit=2, offset=offset).items]
         assert [t.id for t in pages] == [t.id for t in full.items] and full.total == 4, sort
 
 
@@ -278,28 +278,28 @@ def as_row(view):
 
 
 def test_a_long_queue_counts_to_the_cap_unless_asked_for_an_exact_count(ctx, mini_deployed):
-    cap = commands.TASK_COUNT_CAP
+    cap = usecases.TASK_COUNT_CAP
     [first] = start(ctx).open_tasks
     # staf1's queue: ready tasks, and tasks of the role claimed by staf2 (another branch)
     ready = seed_open_tasks(ctx, first, cap // 2 - 1)
     claimed = seed_open_tasks(ctx, first, cap // 2, state="claimed", assignee="staf2")
-    at_cap = commands.list_tasks(ctx, STAF)
+    at_cap = usecases.list_tasks(ctx, STAF)
     assert (at_cap.total, at_cap.total_exact) == (cap, True)
 
     ready += seed_open_tasks(ctx, first, 1)
-    page = commands.list_tasks(ctx, STAF)
+    page = usecases.list_tasks(ctx, STAF)
     assert (page.total, page.total_exact) == (cap, False)  # more than the cap
-    exact = commands.list_tasks(ctx, STAF, count="exact")
+    exact = usecases.list_tasks(ctx, STAF, count="exact")
     assert (exact.total, exact.total_exact) == (cap + 1, True)
     everything = by_due_date([as_row(first), *ready, *claimed])
     assert [t.id for t in page.items] == [t.id for t in exact.items] \
         == [t["id"] for t in everything[:50]]
-    deep = commands.list_tasks(ctx, STAF, limit=100, offset=cap - 50)
+    deep = usecases.list_tasks(ctx, STAF, limit=100, offset=cap - 50)
     assert [t.id for t in deep.items] == [t["id"] for t in everything[cap - 50:cap + 50]]
     assert deep.items[-1].due_at is None  # the undated come last
     # one branch under the cap is counted exactly
-    claimed_only = commands.list_tasks(ctx, STAF, state="claimed")
+    claimed_only = usecases.list_tasks(ctx, STAF, state="claimed")
     assert (claimed_only.total, claimed_only.total_exact) == (cap // 2, True)
-    latest = commands.list_tasks(ctx, STAF, sort="-created_at", limit=3).items
+    latest = usecases.list_tasks(ctx, STAF, sort="-created_at", limit=3).items
     assert [t.id for t in latest] == [t["id"] for t in sorted(
         [*ready, *claimed], key=lambda t: (t["created_at"], t["id"]), reverse=True)[:3]]

@@ -1,10 +1,11 @@
-"""The per-process cache of active users behind token checks (engine/user_cache.py)."""
+"""The per-process cache of active users behind token checks (engine/security/user_cache.py)."""
 from __future__ import annotations
 
 import time
 
-from engine import commands, user_cache
-from engine.views import UserView
+from engine import usecases
+from engine.security import user_cache
+from engine.usecases.views import UserView
 from tests.conftest import ADMIN
 
 
@@ -72,9 +73,9 @@ def test_the_cache_is_bounded():
 
 
 def test_each_engine_context_has_its_own_cache_and_update_user_clears_it(ctx):
-    commands.create_user(ctx, ADMIN, "sari", "a-password-123", ["staf"])
-    assert commands.get_user(ctx, "sari", cached=True).roles == ["staf"]
+    usecases.create_user(ctx, ADMIN, "sari", "a-password-123", ["staf"])
+    assert usecases.get_user(ctx, "sari", cached=True).roles == ["staf"]
     assert "sari" in ctx.users
-    commands.update_user(ctx, ADMIN, "sari", full_name="Sari")
+    usecases.update_user(ctx, ADMIN, "sari", full_name="Sari")
     assert "sari" not in ctx.users
-    assert commands.get_user(ctx, "sari", cached=True).full_name == "Sari"
+    assert usecases.get_user(ctx, "sari", cached=True).full_name == "Sari"

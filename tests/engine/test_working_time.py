@@ -12,7 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine.working_time import DEFAULT_CALENDAR_DIR, WorkingCalendar, parse_duration
+from engine.worktime.calendar import (
+    DEFAULT_CALENDAR_DIR,
+    WorkingCalendar,
+    parse_duration,
+)
 
 WIB = ZoneInfo("Asia/Jakarta")
 YEAR_FILES = sorted(DEFAULT_CALENDAR_DIR.glob("[0-9][0-9][0-9][0-9].json"))
@@ -293,7 +297,7 @@ def test_a_broken_calendar_is_refused_with_the_place_named(change, message):
 
 def test_a_calendar_folder_may_carry_its_own_schema(tmp_path, monkeypatch):
     """An installed engine has no repository beside it: the folder's schema is used."""
-    import engine.working_time as working_time
+    import engine.worktime.calendar as working_time
     for name in ("schema.json", "2026.json"):
         (tmp_path / name).write_text((DEFAULT_CALENDAR_DIR / name).read_text())
     monkeypatch.setattr(working_time, "DEFAULT_CALENDAR_DIR", tmp_path / "missing")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.audit import verify_bundle
+from engine.audit.bundle import verify_bundle
 from tests.conftest import ROOT
 from tests.integration.rest_client import Client
 from tests.procedure.driver import Answers, by_role_and_element, run_lkj_cycle

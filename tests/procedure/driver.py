@@ -25,9 +25,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import runtime
-from engine.forms import validate
-from engine.model import ProcessModel, resolve_role
+from engine.workflow import runtime
+from engine.workflow.forms import validate
+from engine.workflow.model import ProcessModel, resolve_role
 
 REPO = Path(__file__).resolve().parents[2]
 FORMS_DIR = REPO / "forms"

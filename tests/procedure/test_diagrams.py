@@ -2,10 +2,9 @@
 conventions (docs/modelling.md), the procedure's structure, and a complete, readable layout."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import json
 import re
+from datetime import timedelta
 from itertools import combinations
 from pathlib import Path
 
@@ -13,8 +12,8 @@ import pytest
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from engine.model import ProcessModel, is_known_role
-from engine.working_time import WorkingCalendar, parse_duration
+from engine.workflow.model import ProcessModel, is_known_role
+from engine.worktime.calendar import WorkingCalendar, parse_duration
 
 REPO = Path(__file__).resolve().parents[2]
 BPMN_DIR = REPO / "bpmn"

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.procedure.driver import drive_complaint, drive_lkj_cycle, run_complaint, run_lkj_cycle
+from tests.procedure.driver import (
+    drive_complaint,
+    drive_lkj_cycle,
+    run_complaint,
+    run_lkj_cycle,
+)
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 UNITS = ["DEP1", "DEP2", "DEP3"]

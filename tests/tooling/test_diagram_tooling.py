@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-
-from engine.working_time import parse_duration
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from engine.worktime.calendar import parse_duration
 
 REPO = Path(__file__).resolve().parents[2]
 BPMN_DIR = REPO / "bpmn"
@@ -99,7 +99,7 @@ def drop(pattern: str):
 
 
 def parse_specs(folder: Path) -> dict:
-    parser = SpiffBpmnParser()  # no XSD validator, as engine/model.py parses deployments
+    parser = SpiffBpmnParser()  # no XSD validator, as engine/workflow/model.py parses deployments
     parser.add_bpmn_files(sorted(str(p) for p in folder.glob("*.bpmn")))
     return parser.find_all_specs()
 

@@ -6,8 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from engine.context import EngineContext
-from tests.worker.helpers import AIOSMTPD_MISSING, SmtpReceiver, WebhookReceiver, WorkerProcess
+from engine.usecases.context import EngineContext
+from tests.worker.helpers import (
+    AIOSMTPD_MISSING,
+    SmtpReceiver,
+    WebhookReceiver,
+    WorkerProcess,
+)
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from sqlalchemy import select
 
-from engine import commands
-from engine.store.models import OutboxMessage
+from engine import usecases
+from engine.persistence.tables import OutboxMessage
 from tests.conftest import ADMIN, ROOT, free_port
 from tests.engine import diagrams as d
 
@@ -161,7 +161,7 @@ class WorkerProcess:
             env["LKJ_SMTP_PORT"] = str(settings.smtp_port)
         self.log_path = log_dir / f"worker-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "w+")
-        self.process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", *args],
+        self.process = subprocess.Popen([sys.executable, "-m", "cli.main", "worker", *args],
                                         cwd=ROOT, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT)
 
@@ -193,10 +193,10 @@ def outbox(ctx) -> list[OutboxMessage]:
 
 def deploy_deadline(ctx, pid="deadline", remind="PT1H", escalate="PT2H", staf_email=True):
     """with_deadline deployed, staf1 (staf) and kabag (kepala_bagian) with addresses."""
-    commands.deploy(ctx, ADMIN, {f"{pid}.bpmn": d.with_deadline(pid, remind, escalate)},
+    usecases.deploy(ctx, ADMIN, {f"{pid}.bpmn": d.with_deadline(pid, remind, escalate)},
                     {"simple.json": d.SIMPLE_FORM})
-    commands.create_user(ctx, ADMIN, "staf1", "password123", ["staf"],
+    usecases.create_user(ctx, ADMIN, "staf1", "password123", ["staf"],
                          email="staf1@setneg.test" if staf_email else None)
-    commands.create_user(ctx, ADMIN, "kabag", "password123", ["kepala_bagian"],
+    usecases.create_user(ctx, ADMIN, "kabag", "password123", ["kepala_bagian"],
                          email="kabag@setneg.test")
 

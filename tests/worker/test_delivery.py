@@ -9,10 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from engine import commands, delivery, notifications
+from engine import usecases
 from engine.errors import ConcurrentUpdate
-from engine.notifications import MessageView
-from engine.worker import Worker, worker_name
+from engine.messaging import delivery
+from engine.messaging import outbox as outbox_rows
+from engine.messaging.outbox import MessageView
+from engine.usecases.worker import Worker, worker_name
 from tests.conftest import ADMIN, free_port
 from tests.worker.helpers import (
     AIOSMTPD_MISSING,
@@ -27,7 +29,7 @@ UTF8_NAME = "Laporan Kinerja — Triwulan Ⅰ: Évaluasi"
 
 def queue_notice(ctx, kind="reminder", name=UTF8_NAME, role="staf") -> None:
     with ctx.db.write() as s:
-        notifications.queue(s, ctx.settings, [notifications.Notice(
+        outbox_rows.queue(s, ctx.settings, [outbox_rows.Notice(
             kind=kind, role=role, name=name, process_instance_id="pi-1",
             definition_key="lkj")], ctx.clock.now())
 
@@ -37,7 +39,7 @@ def queue_notice(ctx, kind="reminder", name=UTF8_NAME, role="staf") -> None:
 def test_an_email_is_delivered_once_to_its_recipient_in_utf8_with_a_stable_message_id(
         nctx, smtp_server, webhook):
     deploy_deadline(nctx)
-    instance = commands.start_instance(nctx, ADMIN, "deadline", {})
+    instance = usecases.start_instance(nctx, ADMIN, "deadline", {})
     queue_notice(nctx)
     worker = Worker(nctx, "w1")
     first = worker.run_once()
@@ -129,18 +131,18 @@ def test_a_webhook_that_keeps_failing_fails_for_good_after_max_attempts(nctx, we
     queue_notice(nctx, role="kepala_bagian")
     worker = Worker(nctx, "w1")
     outcomes = []
-    for _ in range(notifications.MAX_ATTEMPTS + 2):  # bounded: two rounds more than needed
+    for _ in range(outbox_rows.MAX_ATTEMPTS + 2):  # bounded: two rounds more than needed
         stats = worker.run_once()
         outcomes.append((stats.retried, stats.failed))
         [message] = outbox(nctx)
         if message.state != "pending":
             break
         nctx.clock.set(message.next_attempt_at + timedelta(seconds=1))
-    assert outcomes == [(1, 0)] * (notifications.MAX_ATTEMPTS - 1) + [(0, 1)]
-    assert (message.state, message.attempts) == ("failed", notifications.MAX_ATTEMPTS)
+    assert outcomes == [(1, 0)] * (outbox_rows.MAX_ATTEMPTS - 1) + [(0, 1)]
+    assert (message.state, message.attempts) == ("failed", outbox_rows.MAX_ATTEMPTS)
     assert message.last_error.startswith("webhook answered HTTP 500")
     assert message.delivered_at is None
-    assert sum(webhook.request_ids().values()) == notifications.MAX_ATTEMPTS
+    assert sum(webhook.request_ids().values()) == outbox_rows.MAX_ATTEMPTS
     nctx.clock.set(nctx.clock.now() + timedelta(days=1))
     assert worker.run_once().messages_leased == 0
 
@@ -177,9 +179,9 @@ def test_a_failure_in_one_message_or_instance_does_not_stop_the_round(nctx, webh
     assert second.state == "delivered"
 
     deploy_deadline(nctx, remind="PT1S", escalate="PT1H", staf_email=False)
-    ids = [commands.start_instance(nctx, ADMIN, "deadline", {}).id for _ in range(2)]
+    ids = [usecases.start_instance(nctx, ADMIN, "deadline", {}).id for _ in range(2)]
     nctx.clock.set(nctx.clock.now() + timedelta(seconds=2))
-    real_fire = commands.fire_timers
+    real_fire = usecases.fire_timers
 
     tries = []
 
@@ -190,11 +192,11 @@ def test_a_failure_in_one_message_or_instance_does_not_stop_the_round(nctx, webh
             raise ConcurrentUpdate("the process instance changed meanwhile; retry")
         return real_fire(ctx, instance_id, owner)
 
-    monkeypatch.setattr(commands, "fire_timers", fire)
+    monkeypatch.setattr(usecases, "fire_timers", fire)
     stats = worker.run_once()
     assert (stats.timers_leased, stats.timer_errors, stats.timers_fired) == (2, 1, 1)
     assert sorted(tries) == sorted([ids[0], ids[0], ids[1], ids[1]])
-    monkeypatch.setattr(commands, "fire_timers", real_fire)
+    monkeypatch.setattr(usecases, "fire_timers", real_fire)
     nctx.clock.set(nctx.clock.now() + timedelta(seconds=61))  # the failed lease expired
     assert worker.run_once().timers_fired == 1
 
@@ -208,7 +210,7 @@ def test_worker_names_are_unique_per_process_and_fit_the_lease_column():
 def test_lkj_worker_once_runs_one_round_and_prints_it(notify_settings, nctx, webhook,
                                                        smtp_server, start_worker):
     queue_notice(nctx, role="staf")
-    commands.create_user(nctx, ADMIN, "staf1", "password123", ["staf"],
+    usecases.create_user(nctx, ADMIN, "staf1", "password123", ["staf"],
                          email="staf1@setneg.test")
     queue_notice(nctx, role="staf")
     worker = start_worker(notify_settings, "--once")

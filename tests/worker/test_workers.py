@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine import commands
-from engine.store.models import ProcessInstance
+from engine import usecases
+from engine.persistence.tables import ProcessInstance
 from tests.conftest import ADMIN, TEST_DB, actor
 from tests.worker.helpers import deploy_deadline, outbox, wait_until
 
@@ -26,7 +26,7 @@ PER_INSTANCE = 6
 
 
 def timers_fired(ctx, instance_id) -> list[str]:
-    page = commands.instance_history(ctx, AUDITOR, instance_id, type_="timers_fired")
+    page = usecases.instance_history(ctx, AUDITOR, instance_id, type_="timers_fired")
     return [element for event in page.items for element in event.payload["elements"]]
 
 
@@ -40,7 +40,7 @@ def all_settled(ctx, ids, expected_messages) -> bool:
 def run_deadline_scenario(nctx, notify_settings, start_worker, webhook, smtp_server,
                           workers: int):
     deploy_deadline(nctx, remind="PT2S", escalate="PT4S")
-    ids = [commands.start_instance(nctx, ADMIN, "deadline", {}).id for _ in range(INSTANCES)]
+    ids = [usecases.start_instance(nctx, ADMIN, "deadline", {}).id for _ in range(INSTANCES)]
     processes = [start_worker(notify_settings, "--poll", "0.2", "--batch", "3")
                  for _ in range(workers)]
     try:
@@ -77,9 +77,9 @@ def run_deadline_scenario(nctx, notify_settings, start_worker, webhook, smtp_ser
     for instance_id in ids:
         assert Counter(timers_fired(nctx, instance_id)) == {"remind_timer": 1,
                                                              "escalate_timer": 1}
-        report = commands.replay_instance(nctx, AUDITOR, instance_id)
+        report = usecases.replay_instance(nctx, AUDITOR, instance_id)
         assert report.consistent, report.divergence
-        open_tasks = commands.get_instance(nctx, ADMIN, instance_id).open_tasks
+        open_tasks = usecases.get_instance(nctx, ADMIN, instance_id).open_tasks
         assert sorted(t.element_id for t in open_tasks) == ["follow_up", "submit"]
     return processes
 
@@ -106,7 +106,7 @@ def test_one_worker_on_sqlite_fires_timers_and_delivers_exactly_once(
 def test_a_worker_killed_while_delivering_loses_nothing(nctx, notify_settings, start_worker,
                                                         webhook, smtp_server):
     deploy_deadline(nctx)  # deadlines an hour away: only the task_assigned notices
-    ids = [commands.start_instance(nctx, ADMIN, "deadline", {}).id for _ in range(3)]
+    ids = [usecases.start_instance(nctx, ADMIN, "deadline", {}).id for _ in range(3)]
     messages = outbox(nctx)
     assert len(messages) == 6  # each: an e-mail to staf1, then a webhook post
     hung = messages[1]
@@ -146,13 +146,13 @@ def test_a_timer_leased_by_a_dead_worker_fires_once_after_the_lease_expired(
     worker = start_worker(notify_settings, "--poll", "0.2")
     try:
         wait_until(lambda: "started" in worker.output(), timeout=30, what="the worker started")
-        instance_id = commands.start_instance(nctx, ADMIN, "deadline", {}).id
+        instance_id = usecases.start_instance(nctx, ADMIN, "deadline", {}).id
         with nctx.db.read() as s:
             due = s.get(ProcessInstance, instance_id).next_timer_at
         # A worker whose clock ran 3 s ahead leased the timer and died at once: the lease
         # holds until 5 s from now, 3 s past the moment the reminder is due.
         nctx.clock.set(nctx.clock.now() + timedelta(seconds=3))
-        assert commands.lease_due_timers(nctx, "dead-worker", lease_s=2) == [instance_id]
+        assert usecases.lease_due_timers(nctx, "dead-worker", lease_s=2) == [instance_id]
         nctx.clock.set(None)
         with nctx.db.read() as s:
             lease_until = s.get(ProcessInstance, instance_id).timer_lease_until
@@ -160,22 +160,22 @@ def test_a_timer_leased_by_a_dead_worker_fires_once_after_the_lease_expired(
                    what="the running worker fired the timer after the lease ran out")
     finally:
         assert worker.terminate() == 0, worker.output()
-    [event] = commands.instance_history(nctx, AUDITOR, instance_id, type_="timers_fired").items
+    [event] = usecases.instance_history(nctx, AUDITOR, instance_id, type_="timers_fired").items
     assert event.payload["elements"] == ["remind_timer"]
     assert event.actor == "system"
     # the live worker saw the due timer for 3 s and left it alone while the lease held
     assert datetime.fromisoformat(event.occurred_at) >= lease_until > due
-    assert commands.fire_timers(nctx, instance_id, "dead-worker") == []  # too late
+    assert usecases.fire_timers(nctx, instance_id, "dead-worker") == []  # too late
     reminders = [(m.channel, m.recipient) for m in outbox(nctx) if m.kind == "reminder"]
     assert sorted(reminders) == sorted([("email", "staf1@setneg.test"),
                                         ("webhook", notify_settings.webhook_url)])
-    assert commands.replay_instance(nctx, AUDITOR, instance_id).consistent
+    assert usecases.replay_instance(nctx, AUDITOR, instance_id).consistent
 
 
 def test_sigterm_lets_the_worker_finish_the_delivery_in_progress(
         nctx, notify_settings, start_worker, webhook):
     deploy_deadline(nctx, staf_email=False)
-    commands.start_instance(nctx, ADMIN, "deadline", {})
+    usecases.start_instance(nctx, ADMIN, "deadline", {})
     [message] = outbox(nctx)  # the webhook post of task_assigned
     webhook.answer = lambda number, body: (200, 2)  # answers after 2 s
     worker = start_worker(notify_settings, "--poll", "0.2")

@@ -1,0 +1,257 @@
+"""The `lkj` command: serve the API, migrate the database, deploy the procedure, manage users.
+
+`lkj serve` on a fresh checkout is all a newcomer needs: it creates the SQLite database under
+`var/`, migrates it, deploys `bpmn/` and `forms/`, creates the user `admin` when
+`LKJ_ADMIN_PASSWORD` is set, and serves under gunicorn.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from engine import usecases
+from engine.errors import DiagramInvalid, EngineError
+from engine.settings import Settings
+from engine.usecases.context import EngineContext
+from engine.usecases.views import SYSTEM
+
+log = logging.getLogger("lkj")
+
+
+def read_procedure(bpmn_dir: Path, forms_dir: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    diagrams = {p.name: p.read_bytes() for p in sorted(bpmn_dir.glob("*.bpmn"))}
+    form_files = {p.name: p.read_bytes() for p in sorted(forms_dir.glob("*.json"))}
+    return diagrams, form_files
+
+
+@contextmanager
+def engine_context(settings: Settings | None = None):
+    """The engine on the configured database, closed when the command is done."""
+    ctx = EngineContext(settings or Settings.from_env())
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def format_diagram_errors(error: DiagramInvalid) -> str:
+    lines = [error.detail]
+    for e in error.errors:
+        where = ":".join(str(part) for part in (e.get("file"), e.get("line"), e.get("column"))
+                         if part not in (None, ""))
+        element = f" [{e['element_id']}]" if e.get("element_id") else ""
+        lines.append(f"  {where or '-'}{element}: {e['message']}")
+    return "\n".join(lines)
+
+
+def deploy_folder(ctx: EngineContext, bpmn_dir: Path, forms_dir: Path) -> list:
+    diagrams, form_files = read_procedure(bpmn_dir, forms_dir)
+    if not diagrams:
+        log.warning("no diagrams in %s: nothing deployed", bpmn_dir)
+        return []
+    return usecases.deploy(ctx, SYSTEM, diagrams, form_files)
+
+
+def prepare(settings: Settings, bpmn_dir: Path | None, forms_dir: Path) -> None:
+    """Migrate, deploy and create the first admin: what `serve` does before it listens."""
+    usecases.upgrade_database(settings.database_url)
+    with engine_context(settings) as ctx:
+        if bpmn_dir is not None:
+            for view in deploy_folder(ctx, bpmn_dir, forms_dir):
+                log.info("process %s version %d%s", view.key, view.version,
+                         " (new)" if view.created else "")
+        password = os.environ.get("LKJ_ADMIN_PASSWORD")
+        if password and usecases.ensure_admin(ctx, password):
+            log.info("created user 'admin'")
+
+
+def cmd_serve(args) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from api.app import create_app
+
+    settings = Settings.from_env()
+    prepare(settings, None if args.no_deploy else Path(args.bpmn_dir), Path(args.forms_dir))
+    sqlite = settings.database_url.startswith("sqlite")
+    # SQLite has one writer at a time: one process with threads is its best shape.
+    workers = args.workers or (1 if sqlite else int(os.environ.get("LKJ_WORKERS", 2)))
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-" if args.access_log else None)
+            self.cfg.set("graceful_timeout", 10)
+            # One fixed control-socket path per user would clash between servers.
+            self.cfg.set("control_socket_disable", True)
+
+        def load(self):
+            return create_app(settings=settings)
+
+    log.info("serving on http://%s:%d (%s, %d worker(s) x %d threads)", args.host, args.port,
+             "SQLite" if sqlite else "PostgreSQL", workers, args.threads)
+    Server().run()
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    settings = Settings.from_env()
+    usecases.upgrade_database(settings.database_url)
+    print("database at the newest revision")
+    return 0
+
+
+def cmd_deploy(args) -> int:
+    bpmn_dir, forms_dir = Path(args.bpmn_dir), Path(args.forms_dir)
+    if args.check:
+        diagrams, form_files = read_procedure(bpmn_dir, forms_dir)
+        model = usecases.check_deployment(diagrams, form_files)
+        print(f"{len(diagrams)} diagram(s), {len(model.forms)} form(s): "
+              f"processes {', '.join(sorted(model.processes))} are valid")
+        return 0
+    with engine_context() as ctx:
+        for view in deploy_folder(ctx, bpmn_dir, forms_dir):
+            print(f"{view.key} version {view.version}{' (new)' if view.created else ' (unchanged)'}")
+    return 0
+
+
+def cmd_users_create(args) -> int:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+    with engine_context() as ctx:
+        user = usecases.create_user(ctx, SYSTEM, args.username, password, args.role,
+                                    args.full_name)
+    print(json.dumps({"username": user.username, "roles": user.roles}))
+    return 0
+
+
+def cmd_units_create(args) -> int:
+    with engine_context() as ctx:
+        unit = usecases.create_unit(ctx, SYSTEM, args.code, args.name)
+    print(json.dumps({"code": unit.code, "name": unit.name}))
+    return 0
+
+
+def cmd_audit_verify(args) -> int:
+    report = usecases.verify_audit_bundle(Path(args.bundle).read_bytes())
+    print(json.dumps(report.to_dict(), indent=2, default=str))
+    return 0 if report.valid else 1
+
+
+def cmd_audit_replay(args) -> int:
+    with engine_context() as ctx:
+        report = usecases.replay_instance(ctx, SYSTEM, args.instance_id)
+    print(json.dumps(report.to_dict(), indent=2, default=str))
+    return 0 if report.consistent else 1
+
+
+def cmd_worker(args) -> int:
+    import threading
+
+    from engine.usecases.worker import Worker, install_signal_handlers
+
+    with engine_context() as ctx:
+        worker = Worker(ctx, poll_s=args.poll, lease_s=args.lease, batch=args.batch)
+        if args.once:
+            print(json.dumps(worker.run_once().to_dict()))
+            return 0
+        stop = threading.Event()
+        install_signal_handlers(stop)
+        worker.run_forever(stop)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="lkj", description=__doc__.splitlines()[0])
+    sub = root.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, deploy bpmn/ and forms/, serve the API")
+    serve.add_argument("--host", default=os.environ.get("LKJ_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("LKJ_PORT", 8000)))
+    serve.add_argument("--workers", type=int, default=0,
+                       help="processes (default: 1 on SQLite, $LKJ_WORKERS or 2 otherwise)")
+    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--bpmn-dir", default="bpmn")
+    serve.add_argument("--forms-dir", default="forms")
+    serve.add_argument("--no-deploy", action="store_true")
+    serve.add_argument("--access-log", action="store_true")
+    serve.set_defaults(run=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="migrate to the newest revision").set_defaults(run=cmd_db_upgrade)
+
+    deploy = sub.add_parser("deploy", help="deploy the diagrams and forms")
+    deploy.add_argument("--bpmn-dir", default="bpmn")
+    deploy.add_argument("--forms-dir", default="forms")
+    deploy.add_argument("--check", action="store_true",
+                        help="only validate, offline: report every problem, store nothing")
+    deploy.set_defaults(run=cmd_deploy)
+
+    users = sub.add_parser("users", help="users").add_subparsers(dest="users", required=True)
+    create = users.add_parser("create", help="create a user (password asked, or --password-stdin)")
+    create.add_argument("username")
+    create.add_argument("--role", action="append", required=True,
+                        help="a role id; repeat for several")
+    create.add_argument("--full-name")
+    create.add_argument("--password-stdin", action="store_true")
+    create.set_defaults(run=cmd_users_create)
+
+    units = sub.add_parser("units", help="organisational units").add_subparsers(
+        dest="units", required=True)
+    unit = units.add_parser("create", help="register a unit")
+    unit.add_argument("code")
+    unit.add_argument("name")
+    unit.set_defaults(run=cmd_units_create)
+
+    audit = sub.add_parser("audit", help="check history").add_subparsers(dest="audit",
+                                                                        required=True)
+    verify = audit.add_parser("verify", help="verify an audit bundle offline "
+                                              "(no server, no database)")
+    verify.add_argument("bundle")
+    verify.set_defaults(run=cmd_audit_verify)
+    replay = audit.add_parser("replay", help="replay an instance's history against the database")
+    replay.add_argument("instance_id")
+    replay.set_defaults(run=cmd_audit_replay)
+
+    worker = sub.add_parser("worker", help="fire due timers and deliver notifications "
+                                           "(one process on SQLite; SIGTERM stops it)")
+    worker.add_argument("--once", action="store_true", help="one round, then exit")
+    worker.add_argument("--poll", type=float,
+                        default=float(os.environ.get("LKJ_WORKER_POLL_S", 1.0)),
+                        help="seconds between idle rounds (default 1, $LKJ_WORKER_POLL_S)")
+    worker.add_argument("--lease", type=float,
+                        default=float(os.environ.get("LKJ_WORKER_LEASE_S", 60)),
+                        help="seconds a leased timer or message stays this worker's "
+                             "(default 60, $LKJ_WORKER_LEASE_S)")
+    worker.add_argument("--batch", type=int, default=20,
+                        help="timers and messages leased per round (default 20)")
+    worker.set_defaults(run=cmd_worker)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("LKJ_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SpiffWorkflow logs every task state change at INFO: too much for a server's log.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DiagramInvalid as exc:
+        print(format_diagram_errors(exc), file=sys.stderr)
+        return 1
+    except EngineError as exc:
+        details = getattr(exc, "errors", None)
+        print(f"{exc.title}: {exc.detail}" + (f" {details}" if details else ""), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,1 +1,0 @@
-"""Persistence: SQLAlchemy tables, database connections and the unit of work."""

@@ -1,0 +1,286 @@
+"""The role queues and a task's life: claim, unclaim, complete."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, literal_column, select, union_all, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import (
+    ConcurrentUpdate,
+    Forbidden,
+    InvalidInput,
+    TaskAlreadyClaimed,
+    TaskNotClaimedByCaller,
+    TaskNotFound,
+    TaskNotOpen,
+)
+from engine.persistence import event_log, state_store
+from engine.persistence.tables import ProcessInstance, Task
+from engine.usecases.context import EngineContext
+from engine.usecases.shared import (
+    OPEN_STATES,
+    TASK_SORTS,
+    TASK_STATES,
+    _check_choice,
+    _check_json_data,
+    _check_paging,
+    _document_checker,
+    _lock_instance,
+    _lock_instance_status,
+    _require_running,
+    _sync_tasks,
+    _task_view,
+    _Thrown,
+    _visible_task,
+)
+from engine.usecases.views import Actor, CompletionResult, Page, TaskView
+from engine.workflow import forms, runtime
+
+# ---------------------------------------------------------------- tasks
+
+# A queue's `total` counts at most this many tasks unless the caller asks for an exact
+# count: the page costs the same for any queue length, an exact count grows with it.
+TASK_COUNT_CAP = 1000
+TASK_COUNTS = ("capped", "exact")
+
+
+def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
+               role: str | None = None, assignee: str | None = None,
+               process_instance_id: str | None = None, due_before: datetime | None = None,
+               sort: str | None = None, limit: int = 50, offset: int = 0,
+               count: str = "capped") -> Page:
+    """The tasks the actor may see; by default the open ones (ready and claimed).
+
+    `total` counts at most TASK_COUNT_CAP tasks: beyond, it is the cap and `total_exact`
+    is false. `count="exact"` counts every matching task."""
+    errors = {}
+    _check_choice(errors, "state", state, (*TASK_STATES, "open", "all"), optional=True)
+    _check_choice(errors, "sort", sort, TASK_SORTS, optional=True)
+    _check_choice(errors, "count", count, TASK_COUNTS)
+    if due_before is not None and due_before.tzinfo is None:
+        errors["due_before"] = ["must carry a time zone offset"]
+    _check_paging(limit, offset, errors)
+    if errors:
+        raise InvalidInput("Invalid query", errors)
+    states = OPEN_STATES if state in (None, "open") else \
+        TASK_STATES if state == "all" else (state,)
+    everyone = actor.is_admin or actor.has("auditor")
+    roles = [] if everyone else sorted(actor.roles)
+    role = role or None  # an empty filter filters nothing
+    # A role filter leaves that role's branches only; the actor's claims outside its roles
+    # have a branch unless the filter names one of its roles.
+    branch_roles = [r for r in roles if role in (None, r)]
+    outside = not everyone and role not in actor.roles
+    filters = {"role": role, "assignee": actor.username if assignee == "me" else assignee,
+               "process_instance_id": process_instance_id, "due_before": due_before}
+    filters = {name: value for name, value in filters.items() if value}
+    order = sort or "due_at"
+    page_query, count_query = _queue_queries(
+        everyone, len(branch_roles), len(roles) if outside else None, len(states),
+        tuple(filters), order, count == "exact")
+    params = {**filters, **{f"state_{j}": st for j, st in enumerate(states)},
+              **{f"role_{i}": r for i, r in enumerate(branch_roles)},
+              **{f"not_role_{i}": r for i, r in enumerate(roles)}, "me": actor.username,
+              "first": offset + limit, "limit": limit, "offset": offset}
+    with ctx.db.read() as s:
+        total = s.execute(count_query, params).scalar_one()
+        rows = s.execute(page_query, params).all()
+    exact = count == "exact" or total <= TASK_COUNT_CAP
+    return Page(items=[_task_view(row) for row in rows],
+                total=total if exact else TASK_COUNT_CAP, total_exact=exact)
+
+
+_QUEUE_QUERIES: dict[tuple, tuple] = {}
+
+
+def _queue_queries(everyone: bool, roles: int, outside: int | None, states: int,
+                   filters: tuple[str, ...], order: str, exact: bool):
+    """The page and count statements of a queue query of this shape, built once (building
+    them costs more than running them); the roles, states and filters are parameters.
+
+    The queue is cut into disjoint branches, each one equality range of an index: (role,
+    state) for each of the actor's roles (every state for admins and auditors), and
+    (assignee, state) for its claims outside them (`outside`: how many roles to exclude;
+    None: no such branch). Each branch reads only its first rows in order (ids and sort keys);
+    the page is the first of them all, and only its rows are read in full. The count
+    stops after TASK_COUNT_CAP + 1 rows unless `exact`."""
+    shape = (everyone, roles, outside, states, filters, order, exact)
+    if shape in _QUEUE_QUERIES:
+        return _QUEUE_QUERIES[shape]
+    table = Task.__table__
+    task = table.c
+    in_state = [task.state == bindparam(f"state_{j}") for j in range(states)]
+    if everyone:
+        scopes = [[st] for st in in_state]
+    else:
+        scopes = [[task.role == bindparam(f"role_{i}"), st] for i in range(roles)
+                  for st in in_state]
+        if outside is not None:
+            not_mine = [task.role != bindparam(f"not_role_{i}") for i in range(outside)]
+            scopes += [[task.assignee == bindparam("me"), st, *not_mine] for st in in_state]
+    conditions = {"role": task.role == bindparam("role"),
+                  "assignee": task.assignee == bindparam("assignee"),
+                  "process_instance_id": task.process_instance_id
+                  == bindparam("process_instance_id"),
+                  "due_before": task.due_at < bindparam("due_before")}
+    branches = [[*scope, *(conditions[name] for name in filters)] for scope in scopes]
+    keys = [task[name] for name in _TASK_SORT_KEYS[order.lstrip("-")]]
+    heads = union_all(*(select(select(*keys).where(*where).order_by(*_task_order(order))
+                               .limit(bindparam("first")).subquery())
+                        for where in branches)).subquery()
+    page = (select(heads).order_by(*_task_order(order, heads.c))
+            .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+    page_query = (select(table).join(page, task.id == page.c.id)
+                  .order_by(*_task_order(order, page.c)))
+    matches = union_all(*(select(literal_column("1")).select_from(table).where(*where)
+                          for where in branches))
+    if not exact:
+        matches = matches.limit(TASK_COUNT_CAP + 1)
+    count_query = select(func.count()).select_from(matches.subquery())
+    _QUEUE_QUERIES[shape] = page_query, count_query
+    return page_query, count_query
+
+
+_TASK_SORT_KEYS = {"due_at": ("due_at", "created_at", "id"), "created_at": ("created_at", "id"),
+                   "name": ("name", "created_at", "id")}
+
+
+def _task_order(sort: str, columns=Task.__table__.c):
+    """SQL order of a queue, on the task table's columns or a subquery's; tasks without a
+    due date come last either way."""
+    descending = sort.startswith("-")
+    column = sort.lstrip("-")
+    ordered = [columns[k].desc() if descending else columns[k].asc()
+               for k in _TASK_SORT_KEYS[column]]
+    if column == "due_at":
+        ordered[0] = ordered[0].nulls_last()
+    return ordered
+
+
+def get_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
+    with ctx.db.read() as s:
+        return _task_view(_visible_task(s, actor, task_id))
+
+
+def get_task_form(ctx: EngineContext, actor: Actor, task_id: str) -> tuple[str, dict]:
+    with ctx.db.read() as s:
+        task = _visible_task(s, actor, task_id)
+        definition = s.get(ProcessInstance, task.process_instance_id).definition
+        return task.form_key, definition.forms.get(task.form_key, {})
+
+
+def get_task_variables(ctx: EngineContext, actor: Actor, task_id: str) -> dict:
+    """The data the task sees (open) or saw when it was completed: what the form's user
+    needs to decide, e.g. the unit's submission a checker reviews."""
+    with ctx.db.read() as s:
+        task = _visible_task(s, actor, task_id)
+        instance = s.get(ProcessInstance, task.process_instance_id)
+        wf, _ = state_store.load(s, instance, ctx.executable(instance.definition))
+    spiff_task = runtime.task_by_id(wf, task.id)
+    if spiff_task is None:
+        return {}
+    return json.loads(runtime.canonical_json(spiff_task.data))
+
+
+def claim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
+    with ctx.db.write() as s:
+        task = _visible_task(s, actor, task_id)
+        if task.role not in actor.roles:
+            raise Forbidden(f"the task belongs to the role '{task.role}'")
+        _require_running(_lock_instance_status(ctx, s, task.process_instance_id))
+        now = ctx.clock.now()
+        claimed = s.execute(
+            update(Task).where(Task.id == task.id, Task.state == "ready")
+            .values(state="claimed", assignee=actor.username, claimed_at=now,
+                    version=Task.version + 1)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount == 1:
+            event_log.EventLog(s, task.process_instance_id).append(
+                event_log.TASK_CLAIMED, actor.username, now,
+                element_id=task.element_id, task_id=task.id)
+            return replace(_task_view(task), state="claimed", assignee=actor.username)
+        s.refresh(task)  # someone else's claim or completion came first
+        if task.state == "claimed" and task.assignee == actor.username:
+            return _task_view(task)
+        if task.state == "claimed":
+            raise TaskAlreadyClaimed(f"the task is claimed by '{task.assignee}'")
+        raise TaskNotOpen(f"the task is {task.state}")
+
+
+def unclaim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
+    with ctx.db.write() as s:
+        task = _visible_task(s, actor, task_id)
+        if task.state != "claimed":
+            raise TaskNotOpen(f"the task is {task.state}, not claimed")
+        if task.assignee != actor.username and not actor.is_admin:
+            raise Forbidden("only the assignee or an admin may unclaim the task")
+        _lock_instance_status(ctx, s, task.process_instance_id)
+        released = s.execute(
+            update(Task).where(Task.id == task.id, Task.state == "claimed",
+                               Task.assignee == task.assignee)
+            .values(state="ready", assignee=None, claimed_at=None, version=Task.version + 1)
+            .execution_options(synchronize_session=False))
+        if released.rowcount != 1:
+            raise ConcurrentUpdate("the task changed meanwhile; reload it")
+        event_log.EventLog(s, task.process_instance_id).append(
+            event_log.TASK_UNCLAIMED, actor.username, ctx.clock.now(), element_id=task.element_id,
+            task_id=task.id, payload={"assignee": task.assignee})
+        s.refresh(task)
+        return _task_view(task)
+
+
+def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict) -> CompletionResult:
+    """Complete a claimed task with form data and run the instance to its next wait states."""
+    if not isinstance(data, dict):
+        raise InvalidInput("data must be an object", {"data": ["must be an object"]})
+    _check_json_data(data)
+    try:
+        with ctx.db.write() as s:
+            # Lock the instance first, then read the task: a completion that waited for
+            # the lock sees what the one before it wrote.
+            instance = _lock_instance(ctx, s, select(Task.process_instance_id)
+                                      .where(Task.id == str(task_id)).scalar_subquery(),
+                                      missing=TaskNotFound(f"no task '{task_id}'"))
+            task = _visible_task(s, actor, task_id)
+            if task.state not in OPEN_STATES:
+                raise TaskNotOpen(f"the task is {task.state}")
+            if task.state != "claimed" or task.assignee != actor.username:
+                raise TaskNotClaimedByCaller("claim the task before completing it"
+                                             if task.state == "ready" else
+                                             f"the task is claimed by '{task.assignee}'")
+            _require_running(instance.status)
+            schema = instance.definition.forms.get(task.form_key, {})
+            forms.validate(schema, data, _document_checker(s, instance.id))
+            wf, stored = ctx.take_workflow(s, instance)
+            spiff_task = runtime.task_by_id(wf, task.id)
+            if spiff_task is None or not runtime.is_ready_user_task(spiff_task):
+                raise ConcurrentUpdate("the task is no longer ready in its process instance")
+            now = ctx.clock.now()
+            task.state, task.completed_at, task.completed_by = "completed", now, actor.username
+            error, thrown = None, _Thrown()
+            try:
+                runtime.complete_user_task(wf, spiff_task, data, now, thrown)
+            except runtime.RUN_ERRORS as exc:
+                # The submission stands; the instance waits in `error` for an admin.
+                error = str(exc)
+            log = event_log.EventLog(s, instance.id)
+            log.append(event_log.TASK_COMPLETED, actor.username, now, element_id=task.element_id,
+                       task_id=task.id, payload={"data": data,
+                                                 "state_digest": runtime.state_digest(wf)})
+            if error is not None:
+                instance.status, instance.error = "error", error
+                log.append(event_log.INSTANCE_ERROR, "system", now, element_id=task.element_id,
+                           payload={"message": error})
+            new_tasks = _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown,
+                                    returned=data.get("decision") == "revise")
+            stored = ctx.save_workflow(s, instance, wf, stored)
+            s.flush()  # the version columns refuse a lost update here
+            result = CompletionResult(task=_task_view(task),
+                                      next_tasks=[_task_view(t) for t in new_tasks])
+    except StaleDataError:
+        raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
+    ctx.keep_workflow(instance.id, instance.version, wf, stored)
+    return result
