@@ -295,8 +295,20 @@ class DeployedDefinitionSchema(DefinitionSchema):
                                        "version; false: the process was unchanged"})
 
 
+class DeploymentProblemSchema(Schema):
+    file = fields.String(allow_none=True)
+    line = fields.Integer(allow_none=True)
+    column = fields.Integer(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    message = fields.String()
+
+
 class DeploymentSchema(Schema):
     definitions = fields.List(fields.Nested(DeployedDefinitionSchema))
+    warnings = fields.List(fields.Nested(DeploymentProblemSchema), metadata={
+        "description": "what deployed but deserves attention, e.g. a form that does not "
+                       "say additionalProperties: false (fields it does not declare are "
+                       "dropped at completion)"})
 
 
 class TaskSchema(Schema):

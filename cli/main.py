@@ -55,7 +55,7 @@ def deploy_folder(ctx: EngineContext, bpmn_dir: Path, forms_dir: Path) -> list:
     if not diagrams:
         log.warning("no diagrams in %s: nothing deployed", bpmn_dir)
         return []
-    return usecases.deploy(ctx, SYSTEM, diagrams, form_files)
+    return usecases.deploy(ctx, SYSTEM, diagrams, form_files).definitions
 
 
 def prepare(settings: Settings, bpmn_dir: Path | None, forms_dir: Path) -> None:

@@ -73,6 +73,11 @@ class AlreadyExists(Conflict):
     title = "Already exists"
 
 
+class DocumentQuotaExceeded(Conflict):
+    """The instance holds as many documents (or bytes) as it may."""
+    title = "Document quota exceeded"
+
+
 class Forbidden(EngineError):
     title = "Forbidden"
 

@@ -59,6 +59,9 @@ class Settings:
     secret_key: str = field(repr=False)
     token_ttl_s: int = 8 * 3600
     max_document_bytes: int = 20 * 1024 * 1024
+    # What one instance may hold in documents (each upload is also in its history).
+    max_documents_per_instance: int = 200
+    max_instance_document_bytes: int = 1024 * 1024 * 1024
     script_time_limit_s: float = 1.0
     timezone: str = "Asia/Jakarta"
     webhook_url: str | None = None  # notifications are also POSTed here as JSON
@@ -92,6 +95,9 @@ class Settings:
             raise InvalidSettings("LKJ_USER_CACHE_TTL_S must be 0 or more seconds, "
                                   f"not {self.user_cache_ttl_s}")
         for name, value, minimum in (
+                ("LKJ_MAX_DOCUMENT_BYTES", self.max_document_bytes, 1),
+                ("LKJ_MAX_DOCUMENTS_PER_INSTANCE", self.max_documents_per_instance, 1),
+                ("LKJ_MAX_INSTANCE_DOCUMENT_BYTES", self.max_instance_document_bytes, 1),
                 ("LKJ_ARGON2_TIME_COST", self.argon2_time_cost, 1),
                 ("LKJ_ARGON2_PARALLELISM", self.argon2_parallelism, 1),
                 ("LKJ_PASSWORD_CONCURRENCY", self.password_concurrency, 1)):
@@ -122,6 +128,9 @@ class Settings:
             secret_key=env.get("LKJ_SECRET_KEY") or _default_secret(data_dir),
             token_ttl_s=_number(env, "LKJ_TOKEN_TTL_S", 8 * 3600),
             max_document_bytes=_number(env, "LKJ_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024),
+            max_documents_per_instance=_number(env, "LKJ_MAX_DOCUMENTS_PER_INSTANCE", 200),
+            max_instance_document_bytes=_number(env, "LKJ_MAX_INSTANCE_DOCUMENT_BYTES",
+                                                1024 * 1024 * 1024),
             webhook_url=env.get("LKJ_WEBHOOK_URL") or None,
             smtp_host=env.get("LKJ_SMTP_HOST") or None,
             smtp_port=_number(env, "LKJ_SMTP_PORT", 25),

@@ -27,9 +27,9 @@ FILES_FIELD = "files"
 @authenticated
 def deploy(actor):
     diagrams, form_files = _uploaded_files()
-    definitions = usecases.deploy(engine_context(), actor, diagrams, form_files,
-                                  on_top_of_latest=True)
-    return jsonify(shared(DeploymentSchema).dump({"definitions": definitions})), 201
+    deployment = usecases.deploy(engine_context(), actor, diagrams, form_files,
+                                 on_top_of_latest=True)
+    return jsonify(shared(DeploymentSchema).dump(deployment)), 201
 
 
 def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:

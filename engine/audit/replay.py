@@ -136,7 +136,7 @@ def _on_migrated(state: _Replay, record: EventRecord, at) -> None:
     """Move the replay to the version the instance was moved to, the same way."""
     target, user_tasks = _version(state, record, record.payload.get("to_version"))
     replay_ids = {recorded: task.id for recorded, task in state.mapped.items()}
-    outcome = version_move.migrate(runtime.dump_state(state.wf), state.executable, target)
+    outcome = version_move.migrate(state.wf, target)
     if not outcome.allowed:
         _diverge(record, "migration", "allowed", outcome.reasons)
     state.wf, state.executable, state.user_tasks = outcome.workflow, target, user_tasks

@@ -5,22 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import ConcurrentUpdate, InstanceNotRunning, InvalidInput
-from engine.persistence import event_log, state_store
-from engine.persistence.tables import ProcessInstance, Task
+from engine.errors import InstanceNotRunning, InvalidInput
+from engine.persistence import event_log
+from engine.persistence.tables import ProcessDefinition, ProcessInstance, Task
+from engine.usecases import policy
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import (
     OPEN_STATES,
     _check_json_data,
     _definition,
     _instance_view,
-    _lock_instance,
-    _require_admin,
-    _sync_tasks,
-    _Thrown,
 )
+from engine.usecases.transaction import InstanceCommand, change_instance
 from engine.usecases.views import Actor, InstanceView, MigrationView
 from engine.workflow import runtime, version_move
 from engine.workflow.model import resolve_role, user_task_key
@@ -29,23 +26,21 @@ from engine.workflow.model import resolve_role, user_task_key
 
 def suspend_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> InstanceView:
     """Hold a running instance: its tasks stay queued but cannot be claimed or completed."""
-    return _change_status(ctx, actor, instance_id, ("running",), "suspended",
-                          event_log.INSTANCE_SUSPENDED)
+    return _change_status(ctx, _StatusChange(
+        actor, ("running",), "suspended", event_log.INSTANCE_SUSPENDED), instance_id)
 
 
 def resume_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> InstanceView:
-    return _change_status(ctx, actor, instance_id, ("suspended",), "running",
-                          event_log.INSTANCE_RESUMED)
+    return _change_status(ctx, _StatusChange(
+        actor, ("suspended",), "running", event_log.INSTANCE_RESUMED), instance_id)
 
 
 def terminate_instance(ctx: EngineContext, actor: Actor, instance_id: str,
                        reason: str | None = None) -> InstanceView:
     """End an instance for good; its open tasks are cancelled."""
-    def cancel_workflow(s, instance, wf, now, log, thrown):
-        runtime.cancel(wf)
-    return _change_status(ctx, actor, instance_id, ("running", "suspended", "error"),
-                          "terminated", event_log.INSTANCE_TERMINATED, cancel_workflow,
-                          {"reason": reason})
+    return _change_status(ctx, _StatusChange(
+        actor, ("running", "suspended", "error"), "terminated", event_log.INSTANCE_TERMINATED,
+        lambda wf, now, thrown: runtime.cancel(wf), {"reason": reason}), instance_id)
 
 
 def retry_instance(ctx: EngineContext, actor: Actor, instance_id: str,
@@ -56,102 +51,115 @@ def retry_instance(ctx: EngineContext, actor: Actor, instance_id: str,
     if not isinstance(data, dict):
         raise InvalidInput("data must be an object", {"data": ["must be an object"]})
     _check_json_data(data)
-
-    def rerun(s, instance, wf, now, log, thrown):
-        error = None
-        try:
-            runtime.retry_failed_tasks(wf, data, now, thrown)
-        except runtime.RUN_ERRORS as exc:
-            error = str(exc)
-        return error
-    return _change_status(ctx, actor, instance_id, ("error",), "running",
-                          event_log.INSTANCE_RETRIED, rerun, {"data": data})
+    return _change_status(ctx, _StatusChange(
+        actor, ("error",), "running", event_log.INSTANCE_RETRIED,
+        lambda wf, now, thrown: runtime.retry_failed_tasks(wf, data, now, thrown),
+        {"data": data}), instance_id)
 
 
-def _change_status(ctx, actor, instance_id, allowed_from, to_status, event_type,
-                   act=None, payload=None) -> InstanceView:
-    _require_admin(actor)
-    try:
-        with ctx.db.write() as s:
-            instance = _lock_instance(ctx, s, instance_id)
-            before = instance.status
-            if before not in allowed_from:
-                raise InstanceNotRunning(f"the process instance is {before}; this needs "
-                                         f"{' or '.join(allowed_from)}")
-            now = ctx.clock.now()
-            log = event_log.EventLog(s, instance.id)
-            wf, stored = ctx.take_workflow(s, instance) if act else (None, None)
-            thrown = _Thrown()
-            error = act(s, instance, wf, now, log, thrown) if act else None
-            instance.status = to_status
-            instance.error = None if to_status != "error" else instance.error
-            if to_status == "terminated":
-                instance.ended_at = now
-            event_payload = {**(payload or {}), "status_before": before, "status_after": to_status}
-            if wf is not None:
-                event_payload["state_digest"] = runtime.state_digest(wf)
-            log.append(event_type, actor.username, now, payload=event_payload)
-            if error is not None:
-                instance.status, instance.error = "error", error
-                log.append(event_log.INSTANCE_ERROR, "system", now, payload={"message": error})
-            if wf is not None:
-                _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown)
-                stored = ctx.save_workflow(s, instance, wf, stored)
-            s.flush()
-            view = _instance_view(s, instance)
-    except StaleDataError:
-        raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
-    if wf is not None:
-        ctx.keep_workflow(instance.id, instance.version, wf, stored)
-    return view
+def _change_status(ctx: EngineContext, command: "_StatusChange", instance_id: str):
+    policy.require_admin(command.actor)
+    return change_instance(ctx, command, instance_id)
 
 
-# ---------------------------------------------------------------- migration between versions
+class _StatusChange(InstanceCommand):
+    """An admin's change of an instance's status, recorded with the status before and
+    after; `step` (if any) changes the workflow on the way (cancel it, rerun a failed
+    step)."""
+
+    def __init__(self, actor, allowed_from, to_status, event_type, step=None, payload=None):
+        self.actor, self.allowed_from, self.to_status = actor, allowed_from, to_status
+        self.event_type, self.step, self.payload = event_type, step, payload or {}
+        self.loads_workflow = step is not None
+
+    def check(self, s, instance):
+        if instance.status not in self.allowed_from:
+            raise InstanceNotRunning(f"the process instance is {instance.status}; this needs "
+                                     f"{' or '.join(self.allowed_from)}")
+
+    def act(self, wf, now, thrown):
+        self.step(wf, now, thrown)
+
+    def record(self, s, instance, log, now, wf):
+        before = instance.status
+        instance.status = self.to_status
+        if self.to_status != "error":
+            instance.error = None
+        if self.to_status == "terminated":
+            instance.ended_at = now
+        payload = {**self.payload, "status_before": before, "status_after": self.to_status}
+        if wf is not None:
+            payload["state_digest"] = runtime.state_digest(wf)
+        log.append(self.event_type, self.actor.username, now, payload=payload)
+
+    def result(self, s, instance, new_tasks):
+        return _instance_view(s, instance)
+
+
+# ---------------------------------------------------------------- moves between versions
 
 def migrate_instance(ctx: EngineContext, actor: Actor, instance_id: str, to_version: int,
                      dry_run: bool = False) -> MigrationView:
     """Move a running (or suspended) instance to another version of its process when its
     position exists there; refused with the reasons otherwise. A dry run stores nothing."""
-    _require_admin(actor)
-    try:
-        with ctx.db.write() as s:
-            instance = _lock_instance(ctx, s, instance_id)
-            if instance.status not in ("running", "suspended"):
-                raise InstanceNotRunning(f"the process instance is {instance.status}")
-            source = instance.definition
-            target = _definition(s, source.key, to_version)
-            view = MigrationView(process_instance_id=instance.id, from_version=source.version,
-                                 to_version=target.version, allowed=False, reasons=[],
-                                 dry_run=dry_run)
-            if target.id == source.id:
-                return replace(view, reasons=["the instance runs this version already"])
-            outcome = version_move.migrate(state_store.state_json(s, instance), ctx.executable(source),
-                                        ctx.executable(target))
-            if not outcome.allowed or dry_run:
-                return replace(view, allowed=outcome.allowed, reasons=outcome.reasons)
-            now = ctx.clock.now()
-            wf, thrown = outcome.workflow, _Thrown()
-            runtime.run_to_wait_states(wf, now, thrown)
-            instance.definition_id, instance.definition = target.id, target
-            log = event_log.EventLog(s, instance.id)
-            log.append(event_log.INSTANCE_MIGRATED, actor.username, now, payload={
-                "from_version": source.version, "to_version": target.version,
-                "content_hash": target.content_hash, "state_digest": runtime.state_digest(wf)})
-            _refresh_kept_tasks(s, instance, wf, now, log)
-            _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown)
-            ctx.save_workflow(s, instance, wf, None)  # every task's spec may have changed
-            s.flush()
-            view = replace(view, allowed=True, open_tasks=_instance_view(s, instance).open_tasks)
-    except StaleDataError:
-        raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
-    ctx.forget_workflow(instance_id)  # a cached workflow would belong to the old version
-    return view
+    policy.require_admin(actor)
+    return change_instance(ctx, _VersionMove(ctx, actor, to_version, dry_run), instance_id)
+
+
+class _VersionMove(InstanceCommand):
+    reuses_state_rows = False  # every task's spec may change
+
+    def __init__(self, ctx, actor, to_version, dry_run):
+        self.ctx, self.actor, self.to_version, self.dry_run = ctx, actor, to_version, dry_run
+        self.outcome = None
+
+    def check(self, s, instance):
+        if instance.status not in ("running", "suspended"):
+            raise InstanceNotRunning(f"the process instance is {instance.status}")
+
+    def prepare(self, s, instance):
+        source = instance.definition
+        self.target = _definition(s, source.key, self.to_version)
+        self.view = MigrationView(process_instance_id=instance.id, from_version=source.version,
+                                  to_version=self.target.version, allowed=False, reasons=[],
+                                  dry_run=self.dry_run)
+        self.same = self.target.id == source.id
+        self.target_executable = self.ctx.executable(self.target)
+
+    def act(self, wf, now, thrown):
+        if self.same:
+            return None
+        self.outcome = version_move.migrate(wf, self.target_executable)
+        if not self.outcome.allowed or self.dry_run:
+            return None
+        moved = self.outcome.workflow
+        runtime.run_to_wait_states(moved, now, thrown)
+        return moved
+
+    def writes(self):
+        return not self.same and self.outcome.allowed and not self.dry_run
+
+    def record(self, s, instance, log, now, wf):
+        source = instance.definition
+        target = s.get(ProcessDefinition, self.target.id)
+        instance.definition_id, instance.definition = target.id, target
+        log.append(event_log.INSTANCE_MIGRATED, self.actor.username, now, payload={
+            "from_version": source.version, "to_version": target.version,
+            "content_hash": target.content_hash, "state_digest": runtime.state_digest(wf)})
+        _refresh_kept_tasks(s, instance, wf, now, log)
+
+    def result(self, s, instance, new_tasks):
+        if self.same:
+            return replace(self.view, reasons=["the instance runs this version already"])
+        if instance is None:
+            return replace(self.view, allowed=self.outcome.allowed, reasons=self.outcome.reasons)
+        return replace(self.view, allowed=True, open_tasks=_instance_view(s, instance).open_tasks)
 
 
 def migrate_version(ctx: EngineContext, actor: Actor, key: str, from_version: int,
                     to_version: int, dry_run: bool = False) -> list[MigrationView]:
     """Migrate every running or suspended instance of one version, each on its own."""
-    _require_admin(actor)
+    policy.require_admin(actor)
     with ctx.db.read() as s:
         source = _definition(s, key, from_version)
         _definition(s, key, to_version)
@@ -169,7 +177,7 @@ def _refresh_kept_tasks(s, instance: ProcessInstance, wf, now, log: event_log.Ev
                                             Task.state.in_(OPEN_STATES))):
         spiff_task = ready.get(row.id)
         if spiff_task is None:
-            continue  # _sync_tasks cancels it
+            continue  # sync_tasks cancels it
         meta = instance.definition.user_tasks[user_task_key(spiff_task.task_spec)]
         role = resolve_role(meta["role_template"], spiff_task.data)
         changes = {k: v for k, v in (("element_id", meta["element_id"]), ("name", meta["name"]),

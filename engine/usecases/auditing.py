@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from engine.audit import bundle
 from engine.audit.replay import ReplayReport, StoredState, replay
-from engine.errors import Forbidden, InstanceNotFound, InvalidInput
+from engine.errors import InstanceNotFound, InvalidInput
 from engine.persistence import event_log, state_store
 from engine.persistence.tables import (
     DeploymentFile,
@@ -18,6 +18,7 @@ from engine.persistence.tables import (
     ProcessInstance,
     Task,
 )
+from engine.usecases import policy
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import (
     OPEN_STATES,
@@ -30,13 +31,12 @@ from engine.usecases.views import Actor, Page
 
 # ---------------------------------------------------------------- history (auditors)
 
-AUDIT_ROLES = frozenset({"auditor", "admin"})
 
 
 def instance_history(ctx: EngineContext, actor: Actor, instance_id: str,
                      type_: str | None = None, limit: int = 100, offset: int = 0) -> Page:
     """The instance's events in order, read-only."""
-    _require_auditor(actor)
+    policy.require_auditor(actor)
     errors = {}
     _check_choice(errors, "type", type_, event_log.EVENT_TYPES, optional=True)
     _check_paging(limit, offset, errors, maximum=10_000)
@@ -55,7 +55,7 @@ def instance_history(ctx: EngineContext, actor: Actor, instance_id: str,
 
 def replay_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> ReplayReport:
     """Re-execute the instance from its history and compare with what is stored."""
-    _require_auditor(actor)
+    policy.require_auditor(actor)
     with ctx.db.read() as s:
         instance, records, stored = _audit_material(s, instance_id)
         key = instance.definition.key
@@ -70,7 +70,7 @@ def replay_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> Repla
 
 def audit_bundle(ctx: EngineContext, actor: Actor, instance_id: str) -> bytes:
     """A self-contained archive an auditor verifies offline (`lkj audit verify`)."""
-    _require_auditor(actor)
+    policy.require_auditor(actor)
     with ctx.db.read() as s:
         instance, records, stored = _audit_material(s, instance_id)
         definition = instance.definition
@@ -97,7 +97,7 @@ def completed_tasks(ctx: EngineContext, actor: Actor, role: str | None = None,
                     completed_to: datetime | None = None, limit: int = 100,
                     offset: int = 0) -> Page:
     """Completed tasks across instances, by role, by user and by time range."""
-    _require_auditor(actor)
+    policy.require_auditor(actor)
     errors = {}
     for name, value in (("from", completed_from), ("to", completed_to)):
         if value is not None and value.tzinfo is None:
@@ -142,8 +142,3 @@ def _audit_material(s, instance_id: str):
     stored = StoredState(status=instance.status, state_json=state_store.state_json(s, instance),
                          open_tasks={t.id: (t.element_id, t.role) for t in open_rows})
     return instance, records, stored
-
-
-def _require_auditor(actor: Actor):
-    if not actor.roles & AUDIT_ROLES:
-        raise Forbidden("this needs the role 'auditor' or 'admin'")

@@ -9,30 +9,32 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.errors import ConcurrentUpdate, DefinitionNotFound, DiagramInvalid
 from engine.persistence.tables import Deployment, DeploymentFile, ProcessDefinition
+from engine.usecases import policy
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import (
     _definition,
     _definition_view,
     _latest_definition,
-    _require_admin,
 )
-from engine.usecases.views import Actor, DefinitionView
+from engine.usecases.views import Actor, DefinitionView, DeploymentView
 from engine.workflow import forms, runtime
 from engine.workflow.model import ProcessModel
 
 # ---------------------------------------------------------------- deployment
 
 def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
-           form_files: dict[str, bytes], on_top_of_latest: bool = False) -> list[DefinitionView]:
+           form_files: dict[str, bytes], on_top_of_latest: bool = False) -> DeploymentView:
     """Deploy diagrams (file name -> XML bytes) with form schemas (file name -> JSON bytes).
 
     Every process whose content (its diagrams, the processes it calls, its forms) changed
     becomes a new version; unchanged ones keep their version. Nothing is stored unless the
     whole deployment is valid. `on_top_of_latest`: the files replace their namesakes in the
     latest deployment and the rest are kept, so a process owner can upload one edited phase
-    and the processes calling it get new versions too.
+    and the processes calling it get new versions too. The answer carries the deployed
+    versions and warnings about the files sent (deployed anyway).
     """
-    _require_admin(actor)
+    policy.require_admin(actor)
+    warnings = form_warnings(form_files)
     if on_top_of_latest:
         kept_diagrams, kept_forms = _latest_files(ctx)
         diagrams = {**kept_diagrams, **diagrams}
@@ -73,7 +75,21 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
                 raise ConcurrentUpdate("another deployment of this process ran at the same "
                                        "time; deploy again") from None
             views.append(_definition_view(definition, created=True))
-    return sorted(views, key=lambda v: v.key)
+    return DeploymentView(definitions=sorted(views, key=lambda v: v.key), warnings=warnings)
+
+
+def form_warnings(form_files: dict[str, bytes]) -> list[dict]:
+    """What deploys but deserves the process owner's attention in these form files."""
+    warnings = []
+    for filename, content in sorted(form_files.items()):
+        try:
+            problem = forms.closed_problem(json.loads(content))
+        except (ValueError, UnicodeDecodeError):
+            continue  # not JSON: an error, reported by the validation
+        if problem:
+            warnings.append({"file": filename, "line": None, "column": None,
+                             "element_id": None, "message": problem})
+    return warnings
 
 
 def _latest_files(ctx) -> tuple[dict[str, bytes], dict[str, bytes]]:

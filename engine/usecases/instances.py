@@ -5,24 +5,21 @@ import uuid
 
 from sqlalchemy import func, select
 
-from engine.errors import Forbidden, InvalidInput, WorkflowError
+from engine.errors import InvalidInput, WorkflowError
 from engine.persistence import event_log
 from engine.persistence.tables import ProcessDefinition, ProcessInstance, Task
+from engine.usecases import policy
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import (
-    INSTANCE_READERS,
     INSTANCE_STATUSES,
     _check_choice,
     _check_paging,
     _definition,
     _instance_view,
-    _may_start,
     _prepared_variables,
-    _sync_tasks,
-    _task_visible,
-    _Thrown,
     _visible_instance,
 )
+from engine.usecases.transaction import Thrown, run_step, write_state
 from engine.usecases.views import Actor, InstanceView, Page
 from engine.workflow import runtime
 
@@ -30,21 +27,24 @@ from engine.workflow import runtime
 
 def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
                    version: int | None = None) -> InstanceView:
+    """Start an instance of the process (its latest version, or `version`) and run it to
+    its first wait states. Nothing is stored when the start fails."""
     if not isinstance(variables, dict):
         raise InvalidInput("variables must be an object", {"variables": ["must be an object"]})
-    with ctx.db.write() as s:
+    with ctx.db.read() as s:
         definition = _definition(s, key, version)
-        if not _may_start(actor, definition):
-            raise Forbidden(f"starting '{key}' needs one of the roles "
-                            f"{', '.join(definition.startable_by) or 'admin'}")
+        policy.check_start(actor, key, definition.startable_by)
         variables = _prepared_variables(s, actor, definition, variables)
-        now = ctx.clock.now()
-        wf = runtime.new_workflow(ctx.executable(definition), variables)
-        thrown = _Thrown()
-        try:
-            runtime.run_to_wait_states(wf, now, thrown)
-        except runtime.RUN_ERRORS as exc:
-            raise WorkflowError(f"the process failed to start: {exc}") from None
+        executable = ctx.executable(definition)
+        definition_id = definition.id
+    now = ctx.clock.now()
+    wf = runtime.new_workflow(executable, variables)
+    thrown = Thrown()
+    wf, error = run_step(lambda: runtime.run_to_wait_states(wf, now, thrown), wf)
+    if error is not None:
+        raise WorkflowError(f"the process failed to start: {error}")
+    with ctx.db.write() as s:
+        definition = s.get(ProcessDefinition, definition_id)
         instance = ProcessInstance(
             id=str(uuid.uuid4()), definition_id=definition.id, definition=definition,
             status="running", state_json="{}", state_format=runtime.STATE_FORMAT,
@@ -56,8 +56,7 @@ def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
             "definition_key": definition.key, "definition_version": definition.version,
             "content_hash": definition.content_hash, "variables": variables,
             "state_digest": runtime.state_digest(wf)})
-        _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown)
-        stored = ctx.save_workflow(s, instance, wf, None)
+        _, stored = write_state(ctx, s, instance, wf, None, now, log, actor, thrown)
         s.flush()
         view = _instance_view(s, instance)
     ctx.keep_workflow(instance.id, instance.version, wf, stored)
@@ -80,9 +79,10 @@ def list_instances(ctx: EngineContext, actor: Actor, status: str | None = None,
         raise InvalidInput("Invalid query", errors)
     with ctx.db.read() as s:
         query = select(ProcessInstance).join(ProcessInstance.definition)
-        if not (actor.roles & INSTANCE_READERS):
+        if not policy.reads_every_instance(actor):
             query = query.where(select(Task.id).where(
-                Task.process_instance_id == ProcessInstance.id, _task_visible(actor)).exists())
+                Task.process_instance_id == ProcessInstance.id,
+                policy.visible_tasks(actor)).exists())
         if status:
             query = query.where(ProcessInstance.status == status)
         if definition_key:

@@ -5,22 +5,19 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
-from engine.errors import Forbidden, InvalidInput
+from engine.errors import InvalidInput
 from engine.persistence.tables import Task
+from engine.usecases import policy
 from engine.usecases.context import EngineContext
 from engine.usecases.views import Actor
 from engine.worktime import sla
 
 # ---------------------------------------------------------------- evaluation (section L)
 
-SLA_READERS = frozenset({"auditor", "admin", "kepala_biro"})
-
-
 def sla_report(ctx: EngineContext, actor: Actor, period_start: datetime, period_end: datetime,
                definition_key: str | None = None) -> sla.SlaReport:
     """Each step's actual working-time duration against its limit, per role, for a period."""
-    if not actor.roles & SLA_READERS:
-        raise Forbidden("this needs the role 'auditor', 'admin' or 'kepala_biro'")
+    policy.require_sla_reader(actor)
     errors = {}
     for name, value in (("from", period_start), ("to", period_end)):
         if value is None or value.tzinfo is None:

@@ -1,22 +1,18 @@
-"""What the command modules share: constants, access checks, locks, the task-row
-synchronisation and the views."""
+"""What the command modules share: constants, input checks, lookups that apply the
+policy, and the views."""
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from engine.errors import (
     DefinitionNotFound,
-    Forbidden,
     InstanceNotFound,
     InstanceNotRunning,
     InvalidInput,
     TaskNotFound,
-    WorkflowError,
 )
-from engine.messaging import outbox
-from engine.persistence import event_log
 from engine.persistence.tables import (
     Document,
     ProcessDefinition,
@@ -25,6 +21,7 @@ from engine.persistence.tables import (
     Unit,
     User,
 )
+from engine.usecases import policy
 from engine.usecases.views import (
     Actor,
     DefinitionView,
@@ -34,31 +31,21 @@ from engine.usecases.views import (
     UnitView,
     UserView,
 )
-from engine.workflow import forms, runtime
+from engine.workflow import forms
 from engine.workflow.model import (
     UNIT_ROLE_PREFIX,
     is_known_role,
-    resolve_role,
-    user_task_key,
 )
 
 OPEN_STATES = ("ready", "claimed")
 TASK_STATES = ("ready", "claimed", "completed", "cancelled")
 INSTANCE_STATUSES = ("running", "completed", "suspended", "terminated", "error")
-# Roles that follow every instance of the procedure; others see instances they work in.
-INSTANCE_READERS = frozenset({"admin", "auditor", "kepala_biro", "kepala_bagian",
-                              "kepala_subbagian", "staf"})
 TASK_SORTS = ("due_at", "-due_at", "created_at", "-created_at", "name")
 MAX_PAGE = 500
 
 
 
 # ---------------------------------------------------------------- helpers
-
-def _require_admin(actor: Actor):
-    if not actor.is_admin:
-        raise Forbidden("this needs the role 'admin'")
-
 
 def _require_running(status: str):
     if status != "running":
@@ -89,18 +76,6 @@ def _role_exists(s, role: str) -> bool:
     if role.startswith(UNIT_ROLE_PREFIX):
         return s.get(Unit, role[len(UNIT_ROLE_PREFIX):]) is not None
     return is_known_role(role)
-
-
-def _may_start(actor: Actor, definition: ProcessDefinition) -> bool:
-    if actor.is_admin:
-        return True
-    for allowed in definition.startable_by:
-        if allowed.endswith("*"):
-            if any(r.startswith(allowed[:-1]) for r in actor.roles):
-                return True
-        elif allowed in actor.roles:
-            return True
-    return False
 
 
 def _prepared_variables(s, actor: Actor, definition: ProcessDefinition,
@@ -142,7 +117,7 @@ def _prepared_variables(s, actor: Actor, definition: ProcessDefinition,
 
 def _starter_unit(actor: Actor, requested, active: set[str], field: str) -> str:
     """The unit an instance is started for: the starter's own (one of them, if several)."""
-    own = sorted(r[len(UNIT_ROLE_PREFIX):] for r in actor.roles if r.startswith(UNIT_ROLE_PREFIX))
+    own = policy.units_of(actor)
     if requested is None:
         if len(own) != 1:
             raise InvalidInput("Name the unit", {field: [
@@ -151,8 +126,7 @@ def _starter_unit(actor: Actor, requested, active: set[str], field: str) -> str:
         requested = own[0]
     if not isinstance(requested, str) or requested not in active:
         raise InvalidInput("Unknown or inactive unit", {field: [f"{requested!r} is not an active unit"]})
-    if own and requested not in own:
-        raise Forbidden(f"the starter may act only for their own unit(s): {', '.join(own)}")
+    policy.check_acts_for_unit(actor, requested)
     return requested
 
 
@@ -173,15 +147,10 @@ def _latest_definition(s, key: str) -> ProcessDefinition | None:
                     .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
-def _task_visible(actor: Actor):
-    return or_(Task.role.in_(actor.roles), Task.assignee == actor.username)
-
-
 def _visible_task(s, actor: Actor, task_id: str) -> Task:
+    """The task, if the actor may see it (else: not found, as if it did not exist)."""
     task = s.get(Task, str(task_id))
-    if task is None or not (actor.is_admin or actor.has("auditor") or task.role in actor.roles
-                            or task.assignee == actor.username
-                            or task.completed_by == actor.username):
+    if task is None or not policy.may_see_task(actor, task):
         raise TaskNotFound(f"no task '{task_id}'")
     return task
 
@@ -190,10 +159,10 @@ def _visible_instance(s, actor: Actor, instance_id: str) -> ProcessInstance:
     instance = s.get(ProcessInstance, str(instance_id))
     if instance is None:
         raise InstanceNotFound(f"no process instance '{instance_id}'")
-    if actor.roles & INSTANCE_READERS:
+    if policy.reads_every_instance(actor):
         return instance
     mine = s.scalar(select(Task.id).where(Task.process_instance_id == instance.id,
-                                          _task_visible(actor)).limit(1))
+                                          policy.visible_tasks(actor)).limit(1))
     if mine is None:
         raise InstanceNotFound(f"no process instance '{instance_id}'")
     return instance
@@ -204,107 +173,6 @@ def _document_checker(s, instance_id: str):
         return s.scalar(select(Document.id).where(
             Document.id == document_id, Document.process_instance_id == instance_id)) is not None
     return exists
-
-
-def _lock_instance(ctx, s, instance_id, missing: Exception | None = None) -> ProcessInstance:
-    """The instance (by id, or a subquery giving it), locked for this transaction: its
-    writers (and its event chain) go one at a time. A writer that waited reads what the one
-    before it wrote."""
-    instance = s.scalars(ctx.db.lock_clause(
-        select(ProcessInstance).where(ProcessInstance.id == instance_id), of=ProcessInstance)
-        .execution_options(populate_existing=True)).one_or_none()
-    if instance is None:
-        raise missing or InstanceNotFound(f"no process instance '{instance_id}'")
-    return instance
-
-
-def _lock_instance_status(ctx, s, instance_id: str) -> str:
-    """The instance's status, with the instance locked as `_lock_instance` does, for
-    commands that change task rows and the event chain but not the workflow."""
-    status = s.scalar(ctx.db.lock_clause(
-        select(ProcessInstance.status).where(ProcessInstance.id == instance_id)))
-    if status is None:
-        raise InstanceNotFound(f"no process instance '{instance_id}'")
-    return status
-
-
-class _Thrown:
-    """Collects the diagram's notification events (a `notify` property) the engine passed."""
-
-    def __init__(self):
-        self.tasks = []
-
-    def __call__(self, task):
-        extensions = getattr(task.task_spec, "extensions", None) or {}
-        if "notify" in extensions.get("properties", {}):
-            self.tasks.append(task)
-
-
-def _sync_tasks(ctx, s, instance: ProcessInstance, wf, now, log: event_log.EventLog,
-                actor: Actor, thrown: _Thrown | None = None, returned: bool = False) -> list[Task]:
-    """Make the task rows match the workflow: a row for every new ready user task, open
-    rows whose task is gone are cancelled, and the instance status follows the workflow.
-    Each change is also appended to the instance's event log; the notifications it causes
-    go to the outbox, and the instance's next timer is noted for the workers."""
-    definition = instance.definition
-    open_rows = {t.id: t for t in s.scalars(select(Task).where(
-        Task.process_instance_id == instance.id, Task.state.in_(OPEN_STATES)))}
-    created, notices = [], []
-    ready_ids = set()
-    for spiff_task in runtime.ready_user_tasks(wf):
-        task_id = str(spiff_task.id)
-        ready_ids.add(task_id)
-        if task_id in open_rows:
-            continue
-        meta = definition.user_tasks.get(user_task_key(spiff_task.task_spec))
-        if meta is None:
-            raise WorkflowError(f"user task '{spiff_task.task_spec.bpmn_id}' has no metadata")
-        try:
-            role = resolve_role(meta["role_template"], spiff_task.data)
-        except KeyError as exc:
-            raise WorkflowError(f"task '{meta['element_id']}': {exc.args[0]}") from None
-        if not is_known_role(role):
-            raise WorkflowError(f"task '{meta['element_id']}' resolved to unknown role '{role}'")
-        row = Task(id=task_id, process_instance_id=instance.id, definition_key=definition.key,
-                   process_id=runtime.process_id_of(spiff_task), element_id=meta["element_id"],
-                   name=meta["name"], role=role, state="ready", form_key=meta["form_key"],
-                   created_at=now, due_at=ctx.calendar.add(now, meta["due_duration"])
-                   if meta["due_duration"] else None)
-        s.add(row)
-        created.append(row)
-        kind = meta.get("notification", "task_assigned")
-        if returned and kind == "task_assigned":
-            kind = "returned_for_revision"
-        notices.append(outbox.Notice(
-            kind=kind, role=role, name=row.name, process_instance_id=instance.id,
-            definition_key=definition.key, task_id=row.id, due_at=row.due_at))
-        log.append(event_log.TASK_READY, "system", now, element_id=row.element_id, task_id=row.id,
-                   payload={"role": role, "name": row.name, "process_id": row.process_id,
-                            "form_key": row.form_key,
-                            "due_at": event_log.iso(row.due_at) if row.due_at else None})
-    for task_id, row in open_rows.items():
-        if task_id not in ready_ids and row.state in OPEN_STATES:
-            row.state, row.completed_at = "cancelled", now
-            log.append(event_log.TASK_CANCELLED, "system", now, element_id=row.element_id,
-                       task_id=row.id)
-    if runtime.is_completed(wf) and instance.status == "running":
-        instance.status, instance.ended_at = "completed", now
-        log.append(event_log.INSTANCE_COMPLETED, actor.username, now)
-    instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None
-    outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, thrown), now)
-    return created
-
-
-def _thrown_notices(instance, thrown: _Thrown | None) -> list[outbox.Notice]:
-    notices = []
-    for task in (thrown.tasks if thrown else []):
-        properties = task.task_spec.extensions["properties"]
-        notices.append(outbox.Notice(
-            kind=properties["notify"],
-            role=resolve_role(properties.get("notifyRole", ""), task.data),
-            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-            process_instance_id=instance.id, definition_key=instance.definition.key))
-    return notices
 
 
 def _user_view(user: User) -> UserView:

@@ -6,11 +6,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, literal_column, select, union_all, update
-from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import (
     ConcurrentUpdate,
-    Forbidden,
     InvalidInput,
     TaskAlreadyClaimed,
     TaskNotClaimedByCaller,
@@ -19,6 +17,7 @@ from engine.errors import (
 )
 from engine.persistence import event_log, state_store
 from engine.persistence.tables import ProcessInstance, Task
+from engine.usecases import policy
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import (
     OPEN_STATES,
@@ -28,13 +27,14 @@ from engine.usecases.shared import (
     _check_json_data,
     _check_paging,
     _document_checker,
-    _lock_instance,
-    _lock_instance_status,
     _require_running,
-    _sync_tasks,
     _task_view,
-    _Thrown,
     _visible_task,
+)
+from engine.usecases.transaction import (
+    InstanceCommand,
+    change_instance,
+    lock_instance_status,
 )
 from engine.usecases.views import Actor, CompletionResult, Page, TaskView
 from engine.workflow import forms, runtime
@@ -67,7 +67,7 @@ def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
         raise InvalidInput("Invalid query", errors)
     states = OPEN_STATES if state in (None, "open") else \
         TASK_STATES if state == "all" else (state,)
-    everyone = actor.is_admin or actor.has("auditor")
+    everyone = policy.sees_every_task(actor)
     roles = [] if everyone else sorted(actor.roles)
     role = role or None  # an empty filter filters nothing
     # A role filter leaves that role's branches only; the actor's claims outside its roles
@@ -188,9 +188,8 @@ def get_task_variables(ctx: EngineContext, actor: Actor, task_id: str) -> dict:
 def claim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
     with ctx.db.write() as s:
         task = _visible_task(s, actor, task_id)
-        if task.role not in actor.roles:
-            raise Forbidden(f"the task belongs to the role '{task.role}'")
-        _require_running(_lock_instance_status(ctx, s, task.process_instance_id))
+        policy.check_claim(actor, task)
+        _require_running(lock_instance_status(ctx, s, task.process_instance_id))
         now = ctx.clock.now()
         claimed = s.execute(
             update(Task).where(Task.id == task.id, Task.state == "ready")
@@ -215,9 +214,8 @@ def unclaim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
         task = _visible_task(s, actor, task_id)
         if task.state != "claimed":
             raise TaskNotOpen(f"the task is {task.state}, not claimed")
-        if task.assignee != actor.username and not actor.is_admin:
-            raise Forbidden("only the assignee or an admin may unclaim the task")
-        _lock_instance_status(ctx, s, task.process_instance_id)
+        policy.check_unclaim(actor, task)
+        lock_instance_status(ctx, s, task.process_instance_id)
         released = s.execute(
             update(Task).where(Task.id == task.id, Task.state == "claimed",
                                Task.assignee == task.assignee)
@@ -226,61 +224,60 @@ def unclaim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
         if released.rowcount != 1:
             raise ConcurrentUpdate("the task changed meanwhile; reload it")
         event_log.EventLog(s, task.process_instance_id).append(
-            event_log.TASK_UNCLAIMED, actor.username, ctx.clock.now(), element_id=task.element_id,
-            task_id=task.id, payload={"assignee": task.assignee})
+            event_log.TASK_UNCLAIMED, actor.username, ctx.clock.now(),
+            element_id=task.element_id, task_id=task.id, payload={"assignee": task.assignee})
         s.refresh(task)
         return _task_view(task)
 
 
 def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict) -> CompletionResult:
-    """Complete a claimed task with form data and run the instance to its next wait states."""
+    """Complete a claimed task with form data and run the instance to its next wait states.
+    Only the fields the task's form declares reach the instance's data."""
     if not isinstance(data, dict):
         raise InvalidInput("data must be an object", {"data": ["must be an object"]})
     _check_json_data(data)
-    try:
-        with ctx.db.write() as s:
-            # Lock the instance first, then read the task: a completion that waited for
-            # the lock sees what the one before it wrote.
-            instance = _lock_instance(ctx, s, select(Task.process_instance_id)
-                                      .where(Task.id == str(task_id)).scalar_subquery(),
-                                      missing=TaskNotFound(f"no task '{task_id}'"))
-            task = _visible_task(s, actor, task_id)
-            if task.state not in OPEN_STATES:
-                raise TaskNotOpen(f"the task is {task.state}")
-            if task.state != "claimed" or task.assignee != actor.username:
-                raise TaskNotClaimedByCaller("claim the task before completing it"
-                                             if task.state == "ready" else
-                                             f"the task is claimed by '{task.assignee}'")
-            _require_running(instance.status)
-            schema = instance.definition.forms.get(task.form_key, {})
-            forms.validate(schema, data, _document_checker(s, instance.id))
-            wf, stored = ctx.take_workflow(s, instance)
-            spiff_task = runtime.task_by_id(wf, task.id)
-            if spiff_task is None or not runtime.is_ready_user_task(spiff_task):
-                raise ConcurrentUpdate("the task is no longer ready in its process instance")
-            now = ctx.clock.now()
-            task.state, task.completed_at, task.completed_by = "completed", now, actor.username
-            error, thrown = None, _Thrown()
-            try:
-                runtime.complete_user_task(wf, spiff_task, data, now, thrown)
-            except runtime.RUN_ERRORS as exc:
-                # The submission stands; the instance waits in `error` for an admin.
-                error = str(exc)
-            log = event_log.EventLog(s, instance.id)
-            log.append(event_log.TASK_COMPLETED, actor.username, now, element_id=task.element_id,
-                       task_id=task.id, payload={"data": data,
-                                                 "state_digest": runtime.state_digest(wf)})
-            if error is not None:
-                instance.status, instance.error = "error", error
-                log.append(event_log.INSTANCE_ERROR, "system", now, element_id=task.element_id,
-                           payload={"message": error})
-            new_tasks = _sync_tasks(ctx, s, instance, wf, now, log, actor, thrown,
-                                    returned=data.get("decision") == "revise")
-            stored = ctx.save_workflow(s, instance, wf, stored)
-            s.flush()  # the version columns refuse a lost update here
-            result = CompletionResult(task=_task_view(task),
-                                      next_tasks=[_task_view(t) for t in new_tasks])
-    except StaleDataError:
-        raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
-    ctx.keep_workflow(instance.id, instance.version, wf, stored)
-    return result
+    return change_instance(
+        ctx, _Completion(actor, str(task_id), data),
+        select(Task.process_instance_id).where(Task.id == str(task_id)).scalar_subquery(),
+        missing=TaskNotFound(f"no task '{task_id}'"))
+
+
+class _Completion(InstanceCommand):
+    def __init__(self, actor: Actor, task_id: str, data: dict):
+        self.actor, self.task_id, self.submitted = actor, task_id, data
+        self.returned = data.get("decision") == "revise"
+
+    def check(self, s, instance):
+        task = _visible_task(s, self.actor, self.task_id)
+        if task.state not in OPEN_STATES:
+            raise TaskNotOpen(f"the task is {task.state}")
+        if task.state != "claimed" or task.assignee != self.actor.username:
+            raise TaskNotClaimedByCaller("claim the task before completing it"
+                                         if task.state == "ready" else
+                                         f"the task is claimed by '{task.assignee}'")
+        policy.check_complete(self.actor, task)
+        _require_running(instance.status)
+        self.task = task
+
+    def prepare(self, s, instance):
+        schema = instance.definition.forms.get(self.task.form_key, {})
+        forms.validate(schema, self.submitted, _document_checker(s, instance.id))
+        self.data = forms.declared_data(schema, self.submitted)
+
+    def act(self, wf, now, thrown):
+        spiff_task = runtime.task_by_id(wf, self.task_id)
+        if spiff_task is None or not runtime.is_ready_user_task(spiff_task):
+            raise ConcurrentUpdate("the task is no longer ready in its process instance")
+        runtime.complete_user_task(wf, spiff_task, self.data, now, thrown)
+
+    def record(self, s, instance, log, now, wf):
+        task = self.task
+        task.state, task.completed_at, task.completed_by = "completed", now, self.actor.username
+        s.add(task)
+        log.append(event_log.TASK_COMPLETED, self.actor.username, now,
+                   element_id=task.element_id, task_id=task.id,
+                   payload={"data": self.data, "state_digest": runtime.state_digest(wf)})
+
+    def result(self, s, instance, new_tasks):
+        return CompletionResult(task=_task_view(self.task),
+                                next_tasks=[_task_view(t) for t in new_tasks])

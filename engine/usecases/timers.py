@@ -4,13 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import ConcurrentUpdate
 from engine.persistence import event_log
 from engine.persistence.tables import ProcessInstance
 from engine.usecases.context import EngineContext
-from engine.usecases.shared import _lock_instance, _sync_tasks, _Thrown
+from engine.usecases.transaction import InstanceCommand, change_instance
 from engine.usecases.views import SYSTEM
 from engine.workflow import runtime
 
@@ -41,37 +39,45 @@ def lease_due_timers(ctx: EngineContext, owner: str, limit: int = 20,
 
 def fire_timers(ctx: EngineContext, instance_id: str, owner: str) -> list[str]:
     """Fire the due timers of a leased instance; returns the timer elements that fired.
-    Does nothing if the lease went to another worker meanwhile."""
+    Does nothing if the lease went to another worker meanwhile; releases the lease when
+    nothing is due any more."""
     try:
-        with ctx.db.write() as s:
-            instance = _lock_instance(ctx, s, instance_id)
-            if instance.timer_lease_owner != owner:
-                return []
-            now = ctx.clock.now()
-            instance.timer_lease_owner, instance.timer_lease_until = None, None
-            if instance.status != "running" or instance.next_timer_at is None \
-                    or instance.next_timer_at > now:
-                return []
-            wf, stored = ctx.take_workflow(s, instance)
-            waiting = runtime.waiting_timer_ids(wf)
-            thrown, error = _Thrown(), None
-            try:
-                runtime.run_to_wait_states(wf, now, thrown)
-            except runtime.RUN_ERRORS as exc:
-                error = str(exc)
-            still = runtime.waiting_timer_ids(wf)
-            fired = sorted(element for task_id, element in waiting.items() if task_id not in still)
-            log = event_log.EventLog(s, instance.id)
-            log.append(event_log.TIMERS_FIRED, "system", now, payload={
-                "elements": fired, "state_digest": runtime.state_digest(wf)})
-            if error is not None:
-                instance.status, instance.error = "error", error
-                log.append(event_log.INSTANCE_ERROR, "system", now, payload={"message": error})
-            _sync_tasks(ctx, s, instance, wf, now, log, SYSTEM, thrown)
-            stored = ctx.save_workflow(s, instance, wf, stored)
-            s.flush()
-            version = instance.version
-    except StaleDataError:
-        raise ConcurrentUpdate("the process instance changed meanwhile; retry") from None
-    ctx.keep_workflow(instance_id, version, wf, stored)
-    return fired
+        return change_instance(ctx, _TimerFiring(owner, ctx.clock.now()), instance_id)
+    except _NothingDue:
+        with ctx.db.write() as s:  # a lease is not a change of state: the version stays
+            s.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id,
+                                                    ProcessInstance.timer_lease_owner == owner)
+                      .values(timer_lease_owner=None, timer_lease_until=None)
+                      .execution_options(synchronize_session=False))
+        return []
+
+
+class _NothingDue(Exception):
+    """The lease is another worker's, or no timer of the instance is due any more."""
+
+
+class _TimerFiring(InstanceCommand):
+    actor = SYSTEM
+
+    def __init__(self, owner: str, now):
+        self.owner, self.now = owner, now
+
+    def check(self, s, instance):
+        if instance.timer_lease_owner != self.owner or instance.status != "running" \
+                or instance.next_timer_at is None or instance.next_timer_at > self.now:
+            raise _NothingDue
+
+    def act(self, wf, now, thrown):
+        self.waiting = runtime.waiting_timer_ids(wf)
+        runtime.run_to_wait_states(wf, now, thrown)
+
+    def record(self, s, instance, log, now, wf):
+        instance.timer_lease_owner, instance.timer_lease_until = None, None
+        still = runtime.waiting_timer_ids(wf)
+        self.fired = sorted(element for task_id, element in self.waiting.items()
+                            if task_id not in still)
+        log.append(event_log.TIMERS_FIRED, "system", now, payload={
+            "elements": self.fired, "state_digest": runtime.state_digest(wf)})
+
+    def result(self, s, instance, new_tasks):
+        return self.fired

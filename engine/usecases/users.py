@@ -13,8 +13,9 @@ from engine.errors import (
 )
 from engine.persistence.tables import Unit, User, UserRole
 from engine.security.passwords import hash_password, needs_rehash, verify_password
+from engine.usecases import policy
 from engine.usecases.context import EngineContext
-from engine.usecases.shared import _require_admin, _role_exists, _unit_view, _user_view
+from engine.usecases.shared import _role_exists, _unit_view, _user_view
 from engine.usecases.views import Actor, UnitView, UserView
 
 # ---------------------------------------------------------------- users and units
@@ -54,7 +55,7 @@ def get_user(ctx: EngineContext, username: str, cached: bool = False) -> UserVie
 def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
                 roles: list[str], full_name: str | None = None,
                 email: str | None = None) -> UserView:
-    _require_admin(actor)
+    policy.require_admin(actor)
     errors = _email_errors(email)
     if not username or len(username) > 80:
         errors["username"] = ["must be 1 to 80 characters"]
@@ -87,7 +88,7 @@ def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str 
     """Change a user's name, roles, password or whether it may sign in. A deactivated
     user's tokens stop working, and changed roles apply, at once in this process and within
     LKJ_USER_CACHE_TTL_S in the others (engine/security/user_cache.py)."""
-    _require_admin(actor)
+    policy.require_admin(actor)
     errors = _email_errors(email)
     if password is not None and len(password) < 8:
         errors["password"] = ["must be at least 8 characters"]
@@ -133,7 +134,7 @@ def _email_errors(email: str | None) -> dict:
 
 
 def list_users(ctx: EngineContext, actor: Actor) -> list[UserView]:
-    _require_admin(actor)
+    policy.require_admin(actor)
     with ctx.db.read() as s:
         return [_user_view(u) for u in s.scalars(select(User).order_by(User.username))]
 
@@ -154,7 +155,7 @@ def ensure_admin(ctx: EngineContext, password: str, username: str = "admin") -> 
 
 
 def create_unit(ctx: EngineContext, actor: Actor, code: str, name: str) -> UnitView:
-    _require_admin(actor)
+    policy.require_admin(actor)
     errors = {}
     if not code or len(code) > 40 or not all(c.isalnum() or c in "-_." for c in code):
         errors["code"] = ["must be 1 to 40 letters, digits, '-', '_' or '.'"]
@@ -172,7 +173,7 @@ def create_unit(ctx: EngineContext, actor: Actor, code: str, name: str) -> UnitV
 
 def update_unit(ctx: EngineContext, actor: Actor, code: str, name: str | None = None,
                 active: bool | None = None) -> UnitView:
-    _require_admin(actor)
+    policy.require_admin(actor)
     if name is not None and not 1 <= len(name) <= 200:
         raise InvalidInput("The unit cannot be changed", {"name": ["must be 1 to 200 characters"]})
     with ctx.db.write() as s:

@@ -49,6 +49,14 @@ class DefinitionView:
 
 
 @dataclass(frozen=True)
+class DeploymentView:
+    """What a deployment did: every process's version (new or kept) and warnings about the
+    files sent, each {file, line, column, element_id, message}."""
+    definitions: list[DefinitionView]
+    warnings: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class TaskView:
     id: str
     name: str

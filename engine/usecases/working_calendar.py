@@ -5,8 +5,9 @@ from sqlalchemy import select
 
 from engine.errors import InvalidInput, NotFound
 from engine.persistence.tables import CalendarDay
+from engine.usecases import policy
 from engine.usecases.context import EngineContext
-from engine.usecases.shared import _check_choice, _require_admin
+from engine.usecases.shared import _check_choice
 from engine.usecases.views import Actor
 
 # ---------------------------------------------------------------- working calendar
@@ -41,7 +42,7 @@ def set_calendar_day(ctx: EngineContext, actor: Actor, day, closed: bool,
                      name: str | None = None, kind: str = "office") -> dict:
     """Close a day (a holiday or collective leave the files lack) or open one again (a file's
     holiday that moved). Due dates computed from now on count it."""
-    _require_admin(actor)
+    policy.require_admin(actor)
     errors = {}
     if closed and not (name or "").strip():
         errors["name"] = ["a closed day needs a name"]
@@ -59,7 +60,7 @@ def set_calendar_day(ctx: EngineContext, actor: Actor, day, closed: bool,
 
 def reset_calendar_day(ctx: EngineContext, actor: Actor, day) -> dict:
     """Drop the admin's change of a day: the committed file decides again."""
-    _require_admin(actor)
+    policy.require_admin(actor)
     with ctx.db.write() as s:
         row = s.get(CalendarDay, day)
         if row is None:

@@ -23,6 +23,38 @@ def schema_problem(schema) -> str | None:
     return None
 
 
+def declared_fields(schema) -> frozenset[str]:
+    """The top-level properties a form declares, also in its `allOf`/`anyOf`/`oneOf` and
+    `if`/`then`/`else` parts: what a completion may write into the instance's data."""
+    if not isinstance(schema, dict):
+        return frozenset()
+    fields = set(schema.get("properties") or {})
+    for part in ("allOf", "anyOf", "oneOf"):
+        for branch in schema.get(part) or []:
+            fields |= declared_fields(branch)
+    for part in ("if", "then", "else"):
+        fields |= declared_fields(schema.get(part))
+    return frozenset(fields)
+
+
+def declared_data(schema, data: dict) -> dict:
+    """The submitted fields the form declares. The rest never reaches the instance's data:
+    a form that allows extra fields must not let a submission overwrite the variables the
+    process routes by (a unit code, a decision made earlier)."""
+    fields = declared_fields(schema)
+    return {name: value for name, value in data.items() if name in fields}
+
+
+def closed_problem(schema) -> str | None:
+    """Why a deployed form should be closed (`additionalProperties: false`), or None: extra
+    fields are dropped at completion anyway, but the person filling the form should be told
+    rather than see them vanish."""
+    if isinstance(schema, dict) and schema.get("additionalProperties") is not False:
+        return ("the form does not say \"additionalProperties\": false; fields it does not "
+                "declare are dropped when a task is completed")
+    return None
+
+
 def field_path(error) -> str:
     path = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "required":

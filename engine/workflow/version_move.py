@@ -25,11 +25,9 @@ class MigrationOutcome:
     workflow: object | None = None  # the migrated workflow when allowed
 
 
-def migrate(state_json: str, source: runtime.ExecutableSpec,
-            target: runtime.ExecutableSpec) -> MigrationOutcome:
-    """Migrate a copy of the instance (restored from `state_json`); the stored one is never
-    touched, so a refusal or a dry run changes nothing."""
-    wf = runtime.load_state(state_json, source)
+def migrate(wf, target: runtime.ExecutableSpec) -> MigrationOutcome:
+    """Move the workflow to the target version; when refused, `wf` may be half moved and
+    must be thrown away (the caller holds a copy of its own, never the stored state)."""
     registry = runtime.spec_registry()
     top_diff, subprocess_diffs = diff_workflow(registry, wf, target.spec, target.subprocess_specs)
     reasons = _removed_positions(top_diff, wf.spec.name)

@@ -16,8 +16,8 @@ FORMS = {"simple.json": d.SIMPLE_FORM}
 
 
 def test_same_content_deployed_again_creates_no_version(ctx, mini_deployed):
-    assert [(v.key, v.version, v.created) for v in mini_deployed] == [("mini_review", 1, True)]
-    again = usecases.deploy(ctx, ADMIN, *read_folder(FIXTURES / "mini"))
+    assert [(v.key, v.version, v.created) for v in mini_deployed.definitions] == [("mini_review", 1, True)]
+    again = usecases.deploy(ctx, ADMIN, *read_folder(FIXTURES / "mini")).definitions
     assert [(v.key, v.version, v.created) for v in again] == [("mini_review", 1, False)]
 
 
@@ -26,7 +26,7 @@ def test_changed_diagram_becomes_next_version_and_instances_stay_pinned(ctx, min
     first = usecases.start_instance(ctx, kepala_biro, "mini_review", {})
     diagrams, form_files = read_folder(FIXTURES / "mini")
     diagrams["review.bpmn"] = diagrams["review.bpmn"].replace(b"Menyusun konsep", b"Menyusun konsep baru")
-    [v2] = usecases.deploy(ctx, ADMIN, diagrams, form_files)
+    [v2] = usecases.deploy(ctx, ADMIN, diagrams, form_files).definitions
     assert (v2.version, v2.created) == (2, True)
     second = usecases.start_instance(ctx, kepala_biro, "mini_review", {})
     assert (first.definition_version, second.definition_version) == (1, 2)
@@ -41,7 +41,7 @@ def test_changed_form_alone_makes_a_new_version(ctx, mini_deployed):
     schema = json.loads(form_files["mini_draft.json"])
     schema["properties"]["title"]["maxLength"] = 200
     form_files["mini_draft.json"] = json.dumps(schema).encode()
-    [view] = usecases.deploy(ctx, ADMIN, diagrams, form_files)
+    [view] = usecases.deploy(ctx, ADMIN, diagrams, form_files).definitions
     assert (view.version, view.created) == (2, True)
 
 
@@ -157,6 +157,6 @@ def test_one_edited_file_deploys_on_top_of_every_latest_version(ctx, mini_deploy
     diagrams, _ = read_folder(FIXTURES / "mini")
     edited = diagrams["review.bpmn"].replace(b"Menyusun konsep", b"Menyusun konsep v2")
     views = {v.key: v for v in usecases.deploy(ctx, ADMIN, {"review.bpmn": edited}, {},
-                                               on_top_of_latest=True)}
+                                               on_top_of_latest=True).definitions}
     assert (views["mini_review"].version, views["mini_review"].created) == (2, True)
     assert (views["par"].version, views["par"].created) == (1, False)

@@ -69,7 +69,7 @@ def v2_with_the_check_renamed() -> dict[str, bytes]:
 
 
 def deploy_v2(ctx, diagrams):
-    [view] = usecases.deploy(ctx, ADMIN, diagrams, read_folder(FIXTURES / "mini")[1])
+    [view] = usecases.deploy(ctx, ADMIN, diagrams, read_folder(FIXTURES / "mini")[1]).definitions
     assert view.version == 2
 
 

@@ -1,0 +1,156 @@
+"""Who may do what: every authorization rule of the engine, in one place. Every command asks
+here; nothing else decides.
+
+Roles are the standard's (`kepala_biro`, `staf`, `satuan_kerja:<UNIT>`, ...) plus `admin`
+(process owner and operator) and `auditor` (reads everything, changes nothing).
+
+- **Tasks.** A task is seen by the holders of its role, its assignee and whoever completed
+  it; admins and auditors see every task. Claiming needs the task's role. Keeping a claim
+  and completing the task need the role *now*: a user who lost the role cannot complete
+  what they had claimed (and `update_user` releases such claims). Unclaiming: the assignee
+  or an admin.
+- **Instances.** The roles that follow every instance of the procedure (`INSTANCE_READERS`)
+  read every instance; anyone else reads the instances in which they see a task.
+- **Documents.** Read with their instance. Uploaded by an admin, or by a user who holds or
+  may claim an open task of the instance, only while it runs (the quota is in
+  `documents.py`).
+- **Starting.** The process's `startableBy` roles (`satuan_kerja:*`: any unit); admins
+  always.
+- **Definitions, units, the calendar.** Read by every signed-in user; changed by admins.
+- **Users.** Admins; each user changes their own password.
+- **History, replay, audit bundles, completed tasks.** Auditors and admins.
+- **The SLA report.** Auditors, admins and `kepala_biro` (the owner of the service).
+- **Deployments and instance administration** (suspend, resume, terminate, retry, version
+  moves): admins.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+
+from engine.errors import Forbidden
+from engine.persistence.tables import Task
+from engine.usecases.views import Actor
+from engine.workflow.model import UNIT_ROLE_PREFIX
+
+ADMIN = "admin"
+AUDITOR = "auditor"
+# Roles that follow every instance of the procedure; others see instances they work in.
+INSTANCE_READERS = frozenset({ADMIN, AUDITOR, "kepala_biro", "kepala_bagian",
+                              "kepala_subbagian", "staf"})
+AUDIT_READERS = frozenset({AUDITOR, ADMIN})
+SLA_READERS = frozenset({AUDITOR, ADMIN, "kepala_biro"})
+
+
+def _needs(actor: Actor, roles: frozenset[str]) -> None:
+    if not actor.roles & roles:
+        names = " or ".join(f"'{r}'" for r in sorted(roles))
+        raise Forbidden(f"this needs the role {names}")
+
+
+# ---------------------------------------------------------------- powers by role
+
+def require_admin(actor: Actor) -> None:
+    _needs(actor, frozenset({ADMIN}))
+
+
+def require_auditor(actor: Actor) -> None:
+    """History, replay, audit bundles, completed tasks across instances."""
+    _needs(actor, AUDIT_READERS)
+
+
+def require_sla_reader(actor: Actor) -> None:
+    _needs(actor, SLA_READERS)
+
+
+def require_self_or_admin(actor: Actor, username: str) -> None:
+    if actor.username != username and ADMIN not in actor.roles:
+        raise Forbidden("only the user themself or an admin may do this")
+
+
+# ---------------------------------------------------------------- tasks
+
+def sees_every_task(actor: Actor) -> bool:
+    return bool(actor.roles & AUDIT_READERS)
+
+
+def may_see_task(actor: Actor, task: Task) -> bool:
+    return (sees_every_task(actor) or task.role in actor.roles
+            or task.assignee == actor.username or task.completed_by == actor.username)
+
+
+def visible_tasks(actor: Actor):
+    """SQL condition: the tasks of the actor's roles and its claims (its queues). Tasks it
+    completed stay readable one by one (`may_see_task`) but leave the queues."""
+    return or_(Task.role.in_(actor.roles), Task.assignee == actor.username)
+
+
+def check_claim(actor: Actor, task: Task) -> None:
+    if task.role not in actor.roles:
+        raise Forbidden(f"the task belongs to the role '{task.role}'")
+
+
+def check_complete(actor: Actor, task: Task) -> None:
+    """The caller's claim stands only while the caller holds the task's role."""
+    if task.role not in actor.roles:
+        raise Forbidden(f"the task belongs to the role '{task.role}', which "
+                        f"'{actor.username}' no longer holds")
+
+
+def check_unclaim(actor: Actor, task: Task) -> None:
+    if task.assignee != actor.username and ADMIN not in actor.roles:
+        raise Forbidden("only the assignee or an admin may unclaim the task")
+
+
+# ---------------------------------------------------------------- instances and documents
+
+def reads_every_instance(actor: Actor) -> bool:
+    return bool(actor.roles & INSTANCE_READERS)
+
+
+def works_in(actor: Actor, instance_id):
+    """SQL condition: an open task of the instance the actor may work on now (one it has
+    claimed, or a ready one of its roles), both needing the task's role."""
+    return select(Task.id).where(
+        Task.process_instance_id == instance_id, Task.role.in_(actor.roles),
+        or_(Task.state == "ready",
+            and_(Task.state == "claimed", Task.assignee == actor.username))).exists()
+
+
+def check_upload(actor: Actor, works_in_instance: bool) -> None:
+    if ADMIN not in actor.roles and not works_in_instance:
+        raise Forbidden("documents are added by whoever works on an open task of the "
+                        "instance (or an admin)")
+
+
+# ---------------------------------------------------------------- starting processes
+
+def may_start(actor: Actor, startable_by) -> bool:
+    if ADMIN in actor.roles:
+        return True
+    for allowed in startable_by:
+        if allowed.endswith("*"):
+            if any(r.startswith(allowed[:-1]) for r in actor.roles):
+                return True
+        elif allowed in actor.roles:
+            return True
+    return False
+
+
+def units_of(actor: Actor) -> list[str]:
+    """The codes of the units the actor works for (its `satuan_kerja:<UNIT>` roles)."""
+    return sorted(r[len(UNIT_ROLE_PREFIX):] for r in actor.roles
+                  if r.startswith(UNIT_ROLE_PREFIX))
+
+
+def check_acts_for_unit(actor: Actor, unit: str) -> None:
+    """A unit's officer starts processes (a complaint) for their own unit only; staff of
+    the bureau (no unit role) name any unit."""
+    own = units_of(actor)
+    if own and unit not in own:
+        raise Forbidden(f"the starter may act only for their own unit(s): {', '.join(own)}")
+
+
+def check_start(actor: Actor, key: str, startable_by) -> None:
+    if not may_start(actor, startable_by):
+        raise Forbidden(f"starting '{key}' needs one of the roles "
+                        f"{', '.join(startable_by) or ADMIN}")

@@ -1,0 +1,255 @@
+"""The one instance transaction: how every command that changes a process instance runs.
+
+1. **Read**, without a lock: the instance row, the command's checks and preparation, and
+   the workflow (from the context's cache or the state rows).
+2. **Run**, outside any database transaction: the command's step on the workflow and the
+   engine's steps to the next wait states. Scripts and conditions run here (in the jail,
+   engine/workflow/sandbox.py), so a slow script holds no database lock and a claim on
+   another instance is not kept waiting. What the run raises (a failing script, a
+   condition no flow satisfies) becomes the instance's `error`, never a crash.
+3. **Write**, in one transaction: lock the instance; if it is no longer at the version read
+   in step 1, someone else changed it: start again from step 1 (scripts have no side
+   effects, so running them again is safe). Otherwise check again, then write the events,
+   task rows, notifications, state and status together.
+
+A command describes its part by overriding the hooks of `InstanceCommand`; `change_instance`
+runs it. Starting an instance (nothing to lock yet) shares the run and the write
+(`run_step`, `write_state`).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import ConcurrentUpdate, InstanceNotFound, WorkflowError
+from engine.messaging import outbox
+from engine.persistence import event_log
+from engine.persistence.tables import ProcessInstance, Task
+from engine.usecases.context import EngineContext
+from engine.usecases.shared import OPEN_STATES
+from engine.usecases.views import Actor
+from engine.workflow import runtime
+from engine.workflow.model import is_known_role, resolve_role, user_task_key
+
+# How often a command starts again because the instance changed under it before giving up
+# with ConcurrentUpdate (409): only a burst of changes to one instance gets there.
+MAX_ATTEMPTS = 5
+
+
+class InstanceCommand:
+    """One command's part in the instance transaction. `check` runs in the read and in the
+    write phase (raise an engine error to refuse); `prepare` once, in the read phase;
+    `act` on the workflow between them; `record` and `result` in the write phase."""
+
+    actor: Actor
+    loads_workflow = True  # False: the command changes rows only (e.g. suspend)
+    reuses_state_rows = True  # False: every state row is rewritten (a version move)
+    returned = False  # the new tasks are a send-back (their notice says so)
+
+    def check(self, s, instance: ProcessInstance) -> None:
+        pass
+
+    def prepare(self, s, instance: ProcessInstance) -> None:
+        pass
+
+    def act(self, wf, now: datetime, thrown: "Thrown"):
+        """Change the workflow; may return a replacement workflow. Raising one of
+        runtime.RUN_ERRORS puts the instance in `error` (with what happened so far)."""
+
+    def writes(self) -> bool:
+        """False after `act`: store nothing (a dry run, a refused move); `result` is
+        called with no session."""
+        return True
+
+    def record(self, s, instance: ProcessInstance, log: event_log.EventLog, now: datetime,
+               wf) -> None:
+        pass
+
+    def result(self, s, instance: ProcessInstance | None, new_tasks: list[Task]):
+        return None
+
+
+class _Moved(Exception):
+    """The instance changed between the read and the write phase."""
+
+
+def change_instance(ctx: EngineContext, command: InstanceCommand, instance_ref,
+                    missing: Exception | None = None):
+    """Run `command` on the instance `instance_ref` (an id, or a scalar subquery giving
+    it) as described above; returns `command.result(...)`."""
+    for _ in range(MAX_ATTEMPTS):
+        with ctx.db.read() as s:
+            instance = s.scalars(select(ProcessInstance)
+                                 .where(ProcessInstance.id == instance_ref)).one_or_none()
+            if instance is None:
+                raise missing or InstanceNotFound(f"no process instance '{instance_ref}'")
+            command.check(s, instance)
+            command.prepare(s, instance)
+            instance_id, version = instance.id, instance.version
+            wf, stored = ctx.take_workflow(s, instance) if command.loads_workflow \
+                else (None, None)
+        now = ctx.clock.now()
+        thrown = Thrown()
+        error = None
+        if wf is not None:
+            wf, error = run_step(lambda: command.act(wf, now, thrown), wf)
+        if not command.writes():
+            return command.result(None, None, [])
+        try:
+            with ctx.db.write() as s:
+                instance = lock_instance(ctx, s, instance_id)
+                if instance.version != version:
+                    raise _Moved
+                command.check(s, instance)
+                log = event_log.EventLog(s, instance_id)
+                command.record(s, instance, log, now, wf)
+                if error is not None:
+                    record_error(instance, log, now, error)
+                new_tasks = []
+                if wf is not None:
+                    new_tasks, stored = write_state(
+                        ctx, s, instance, wf, stored if command.reuses_state_rows else None,
+                        now, log, command.actor, thrown, command.returned)
+                s.flush()  # the version column refuses a lost update here
+                result = command.result(s, instance, new_tasks)
+                saved_version = instance.version
+        except (_Moved, StaleDataError):
+            continue
+        if wf is not None:
+            if command.reuses_state_rows:
+                ctx.keep_workflow(instance_id, saved_version, wf, stored)
+            else:  # a cached workflow of the old spec must not be reused
+                ctx.forget_workflow(instance_id)
+        return result
+    raise ConcurrentUpdate("the process instance kept changing meanwhile; retry")
+
+
+def run_step(step, wf):
+    """(workflow, error message or None) after `step()`: the workflow `step` returned, or
+    `wf` changed in place."""
+    try:
+        return step() or wf, None
+    except runtime.RUN_ERRORS as exc:
+        return wf, str(exc)
+
+
+def record_error(instance: ProcessInstance, log: event_log.EventLog, now: datetime,
+                 message: str) -> None:
+    """The instance waits in `error` for an admin's retry."""
+    instance.status, instance.error = "error", message
+    log.append(event_log.INSTANCE_ERROR, "system", now, payload={"message": message})
+
+
+def lock_instance(ctx: EngineContext, s, instance_ref,
+                  missing: Exception | None = None) -> ProcessInstance:
+    """The instance (by id, or a subquery giving it), locked for this transaction: its
+    writers (and its event chain) go one at a time. A writer that waited reads what the one
+    before it wrote."""
+    instance = s.scalars(ctx.db.lock_clause(
+        select(ProcessInstance).where(ProcessInstance.id == instance_ref), of=ProcessInstance)
+        .execution_options(populate_existing=True)).one_or_none()
+    if instance is None:
+        raise missing or InstanceNotFound(f"no process instance '{instance_ref}'")
+    return instance
+
+
+def lock_instance_status(ctx: EngineContext, s, instance_id: str) -> str:
+    """The instance's status, with the instance locked as `lock_instance` does, for
+    commands that change task rows and the event chain but not the workflow."""
+    status = s.scalar(ctx.db.lock_clause(
+        select(ProcessInstance.status).where(ProcessInstance.id == instance_id)))
+    if status is None:
+        raise InstanceNotFound(f"no process instance '{instance_id}'")
+    return status
+
+
+class Thrown:
+    """Collects the diagram's notification events (a `notify` property) the engine passed."""
+
+    def __init__(self):
+        self.tasks = []
+
+    def __call__(self, task):
+        extensions = getattr(task.task_spec, "extensions", None) or {}
+        if "notify" in extensions.get("properties", {}):
+            self.tasks.append(task)
+
+
+def write_state(ctx: EngineContext, s, instance: ProcessInstance, wf, stored, now: datetime,
+                log: event_log.EventLog, actor: Actor, thrown: Thrown | None = None,
+                returned: bool = False):
+    """(the new task rows, what the state rows hold now) after writing the workflow: task
+    rows and their events and notices, the status, the next timer, the state."""
+    new_tasks = sync_tasks(ctx, s, instance, wf, now, log, actor, thrown, returned)
+    return new_tasks, ctx.save_workflow(s, instance, wf, stored)
+
+
+def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: datetime,
+               log: event_log.EventLog, actor: Actor, thrown: Thrown | None = None,
+               returned: bool = False) -> list[Task]:
+    """Make the task rows match the workflow: a row for every new ready user task, open
+    rows whose task is gone are cancelled, and the instance status follows the workflow.
+    Each change is also appended to the instance's event log; the notifications it causes
+    go to the outbox, and the instance's next timer is noted for the workers."""
+    definition = instance.definition
+    open_rows = {t.id: t for t in s.scalars(select(Task).where(
+        Task.process_instance_id == instance.id, Task.state.in_(OPEN_STATES)))}
+    created, notices = [], []
+    ready_ids = set()
+    for spiff_task in runtime.ready_user_tasks(wf):
+        task_id = str(spiff_task.id)
+        ready_ids.add(task_id)
+        if task_id in open_rows:
+            continue
+        meta = definition.user_tasks.get(user_task_key(spiff_task.task_spec))
+        if meta is None:
+            raise WorkflowError(f"user task '{spiff_task.task_spec.bpmn_id}' has no metadata")
+        try:
+            role = resolve_role(meta["role_template"], spiff_task.data)
+        except KeyError as exc:
+            raise WorkflowError(f"task '{meta['element_id']}': {exc.args[0]}") from None
+        if not is_known_role(role):
+            raise WorkflowError(f"task '{meta['element_id']}' resolved to unknown role '{role}'")
+        row = Task(id=task_id, process_instance_id=instance.id, definition_key=definition.key,
+                   process_id=runtime.process_id_of(spiff_task), element_id=meta["element_id"],
+                   name=meta["name"], role=role, state="ready", form_key=meta["form_key"],
+                   created_at=now, due_at=ctx.calendar.add(now, meta["due_duration"])
+                   if meta["due_duration"] else None)
+        s.add(row)
+        created.append(row)
+        kind = meta.get("notification", "task_assigned")
+        if returned and kind == "task_assigned":
+            kind = "returned_for_revision"
+        notices.append(outbox.Notice(
+            kind=kind, role=role, name=row.name, process_instance_id=instance.id,
+            definition_key=definition.key, task_id=row.id, due_at=row.due_at))
+        log.append(event_log.TASK_READY, "system", now, element_id=row.element_id,
+                   task_id=row.id,
+                   payload={"role": role, "name": row.name, "process_id": row.process_id,
+                            "form_key": row.form_key,
+                            "due_at": event_log.iso(row.due_at) if row.due_at else None})
+    for task_id, row in open_rows.items():
+        if task_id not in ready_ids and row.state in OPEN_STATES:
+            row.state, row.completed_at = "cancelled", now
+            log.append(event_log.TASK_CANCELLED, "system", now, element_id=row.element_id,
+                       task_id=row.id)
+    if runtime.is_completed(wf) and instance.status == "running":
+        instance.status, instance.ended_at = "completed", now
+        log.append(event_log.INSTANCE_COMPLETED, actor.username, now)
+    instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None
+    outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, thrown), now)
+    return created
+
+
+def _thrown_notices(instance, thrown: Thrown | None) -> list[outbox.Notice]:
+    notices = []
+    for task in (thrown.tasks if thrown else []):
+        properties = task.task_spec.extensions["properties"]
+        notices.append(outbox.Notice(
+            kind=properties["notify"],
+            role=resolve_role(properties.get("notifyRole", ""), task.data),
+            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+            process_instance_id=instance.id, definition_key=instance.definition.key))
+    return notices
