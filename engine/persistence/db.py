@@ -3,12 +3,17 @@
 SQLite (the embedded default) runs in WAL mode with `synchronous=NORMAL`: a committed
 transaction survives a crash of the process, and at worst the last transactions are lost
 on power failure. Writing transactions start with `BEGIN IMMEDIATE` so two writers queue
-on the database lock instead of failing when a read lock is upgraded.
+on the database lock instead of failing when a read lock is upgraded. Within one process
+writers also queue, first come first served, on a lock of their own before `BEGIN
+IMMEDIATE` (`WriterQueue`): SQLite's busy handler would make them sleep in growing steps of
+up to 100 ms and wake in no order. Between processes the busy handler is what is left.
 PostgreSQL serialises writers of one instance with `SELECT ... FOR UPDATE`.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+import threading
+from collections import deque
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -50,6 +55,33 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+class WriterQueue:
+    """A lock that its waiters get in the order they asked for it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._held = False
+
+    def __enter__(self):
+        with self._lock:
+            if not self._held:
+                self._held = True
+                return self
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        turn.acquire()  # released by the writer before us, which hands the lock over
+        return self
+
+    def __exit__(self, *exc):
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._held = False
+
+
 class Database:
     """Holds the engines and hands out units of work."""
 
@@ -60,6 +92,7 @@ class Database:
         self.read_engine = make_engine(self.url, immediate=False) if is_sqlite(self.engine) \
             else self.engine
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = WriterQueue() if is_sqlite(self.engine) else None
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
@@ -69,7 +102,7 @@ class Database:
     @contextmanager
     def write(self):
         """A transaction that commits when the block ends and rolls back on any error."""
-        with self._writer() as session, session.begin():
+        with self._writers or nullcontext(), self._writer() as session, session.begin():
             yield session
 
     @contextmanager

@@ -230,31 +230,38 @@ def unclaim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
         return _task_view(task)
 
 
-def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict) -> CompletionResult:
+def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict,
+                  claim: bool = False) -> CompletionResult:
     """Complete a claimed task with form data and run the instance to its next wait states.
-    Only the fields the task's form declares reach the instance's data."""
+    Only the fields the task's form declares reach the instance's data. With `claim`, a
+    ready task is claimed and completed at once (one request instead of two); a task
+    someone else holds is still refused."""
     if not isinstance(data, dict):
         raise InvalidInput("data must be an object", {"data": ["must be an object"]})
     _check_json_data(data)
     return change_instance(
-        ctx, _Completion(actor, str(task_id), data),
+        ctx, _Completion(actor, str(task_id), data, claim),
         select(Task.process_instance_id).where(Task.id == str(task_id)).scalar_subquery(),
         missing=TaskNotFound(f"no task '{task_id}'"))
 
 
 class _Completion(InstanceCommand):
-    def __init__(self, actor: Actor, task_id: str, data: dict):
-        self.actor, self.task_id, self.submitted = actor, task_id, data
+    def __init__(self, actor: Actor, task_id: str, data: dict, claim: bool):
+        self.actor, self.task_id, self.submitted, self.claim = actor, task_id, data, claim
         self.returned = data.get("decision") == "revise"
 
     def check(self, s, instance):
         task = _visible_task(s, self.actor, self.task_id)
         if task.state not in OPEN_STATES:
             raise TaskNotOpen(f"the task is {task.state}")
-        if task.state != "claimed" or task.assignee != self.actor.username:
-            raise TaskNotClaimedByCaller("claim the task before completing it"
-                                         if task.state == "ready" else
-                                         f"the task is claimed by '{task.assignee}'")
+        if task.state == "ready" and self.claim:
+            policy.check_claim(self.actor, task)
+        elif task.state == "claimed" and task.assignee != self.actor.username:
+            raise (TaskAlreadyClaimed if self.claim else TaskNotClaimedByCaller)(
+                f"the task is claimed by '{task.assignee}'")
+        elif task.state == "ready":
+            raise TaskNotClaimedByCaller("claim the task before completing it, or complete "
+                                         "with claim: true")
         policy.check_complete(self.actor, task)
         _require_running(instance.status)
         self.task = task
@@ -272,6 +279,10 @@ class _Completion(InstanceCommand):
 
     def record(self, s, instance, log, now, wf):
         task = self.task
+        if task.state == "ready":  # claimed and completed in one go
+            task.assignee, task.claimed_at = self.actor.username, now
+            log.append(event_log.TASK_CLAIMED, self.actor.username, now,
+                       element_id=task.element_id, task_id=task.id)
         task.state, task.completed_at, task.completed_by = "completed", now, self.actor.username
         s.add(task)
         log.append(event_log.TASK_COMPLETED, self.actor.username, now,

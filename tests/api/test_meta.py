@@ -8,7 +8,6 @@ from engine.usecases.context import EngineContext
 from tests.api.helpers import assert_problem
 
 
-
 def test_health_and_readiness_on_a_migrated_database(client):
     for probe in ("/healthz", "/readyz"):
         response = client.get(probe)

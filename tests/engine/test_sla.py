@@ -16,8 +16,8 @@ from engine.persistence.tables import (
     ProcessInstance,
     Task,
 )
-from engine.worktime.calendar import WorkingCalendar
 from engine.usecases.reports import reported_tasks
+from engine.worktime.calendar import WorkingCalendar
 from engine.worktime.sla import percentile, sla_report, to_csv, to_json
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -303,3 +303,25 @@ def test_a_long_queue_counts_to_the_cap_unless_asked_for_an_exact_count(ctx, min
     latest = usecases.list_tasks(ctx, STAF, sort="-created_at", limit=3).items
     assert [t.id for t in latest] == [t["id"] for t in sorted(
         [*ready, *claimed], key=lambda t: (t["created_at"], t["id"]), reverse=True)[:3]]
+
+
+def test_claim_and_complete_in_one_call(ctx, mini_deployed):
+    instance = start(ctx)
+    [task] = instance.open_tasks
+    with pytest.raises(TaskNotClaimedByCaller, match="claim: true"):
+        usecases.complete_task(ctx, STAF, task.id, {"title": "Konsep"})
+    result = usecases.complete_task(ctx, STAF, task.id, {"title": "Konsep"}, claim=True)
+    assert (result.task.state, result.task.assignee, result.task.completed_by) == (
+        "completed", "staf1", "staf1")
+    [check] = result.next_tasks
+    usecases.claim_task(ctx, KABAG, check.id)
+    kabag2 = actor("kabag2", "kepala_bagian")
+    with pytest.raises(TaskAlreadyClaimed):  # someone else holds it: no taking it over
+        usecases.complete_task(ctx, kabag2, check.id, {"decision": "approve"}, claim=True)
+    [other] = start(ctx).open_tasks
+    with pytest.raises(Forbidden):  # claiming still needs the role (admins see, not claim)
+        usecases.complete_task(ctx, ADMIN, other.id, {"title": "Konsep"}, claim=True)
+    history = [e.type for e in usecases.instance_history(ctx, ADMIN, instance.id).items]
+    assert history[:5] == ["instance_started", "task_ready", "task_claimed", "task_completed",
+                           "task_ready"]
+    assert usecases.replay_instance(ctx, ADMIN, instance.id).consistent
