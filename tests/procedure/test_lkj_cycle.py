@@ -1,12 +1,16 @@
 """The yearly LKj procedure and the complaint procedure run on the engine, checked against the
 service standard (tests/procedure/standard.py, written from the seed's Bagian Kedua B and H).
 
-Each run deploys bpmn/ and forms/ to the test database and works the tasks through the
-engine's use cases, as the role clients would (tests/engine/lkj_flow.py: list the open tasks,
-read a task's variables, claim and complete it as a user of its role). The check accepts any
-order the standard allows: the runs below take the tasks in two different orders.
+Each engine run (the tests taking `ctx`) deploys bpmn/ and forms/ to the test database and
+works the tasks through the engine's use cases, as the role clients would
+(tests/engine/lkj_flow.py: list the open tasks, read a task's variables, claim and complete
+it as a user of its role). The check accepts any order the standard allows: the engine runs
+take the tasks in two different orders. One test runs the in-memory reference driver
+instead, and says so.
 """
 from __future__ import annotations
+
+import pytest
 
 from engine import usecases
 from tests.conftest import ADMIN, ROOT
@@ -72,27 +76,21 @@ def test_every_checker_can_send_back(ctx):
     assert usecases.get_instance(ctx, ADMIN, instance_id).status == "completed"
 
 
-def test_one_unit_and_no_returns(ctx):
-    """The straight cycle: one unit, every check approves at once."""
-    deploy_procedure(ctx, ["SETMEN"])
-    instance_id, answers = start_lkj(ctx, revise_at=())
-    run = work(ctx, instance_id, answers)
-
-    assert standard.check(standard.lkj_cycle(["SETMEN"]), as_done(run)) == []
-    assert returns(run) == []
-    assert usecases.get_instance(ctx, ADMIN, instance_id).status == "completed"
-
-
-def test_the_in_memory_reference_run_follows_the_standard_too():
-    """tests/procedure/driver.py runs the diagrams in memory (no database, no use cases);
-    the diagram-tooling and HTTP tests compare with its runs, so it must follow the standard
-    as well, whichever way it breaks ties."""
-    for tie_break in (None, by_role_and_element):
-        run = run_lkj_cycle(ROOT / "bpmn", UNITS, incomplete_unit="DEP2", tie_break=tie_break)
-        done = [standard.Done(role, element, unit, data.get("decision"), opened_after)
-                for (role, element, _), unit, data, opened_after
-                in zip(run.steps, run.units, run.submissions, run.rounds)]
-        assert standard.check(standard.lkj_cycle(UNITS), done) == []
+@pytest.mark.parametrize("units, options", [
+    (UNITS, {"incomplete_unit": "DEP2"}),
+    (UNITS, {"incomplete_unit": "DEP2", "tie_break": by_role_and_element}),
+    (["SETMEN"], {"revise_at": ()}),  # one unit, no returns: the straight cycle
+], ids=["fifo", "by-role-and-element", "one-unit-straight"])
+def test_the_in_memory_runs_follow_the_standard_too(units, options):
+    """tests/procedure/driver.py runs the diagrams in memory (the same SpiffWorkflow runtime,
+    no database, no use cases); the diagram-tooling and HTTP tests compare with its runs, so
+    they must follow the standard as well, whichever way ties are broken."""
+    run = run_lkj_cycle(ROOT / "bpmn", units, **options)
+    done = [standard.Done(role, element, unit, data.get("decision"), opened_after)
+            for (role, element, _), unit, data, opened_after
+            in zip(run.steps, run.units, run.submissions, run.rounds)]
+    assert standard.check(standard.lkj_cycle(units), done) == []
+    assert run.workflow.is_completed()
 
 
 # ---------------------------------------------------------------- section H: complaints
