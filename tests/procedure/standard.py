@@ -1,9 +1,11 @@
 """The service standard's procedure as an order of steps, and a check of a run against it.
 
-Source: /work/shared/seed/000_f6c2d84a4d2afa22.txt (Bagian Kedua B "Uraian Prosedur", steps
-1-16, and H, complaints), mapped to role ids in PROCEDURE.md. Each `Step` carries the
-standard's number, the role the standard names for it and the user task of bpmn/ that carries
-it out. Steps are put together with
+Source: the service standard itself, *Standar Pelayanan Pengoordinasian Penyusunan Laporan
+Kinerja Kementerian Sekretariat Negara* (the Indonesian original, pp. 366-376: Bagian Kedua B
+"Uraian Prosedur", steps 1-16, and H, complaints), with the role ids of the project's
+procedure map (PROCEDURE.md). Each `Step` carries the standard's number, the role the
+standard names for it and the user task of bpmn/ that carries it out. Steps are put
+together with
 
     seq(...)        in this order: each part starts only after the one before it finished
     parallel(...)   branches the standard runs at the same time: they open together, and
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# ---------------------------------------------------------------- roles (PROCEDURE.md)
+# ---------------------------------------------------------------- roles (the procedure map)
 
 KEPALA_BIRO = "kepala_biro"            # Kepala Biro Organisasi, Tata Laksana, dan Akuntabilitas
                                        # Kinerja: owner of the service
