@@ -7,8 +7,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from argon2 import PasswordHasher, extract_parameters
@@ -16,67 +14,117 @@ from argon2 import PasswordHasher, extract_parameters
 from engine.security import passwords
 from engine.settings import InvalidSettings, Settings
 from tests.conftest import ROOT
+from tests.worker.helpers import wait_until
 
 CHEAP = {"memory_cost": 1024, "time_cost": 1, "parallelism": 1}
 
 
-class WatchedHasher(PasswordHasher):
-    """A real Argon2 hasher that records how many of its hashes and checks run at once.
-    Each one lingers a little while counted, so threads that may overlap do."""
+class HeldHasher(PasswordHasher):
+    """A real Argon2 hasher whose hashes and checks wait at a gate the test opens, counting
+    how many are inside at once."""
 
     def __init__(self):
         super().__init__(**CHEAP)
+        self.gate = threading.Event()
         self._lock = threading.Lock()
-        self.running = 0
+        self.inside = 0
         self.peak = 0
         self.calls = 0
 
-    def _watch(self, work):
+    def _held(self, work):
         with self._lock:
-            self.running += 1
+            self.inside += 1
             self.calls += 1
-            self.peak = max(self.peak, self.running)
+            self.peak = max(self.peak, self.inside)
         try:
-            time.sleep(0.03)
+            self.gate.wait(timeout=60)  # the test opens it; the timeout only ends a failed test
             return work()
         finally:
             with self._lock:
-                self.running -= 1
+                self.inside -= 1
 
     def hash(self, password, *, salt=None):
-        return self._watch(lambda: super(WatchedHasher, self).hash(password, salt=salt))
+        return self._held(lambda: super(HeldHasher, self).hash(password, salt=salt))
 
     def verify(self, hash, password):
-        return self._watch(lambda: super(WatchedHasher, self).verify(hash, password))
+        return self._held(lambda: super(HeldHasher, self).verify(hash, password))
 
 
-def all_at_once(calls: int, call):
-    barrier = threading.Barrier(calls)
+BOUNDED_CALLS = {passwords.Passwords.hash.__code__, passwords.Passwords.verify.__code__}
 
-    def run(i):
-        barrier.wait()
-        return call(i)
-    with ThreadPoolExecutor(calls) as pool:
-        return list(pool.map(run, range(calls)))
+
+def waiting_for_a_slot(thread: threading.Thread) -> bool:
+    """Whether `thread` is blocked in Passwords.hash/verify before reaching the hasher: in a
+    threading wait (the bound's semaphore) with no HeldHasher frame on its stack."""
+    frame = sys._current_frames().get(thread.ident)
+    if frame is None or frame.f_code is not threading.Condition.wait.__code__:
+        return False
+    codes = set()
+    while frame is not None:
+        codes.add(frame.f_code)
+        frame = frame.f_back
+    return bool(codes & BOUNDED_CALLS) and HeldHasher._held.__code__ not in codes
+
+
+class Crowd:
+    """`size` threads making `call(i)` at once against a HeldHasher; leaving the block opens
+    the gate and collects their results (in `results`, by i)."""
+
+    def __init__(self, hasher: HeldHasher, size: int, call):
+        self.hasher, self.results = hasher, [None] * size
+
+        def run(i):
+            self.results[i] = call(i)
+        self.threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(size)]
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def settle(self, inside_at_least: int):
+        """Wait until that many calls are inside the hasher and every other one is waiting
+        for a slot: from then on nothing moves until the gate opens."""
+        wait_until(lambda: self.hasher.inside >= inside_at_least, timeout=30,
+                   interval=0.005, what=f"{inside_at_least} calls inside the hasher")
+        wait_until(lambda: self.hasher.inside + sum(map(waiting_for_a_slot, self.threads))
+                   == len(self.threads), timeout=30, interval=0.005,
+                   what="every call inside the hasher or waiting for a slot")
+
+    def __exit__(self, *exc):
+        self.hasher.gate.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
 
 
 @pytest.mark.parametrize("concurrency", [1, 2])
 def test_at_most_n_hashes_and_checks_run_at_once(concurrency):
-    hasher = WatchedHasher()
+    hasher = HeldHasher()
     bounded = passwords.Passwords(hasher, concurrency)
-    hashes = all_at_once(8, lambda i: bounded.hash(f"password-{i}"))
+    with Crowd(hasher, 8, lambda i: bounded.hash(f"password-{i}")) as hashing:
+        hashing.settle(inside_at_least=concurrency)
+        assert hasher.inside == concurrency  # the other calls wait for a slot
     assert hasher.calls == 8 and hasher.peak == concurrency
+
+    hasher.gate.clear()
     hasher.peak = 0
-    assert all_at_once(8, lambda i: bounded.verify(hashes[i], f"password-{i}")) == [True] * 8
+    hashes = hashing.results
+    with Crowd(hasher, 8, lambda i: bounded.verify(hashes[i], f"password-{i}")) as checking:
+        checking.settle(inside_at_least=concurrency)
+        assert hasher.inside == concurrency
+    assert checking.results == [True] * 8
     assert hasher.calls == 16 and hasher.peak == concurrency
-    assert hasher.running == 0
+    assert hasher.inside == 0
 
 
 def test_without_the_bound_the_same_threads_do_overlap():
-    """The control: the watched hasher does see parallel calls when nothing holds them."""
-    hasher = WatchedHasher()
-    all_at_once(8, lambda i: hasher.hash(f"password-{i}"))
-    assert hasher.peak > 2
+    """The control: with nothing holding them, all eight calls are inside the hasher at once
+    (and none counts as waiting for a slot)."""
+    hasher = HeldHasher()
+    with Crowd(hasher, 8, lambda i: hasher.hash(f"password-{i}")) as crowd:
+        crowd.settle(inside_at_least=8)
+        assert hasher.inside == 8
+    assert hasher.peak == 8 and all(crowd.results)
 
 
 def test_a_failed_check_releases_its_slot():

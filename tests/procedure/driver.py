@@ -1,7 +1,12 @@
-"""Drive the LKj procedure's diagrams through the engine, without HTTP.
+"""Run the LKj procedure's diagrams in memory: the engine's workflow layer only
+(engine.workflow: the deploy-time model, the SpiffWorkflow runtime, form validation), with no
+database, no use cases, no users or role checks. Fast and deterministic; the diagram-tooling
+tests (diagrams after a bpmn-moddle round trip must run the same) and the HTTP test (its
+expected order) use it as a reference, and tests/procedure/test_lkj_cycle.py checks that it
+follows the standard. The procedure itself is tested on the engine, through its use cases
+(tests/engine/lkj_flow.py).
 
-Public entry points (also used by the diagram-tooling and HTTP tests, e.g. on diagrams that
-went through a bpmn-moddle round trip):
+Public entry points:
 
     drive_lkj_cycle(bpmn_dir, units, revise_at=("check_kepala_bagian",), incomplete_unit=None,
                     forms_dir=None, year=2024) -> list[tuple[str, str, str]]
@@ -15,8 +20,8 @@ workflow, for tests that look at its data.
 Scheduling is deterministic: the driver always completes the user task that has been ready
 longest (first in, first out); tasks that became ready together go in task-tree order, which
 for the units' parallel multi-instance is the order of `units`. Every completion's data is
-built by a per-form sample maker and validated against `forms/<formKey>.json` first, so a
-form that does not fit its flow fails here.
+built by a per-form sample maker (`Answers`, also used by the engine and HTTP drivers) and
+validated against `forms/<formKey>.json` first, so a form that does not fit its flow fails here.
 """
 from __future__ import annotations
 

@@ -89,6 +89,8 @@ def test_file_is_one_process_valid_against_the_xsd(path):
 
 
 def test_whole_deployment_parses_in_the_engine(model):
+    """The model `deploy` builds (engine.workflow.model, in memory: no database) accepts
+    bpmn/ with forms/, and each entry process finds every process it calls."""
     assert set(model.processes) == set(processes())
     for process_id in ("lkj_preparation", "lkj_complaint"):
         spec, subprocesses = model.spec_and_subprocesses(process_id)
