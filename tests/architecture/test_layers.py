@@ -22,8 +22,10 @@ MAY_IMPORT = {
     "engine.persistence": BASE | {"engine.workflow"},
     "engine.messaging": BASE | {"engine.persistence"},
     "engine.audit": BASE | {"engine.workflow", "engine.persistence"},
+    "engine.report": BASE | {"engine.worktime"},
     "engine.usecases": BASE | {"engine.worktime", "engine.security", "engine.workflow",
-                               "engine.persistence", "engine.messaging", "engine.audit"},
+                               "engine.persistence", "engine.messaging", "engine.audit",
+                               "engine.report"},
     "api": {"engine.usecases", "engine.errors", "engine.settings"},
     "cli": {"engine.usecases", "engine.errors", "engine.settings", "api"},
 }

@@ -1,0 +1,1 @@
+"""The LKj document itself: achievements, the draft, the archive."""
