@@ -144,6 +144,12 @@ class Settings:
     # Password hashes and checks running at once in a process; the others wait. A burst of
     # sign-ins holds at most this many times argon2_memory_kib.
     password_concurrency: int = 2
+    # Sign-in throttle (engine/usecases/signing_in.py): after this many failed sign-ins of one
+    # user name, or from one client address, within the window, further attempts are refused
+    # (429) until enough of those failures are older than the window.
+    signin_max_failures: int = 10
+    signin_max_failures_per_address: int = 100
+    signin_window_s: int = 15 * 60
 
     # Compare the written state rows with a full serialization after every save (slow; the
     # tests run with it on).
@@ -156,7 +162,10 @@ class Settings:
         for name, value, minimum in (
                 ("LKJ_ARGON2_TIME_COST", self.argon2_time_cost, 1),
                 ("LKJ_ARGON2_PARALLELISM", self.argon2_parallelism, 1),
-                ("LKJ_PASSWORD_CONCURRENCY", self.password_concurrency, 1)):
+                ("LKJ_PASSWORD_CONCURRENCY", self.password_concurrency, 1),
+                ("LKJ_SIGNIN_MAX_FAILURES", self.signin_max_failures, 1),
+                ("LKJ_SIGNIN_MAX_FAILURES_PER_ADDRESS", self.signin_max_failures_per_address, 1),
+                ("LKJ_SIGNIN_WINDOW_S", self.signin_window_s, 1)):
             if value < minimum:
                 raise InvalidSettings(f"{name} must be at least {minimum}, not {value}")
         if self.argon2_parallelism >= 2 ** 24:
@@ -199,6 +208,10 @@ class Settings:
             argon2_parallelism=_number(env, "LKJ_ARGON2_PARALLELISM",
                                        argon2.DEFAULT_PARALLELISM),
             password_concurrency=_number(env, "LKJ_PASSWORD_CONCURRENCY", 2),
+            signin_max_failures=_number(env, "LKJ_SIGNIN_MAX_FAILURES", 10),
+            signin_max_failures_per_address=_number(
+                env, "LKJ_SIGNIN_MAX_FAILURES_PER_ADDRESS", 100),
+            signin_window_s=_number(env, "LKJ_SIGNIN_WINDOW_S", 15 * 60),
         )
         values.update(overrides)
         return cls(**values)
