@@ -49,7 +49,7 @@ def checked(ctx: EngineContext, username: str, client_address: str | None,
         log.warning("%s as %r from %s refused for %d s: too many failures", what, username,
                     address, refusal.retry_after_s)
         raise refusal
-    result = check()
+    result = check()  # should it raise, the row stays: counted as a failure
     if result is None:
         log.warning("%s as %r from %s failed: wrong password or no such active user", what,
                     username, address)
