@@ -1,41 +1,26 @@
-"""Bearer tokens (JWT, HS256) and the acting user of a request.
+"""The acting user of a request, from its bearer token.
 
-The token only says who the caller is (its signature and expiry are checked on every
-request); whether the user is active and which roles it has come from the database,
-through a per-process cache of active users (engine/security/user_cache.py) kept for
-`LKJ_USER_CACHE_TTL_S` seconds (default 5; 0 reads the database on every request).
-Staleness bound: a deactivation or role change made through the engine (`PATCH
-/users/{name}`) applies at once in the worker process that made it, and within
-`LKJ_USER_CACHE_TTL_S` seconds in the other worker processes (and after a change written to
-the database directly).
+Issuing and checking tokens is the engine's (`usecases.sign_in`, `usecases.user_of_token`,
+engine/security/tokens.py): a token is refused when it is not signed here, has expired,
+names no active user, or was issued before the user's password or roles changed or it was
+deactivated. That last check reads the user through a per-process cache of active users
+(engine/security/user_cache.py, `LKJ_USER_CACHE_TTL_S`, default 5 s; 0 reads the database
+on every request). Staleness bound: a change made through the engine (`PATCH
+/users/{name}`, `POST /me/password`) applies at once in the worker process that made it;
+in the other worker processes (and after a change written to the database directly), an
+older token keeps working for at most `LKJ_USER_CACHE_TTL_S` seconds after the change.
 """
 from __future__ import annotations
 
 import functools
-import uuid
-from datetime import datetime, timedelta, timezone
 
-import jwt
 from flask import request
 
 from api.errors import unauthenticated
 from api.extension import engine_context
 from engine import usecases
-from engine.settings import Settings
+from engine.errors import AuthenticationFailed
 from engine.usecases.views import Actor, UserView
-
-ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti"]
-
-
-def issue_token(settings: Settings, username: str) -> dict:
-    # Wall-clock time, not the engine clock: PyJWT checks `exp` against wall-clock time.
-    now = datetime.now(timezone.utc)
-    claims = {"sub": username, "iat": now,
-              "exp": now + timedelta(seconds=settings.token_ttl_s),
-              "jti": uuid.uuid4().hex}
-    return {"access_token": jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM),
-            "token_type": "Bearer", "expires_in": settings.token_ttl_s}
 
 
 def current_user() -> UserView:
@@ -46,18 +31,16 @@ def current_user() -> UserView:
         raise unauthenticated("The request needs a bearer token", error=None)
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("The Authorization header must be 'Bearer <token>'")
-    ctx = engine_context()
     try:
-        claims = jwt.decode(token.strip(), ctx.settings.secret_key, algorithms=[ALGORITHM],
-                            options={"require": REQUIRED_CLAIMS})
-    except jwt.ExpiredSignatureError:
-        raise unauthenticated("The token has expired") from None
-    except jwt.InvalidTokenError:
-        raise unauthenticated("The token is not valid") from None
-    user = usecases.get_user(ctx, str(claims["sub"]), cached=True)
-    if user is None:
-        raise unauthenticated("The token's user does not exist or is inactive")
-    return user
+        return usecases.user_of_token(engine_context(), token.strip())
+    except AuthenticationFailed as failure:
+        raise unauthenticated(failure.detail) from None
+
+
+def client_address() -> str | None:
+    """The address the sign-in throttle counts: the peer of the connection. Behind a
+    reverse proxy that is the proxy's address; X-Forwarded-For is not trusted."""
+    return request.remote_addr
 
 
 def actor_of(user: UserView) -> Actor:

@@ -34,6 +34,7 @@ from engine.errors import (
     TaskNotClaimedByCaller,
     TaskNotFound,
     TaskNotOpen,
+    TooManyAttempts,
     UnitNotFound,
     UserNotFound,
     WorkflowError,
@@ -61,6 +62,7 @@ STATUS_OF: dict[type[EngineError], int] = {
     DocumentQuotaExceeded: 409,
     Forbidden: 403,
     AuthenticationFailed: 401,
+    TooManyAttempts: 429,
     InvalidInput: 422,
     FormInvalid: 422,
     DocumentTooLarge: 413,
@@ -150,8 +152,10 @@ def _engine_error(error: EngineError) -> Response:
     if status >= 500:
         return _unexpected(error)
     errors = getattr(error, "errors", None)
+    retry_after = getattr(error, "retry_after_s", None)
     return problem(status, error.title, error.detail, kind=_slug(type(error).__name__),
-                   errors=errors if errors else None)
+                   errors=errors if errors else None,
+                   headers={"Retry-After": str(retry_after)} if retry_after else None)
 
 
 def _validation_error(error: ValidationError) -> Response:

@@ -457,3 +457,10 @@ class MigrationSchema(Schema):
 
 class MigrationListSchema(Schema):
     items = fields.List(fields.Nested(MigrationSchema))
+
+
+class PasswordChangeSchema(RequestSchema):
+    """POST /me/password: the caller replaces its own password."""
+    current_password = fields.String(required=True, metadata={"format": "password"})
+    new_password = fields.String(required=True, metadata={
+        "format": "password", "description": "at least 8 characters"})

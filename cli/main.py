@@ -1,8 +1,9 @@
 """The `lkj` command: serve the API, migrate the database, deploy the procedure, manage users.
 
 `lkj serve` on a fresh checkout is all a newcomer needs: it creates the SQLite database under
-`var/`, migrates it, deploys `bpmn/` and `forms/`, creates the user `admin` when
-`LKJ_ADMIN_PASSWORD` is set, and serves under gunicorn.
+`var/`, migrates it, deploys `bpmn/` and `forms/`, makes the user `admin` an active admin with
+`LKJ_ADMIN_PASSWORD` when that is set (creating it, or restoring it), and serves under
+gunicorn.
 """
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def deploy_folder(ctx: EngineContext, bpmn_dir: Path, forms_dir: Path) -> list:
 
 
 def prepare(settings: Settings, bpmn_dir: Path | None, forms_dir: Path) -> None:
-    """Migrate, deploy and create the first admin: what `serve` does before it listens."""
+    """Migrate, deploy and create or restore the admin: what `serve` does before it
+    listens."""
     usecases.upgrade_database(settings.database_url)
     with engine_context(settings) as ctx:
         if bpmn_dir is not None:
@@ -67,8 +69,12 @@ def prepare(settings: Settings, bpmn_dir: Path | None, forms_dir: Path) -> None:
                 log.info("process %s version %d%s", view.key, view.version,
                          " (new)" if view.created else "")
         password = os.environ.get("LKJ_ADMIN_PASSWORD")
-        if password and usecases.ensure_admin(ctx, password):
+        changes = usecases.restore_admin(ctx, password) if password else []
+        if changes == ["created"]:
             log.info("created user 'admin'")
+        elif changes:
+            # The operator's recovery path: say loudly that it was taken.
+            log.warning("restored user 'admin' from LKJ_ADMIN_PASSWORD: %s", ", ".join(changes))
 
 
 def cmd_serve(args) -> int:

@@ -86,6 +86,17 @@ class AuthenticationFailed(EngineError):
     title = "Authentication failed"
 
 
+class TooManyAttempts(EngineError):
+    """Sign-ins refused for a while after repeated failures; `retry_after_s` says how long
+    (whole seconds, at least 1)."""
+
+    title = "Too many failed sign-ins"
+
+    def __init__(self, detail: str, retry_after_s: int):
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
 class InvalidInput(EngineError):
     """Input that does not fit; `errors` maps a field (dotted path) to messages."""
 

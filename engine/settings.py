@@ -40,15 +40,77 @@ def _flag(env, name: str) -> bool:
     return env.get(name, "").lower() in ("1", "true", "yes")
 
 
+# HS256 wants a key at least as long as its 32-byte output (RFC 7518 section 3.2).
+MIN_SECRET_BYTES = 32
+SECRET_FILE = "secret_key"
+
+
 def _default_secret(data_dir: Path) -> str:
-    """A random signing secret kept beside the data, so tokens survive a restart."""
-    path = data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
+    """The signing secret kept beside the data (so tokens survive a restart), created once.
+
+    Several worker processes may start at once on a fresh folder: each writes a candidate key
+    to its own temporary file (exclusive create, fsync) and hard-links it to the final name;
+    the link fails when another process got there first, and every process then reads the
+    one file that exists. The final name never shows a partly written key."""
+    path = data_dir / SECRET_FILE
+    key = _read_secret(path)
+    if key is not None:
+        return key
     data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    candidate = data_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(8)}"
+    descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process's key won; read it below
+        except OSError as exc:
+            raise InvalidSettings(f"cannot create the signing key {path} ({exc.strerror}); "
+                                  "set LKJ_SECRET_KEY instead") from None
+    finally:
+        candidate.unlink(missing_ok=True)
+    _sync_folder(data_dir)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str | None:
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    if not key:
+        raise InvalidSettings(f"the signing key file {path} is empty: delete it (a new key "
+                              "is made at the next start) or set LKJ_SECRET_KEY")
+    return key
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the new link itself durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _secret_from_env(env, data_dir: Path) -> str:
+    key = env.get("LKJ_SECRET_KEY") or ""
+    if not key:
+        return _default_secret(data_dir)
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise InvalidSettings(f"LKJ_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes "
+                              f"long, not {len(key.encode())} (tokens signed with a short "
+                              "key can be forged); use e.g. the output of "
+                              "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`")
     return key
 
 
@@ -85,6 +147,12 @@ class Settings:
     # Password hashes and checks running at once in a process; the others wait. A burst of
     # sign-ins holds at most this many times argon2_memory_kib.
     password_concurrency: int = 2
+    # Sign-in throttle (engine/usecases/signing_in.py): after this many failed sign-ins of one
+    # user name, or from one client address, within the window, further attempts are refused
+    # (429) until enough of those failures are older than the window.
+    signin_max_failures: int = 10
+    signin_max_failures_per_address: int = 100
+    signin_window_s: int = 15 * 60
 
     # Compare the written state rows with a full serialization after every save (slow; the
     # tests run with it on).
@@ -100,7 +168,10 @@ class Settings:
                 ("LKJ_MAX_INSTANCE_DOCUMENT_BYTES", self.max_instance_document_bytes, 1),
                 ("LKJ_ARGON2_TIME_COST", self.argon2_time_cost, 1),
                 ("LKJ_ARGON2_PARALLELISM", self.argon2_parallelism, 1),
-                ("LKJ_PASSWORD_CONCURRENCY", self.password_concurrency, 1)):
+                ("LKJ_PASSWORD_CONCURRENCY", self.password_concurrency, 1),
+                ("LKJ_SIGNIN_MAX_FAILURES", self.signin_max_failures, 1),
+                ("LKJ_SIGNIN_MAX_FAILURES_PER_ADDRESS", self.signin_max_failures_per_address, 1),
+                ("LKJ_SIGNIN_WINDOW_S", self.signin_window_s, 1)):
             if value < minimum:
                 raise InvalidSettings(f"{name} must be at least {minimum}, not {value}")
         if self.argon2_parallelism >= 2 ** 24:
@@ -125,7 +196,7 @@ class Settings:
         values = dict(
             database_url=database_url,
             data_dir=data_dir,
-            secret_key=env.get("LKJ_SECRET_KEY") or _default_secret(data_dir),
+            secret_key=_secret_from_env(env, data_dir),
             token_ttl_s=_number(env, "LKJ_TOKEN_TTL_S", 8 * 3600),
             max_document_bytes=_number(env, "LKJ_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024),
             max_documents_per_instance=_number(env, "LKJ_MAX_DOCUMENTS_PER_INSTANCE", 200),
@@ -146,6 +217,10 @@ class Settings:
             argon2_parallelism=_number(env, "LKJ_ARGON2_PARALLELISM",
                                        argon2.DEFAULT_PARALLELISM),
             password_concurrency=_number(env, "LKJ_PASSWORD_CONCURRENCY", 2),
+            signin_max_failures=_number(env, "LKJ_SIGNIN_MAX_FAILURES", 10),
+            signin_max_failures_per_address=_number(
+                env, "LKJ_SIGNIN_MAX_FAILURES_PER_ADDRESS", 100),
+            signin_window_s=_number(env, "LKJ_SIGNIN_WINDOW_S", 15 * 60),
         )
         values.update(overrides)
         return cls(**values)

@@ -1,4 +1,4 @@
-"""User accounts (admin only)."""
+"""User accounts (admin only; a user's own password: routes/auth.py)."""
 from flask import Blueprint, jsonify
 
 from api.auth import authenticated
@@ -37,11 +37,15 @@ def list_users(actor):
 
 @bp.patch("/users/<username>")
 @operation("Change a user's name, roles, password or whether it may sign in",
-           body=UserUpdateSchema, response=UserSchema, errors=(403, 404),
-           description="Only the fields sent change; `roles` replaces the roles. A "
-                       "deactivated user's tokens stop working at once in the worker "
-                       "that handles the change, and within LKJ_USER_CACHE_TTL_S seconds "
-                       "(default 5) in the others.")
+           body=UserUpdateSchema, response=UserSchema, errors=(403, 404, 409),
+           description="Only the fields sent change; `roles` replaces the roles. A new "
+                       "password, a change of roles or a deactivation ends every token the "
+                       "user was issued before: at once in the server process that handles "
+                       "the change, within LKJ_USER_CACHE_TTL_S seconds (default 5) in the "
+                       "others. Tasks the user had claimed in a role it no longer holds "
+                       "(all of them, when deactivated) go back to their queue, recorded in "
+                       "each instance's history. The last active admin cannot be "
+                       "deactivated or lose `admin` (409).")
 @authenticated
 def update_user(actor, username):
     fields = json_body(shared(UserUpdateSchema))

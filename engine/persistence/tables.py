@@ -61,6 +61,9 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254))  # where notifications go
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Carried in every token; a change of password or roles, or a deactivation, increments
+    # it, so the tokens issued before stop working.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     roles: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
 
@@ -72,6 +75,24 @@ class UserRole(Base):
                                          primary_key=True)
     role: Mapped[str] = mapped_column(String(120), primary_key=True)
     user: Mapped[User] = relationship(back_populates="roles")
+
+
+class SignInFailure(Base):
+    """A sign-in that failed (or is being checked: the row is written before the password
+    is compared and removed when it was right), counted per user name and per client
+    address within the throttle's window. Rows older than the window are deleted."""
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        Index("ix_sign_in_failure_username_time", "username", "failed_at"),
+        Index("ix_sign_in_failure_address_time", "client_address", "failed_at"),
+        Index("ix_sign_in_failure_time", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80))  # as typed: it may name nobody
+    client_address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime]
 
 
 class Unit(Base):

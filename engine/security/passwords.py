@@ -12,10 +12,16 @@ Memory: every hash or check holds `memory_kib` while it runs. At most
 so a burst of sign-ins costs at most that many times `memory_kib` instead of one per thread.
 The bound is per process and per parameter set (one `Passwords` per distinct settings values,
 which is one per process outside the tests).
+
+Checking a password of nobody (`verify_password(settings, None, ...)`) compares it with a
+hash of a random password at the configured cost, made once per process: a sign-in of an
+unknown user name costs what one of a known name costs, so the answer time does not tell
+which names exist.
 """
 from __future__ import annotations
 
 import functools
+import secrets
 import threading
 
 from argon2 import PasswordHasher
@@ -45,6 +51,11 @@ class Passwords:
             except (VerificationError, InvalidHashError):
                 return False
 
+    @functools.cached_property
+    def dummy_hash(self) -> str:
+        """A hash at this cost of a password nobody knows (made on first use)."""
+        return self.hash(secrets.token_urlsafe(24))
+
     def needs_rehash(self, password_hash: str) -> bool:
         """True when the hash was made with other parameters than this hasher's (cheap: it
         only reads the hash's header)."""
@@ -71,8 +82,14 @@ def hash_password(settings: Settings, password: str) -> str:
     return passwords(settings).hash(password)
 
 
-def verify_password(settings: Settings, password_hash: str, password: str) -> bool:
-    return passwords(settings).verify(password_hash, password)
+def verify_password(settings: Settings, password_hash: str | None, password: str) -> bool:
+    """Whether the password is the hash's; with no hash (no such user), False after the
+    same work as a real check."""
+    hasher = passwords(settings)
+    if password_hash is None:
+        hasher.verify(hasher.dummy_hash, password)
+        return False
+    return hasher.verify(password_hash, password)
 
 
 def needs_rehash(settings: Settings, password_hash: str) -> bool:

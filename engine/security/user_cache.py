@@ -1,15 +1,19 @@
-"""A per-process cache of active users for token checks: user name -> UserView, each entry
-kept for `LKJ_USER_CACHE_TTL_S` seconds (default 5; 0 turns the cache off), so an
-authenticated request does not read the user from the database every time.
+"""A per-process cache of active users for token checks: user name -> the user as token
+checks need it (its view and token generation), each entry kept for `LKJ_USER_CACHE_TTL_S`
+seconds (default 5; 0 turns the cache off), so an authenticated request does not read the
+user from the database every time.
 
 How stale it may be: the commands that change a user (`usecases.update_user`: roles,
-deactivation, password, name, e-mail) forget the user here as soon as their transaction has
-committed, so the process that made the change refuses a deactivated user's token, and
-drops a removed role, at once. Other processes (the other gunicorn workers, other servers)
-keep answering from their own cache until the entry expires: there a deactivation or role
-change takes effect within `LKJ_USER_CACHE_TTL_S` seconds, counted from when the entry was
-read from the database. The same bound holds for a change written to the database without
-the engine (SQL by hand).
+deactivation, password, name, e-mail; `usecases.change_own_password`; `restore_admin`)
+forget the user here as soon as their transaction has committed, so the process that made
+the change refuses the user's older tokens, and drops a removed role, at once. Other
+processes (the other gunicorn workers, other servers) keep answering from their own cache
+until the entry expires: there a password change, role change or deactivation takes effect
+within `LKJ_USER_CACHE_TTL_S` seconds, counted from when the entry was read from the
+database (so at most that long after the change). The same bound holds for a change written
+to the database without the engine (SQL by hand). A token newer than the cached entry (issued
+after a change another process made) makes the caller read the user again
+(engine/usecases/signing_in.py).
 
 Only active users are kept: an unknown or inactive name is read from the database on every
 request. The token itself (signature, expiry) is checked on every request, never cached.
@@ -23,7 +27,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Callable
 
-UserView = Any  # the use cases' view of a user (kept opaque here)
+UserView = Any  # the use cases' record of a user (kept opaque here; has `active`)
 
 
 MAX_ENTRIES = 4096

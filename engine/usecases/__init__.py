@@ -43,6 +43,12 @@ from engine.usecases.shared import (
     TASK_SORTS,
     TASK_STATES,
 )
+from engine.usecases.signing_in import (
+    authenticate,
+    change_own_password,
+    sign_in,
+    user_of_token,
+)
 from engine.usecases.tasks import (
     TASK_COUNT_CAP,
     TASK_COUNTS,
@@ -56,13 +62,12 @@ from engine.usecases.tasks import (
 )
 from engine.usecases.timers import fire_timers, lease_due_timers
 from engine.usecases.users import (
-    authenticate,
     create_unit,
     create_user,
-    ensure_admin,
     get_user,
     list_units,
     list_users,
+    restore_admin,
     update_unit,
     update_user,
 )
@@ -82,11 +87,14 @@ __all__ = [
     "TASK_STATES",
     "SYSTEM",
     "authenticate",
+    "sign_in",
+    "user_of_token",
+    "change_own_password",
     "get_user",
     "create_user",
     "update_user",
     "list_users",
-    "ensure_admin",
+    "restore_admin",
     "create_unit",
     "update_unit",
     "list_units",

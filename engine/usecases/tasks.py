@@ -215,19 +215,29 @@ def unclaim_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
         if task.state != "claimed":
             raise TaskNotOpen(f"the task is {task.state}, not claimed")
         policy.check_unclaim(actor, task)
-        lock_instance_status(ctx, s, task.process_instance_id)
-        released = s.execute(
-            update(Task).where(Task.id == task.id, Task.state == "claimed",
-                               Task.assignee == task.assignee)
-            .values(state="ready", assignee=None, claimed_at=None, version=Task.version + 1)
-            .execution_options(synchronize_session=False))
-        if released.rowcount != 1:
+        if not release_claim(ctx, s, task, actor.username):
             raise ConcurrentUpdate("the task changed meanwhile; reload it")
-        event_log.EventLog(s, task.process_instance_id).append(
-            event_log.TASK_UNCLAIMED, actor.username, ctx.clock.now(),
-            element_id=task.element_id, task_id=task.id, payload={"assignee": task.assignee})
         s.refresh(task)
         return _task_view(task)
+
+
+def release_claim(ctx: EngineContext, s, task: Task, by: str, reason: str | None = None) -> bool:
+    """Put a claimed task back in its role's queue, under its instance's lock, recorded in
+    the instance's history as done `by` someone (with the `reason`, when it was not the
+    assignee's or an admin's choice). False when the claim had changed meanwhile."""
+    lock_instance_status(ctx, s, task.process_instance_id)
+    released = s.execute(
+        update(Task).where(Task.id == task.id, Task.state == "claimed",
+                           Task.assignee == task.assignee)
+        .values(state="ready", assignee=None, claimed_at=None, version=Task.version + 1)
+        .execution_options(synchronize_session=False))
+    if released.rowcount != 1:
+        return False
+    payload = {"assignee": task.assignee, **({"reason": reason} if reason else {})}
+    event_log.EventLog(s, task.process_instance_id).append(
+        event_log.TASK_UNCLAIMED, by, ctx.clock.now(), element_id=task.element_id,
+        task_id=task.id, payload=payload)
+    return True
 
 
 def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict,

@@ -1,55 +1,34 @@
-"""Users (accounts, roles, sign-in) and organisational units."""
+"""Users (accounts, roles, the operator's admin recovery) and organisational units. Signing
+in and tokens: engine/usecases/signing_in.py."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import (
     AlreadyExists,
-    AuthenticationFailed,
+    Conflict,
     InvalidInput,
     UnitNotFound,
     UserNotFound,
 )
-from engine.persistence.tables import Unit, User, UserRole
-from engine.security.passwords import hash_password, needs_rehash, verify_password
+from engine.persistence.tables import Task, Unit, User, UserRole
+from engine.security.passwords import hash_password, verify_password
 from engine.usecases import policy
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import _role_exists, _unit_view, _user_view
+from engine.usecases.signing_in import MIN_PASSWORD_LENGTH, _account
+from engine.usecases.tasks import release_claim
 from engine.usecases.views import Actor, UnitView, UserView
 
 # ---------------------------------------------------------------- users and units
 
-def authenticate(ctx: EngineContext, username: str, password: str) -> UserView:
-    """The active user of this name and password; AuthenticationFailed otherwise. The
-    Argon2 check (memory-hard, a few at a time per process: engine/security/passwords.py) runs
-    outside any transaction, so a sign-in holds no database lock or connection while it
-    waits or hashes. A hash of another cost than the settings' is replaced."""
-    with ctx.db.read() as s:
-        user = s.scalar(select(User).where(User.username == username))
-        view = _user_view(user) if user is not None else None
-        stored_hash = user.password_hash if user is not None else None
-    if view is None or not view.active \
-            or not verify_password(ctx.settings, stored_hash, password):
-        raise AuthenticationFailed("unknown user or wrong password")
-    if needs_rehash(ctx.settings, stored_hash):
-        new_hash = hash_password(ctx.settings, password)
-        with ctx.db.write() as s:  # unless the password was changed meanwhile
-            s.execute(update(User).where(User.username == username,
-                                         User.password_hash == stored_hash)
-                      .values(password_hash=new_hash))
-    return view
-
-
 def get_user(ctx: EngineContext, username: str, cached: bool = False) -> UserView | None:
-    """The active user of this name, or None (for token checks). With `cached` the answer
-    may come from this process's cache of active users (engine/security/user_cache.py: at most
+    """The active user of this name, or None. With `cached` the answer may come from this
+    process's cache of active users (engine/security/user_cache.py: at most
     LKJ_USER_CACHE_TTL_S old; update_user clears its entry at once)."""
-    if cached:
-        return ctx.users.get(username, lambda name: get_user(ctx, name))
-    with ctx.db.read() as s:
-        user = s.scalar(select(User).where(User.username == username))
-        return _user_view(user) if user is not None and user.active else None
+    account = _account(ctx, username, cached)
+    return account.view if account is not None else None
 
 
 def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
@@ -59,8 +38,8 @@ def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
     errors = _email_errors(email)
     if not username or len(username) > 80:
         errors["username"] = ["must be 1 to 80 characters"]
-    if not password or len(password) < 8:
-        errors["password"] = ["must be at least 8 characters"]
+    if not password or len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters"]
     # Hashed before the transaction: no database lock is held while Argon2 waits or runs.
     password_hash = None if errors else hash_password(ctx.settings, password)
     with ctx.db.write() as s:
@@ -85,13 +64,17 @@ def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
 def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str | None = None,
                 roles: list[str] | None = None, active: bool | None = None,
                 password: str | None = None, email: str | None = None) -> UserView:
-    """Change a user's name, roles, password or whether it may sign in. A deactivated
-    user's tokens stop working, and changed roles apply, at once in this process and within
-    LKJ_USER_CACHE_TTL_S in the others (engine/security/user_cache.py)."""
+    """Change a user's name, roles, password or whether it may sign in.
+
+    A new password, a change of roles or a deactivation ends the user's tokens: at once in
+    this process, within LKJ_USER_CACHE_TTL_S in the others (engine/usecases/signing_in.py).
+    The last active admin can be neither deactivated nor lose 'admin' (Conflict). Tasks the
+    user had claimed in a role it no longer holds (every claimed task, when deactivated)
+    go back to their role's queue, each recorded in its instance's history."""
     policy.require_admin(actor)
     errors = _email_errors(email)
-    if password is not None and len(password) < 8:
-        errors["password"] = ["must be at least 8 characters"]
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters"]
     if full_name is not None and len(full_name) > 200:
         errors["full_name"] = ["must be at most 200 characters"]
     # Hashed before the transaction: no database lock is held while Argon2 waits or runs.
@@ -107,20 +90,59 @@ def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str 
                 errors["roles"] = [f"unknown role '{r}'" for r in bad_roles]
         if errors:
             raise InvalidInput("The user cannot be changed", errors)
+        old_roles = {r.role for r in user.roles}
+        new_roles = set(roles) if roles is not None else old_roles
+        deactivated = active is False and user.active
+        if user.active and "admin" in old_roles and (deactivated or "admin" not in new_roles):
+            _keep_an_admin(ctx, s, user)
         if full_name is not None:
             user.full_name = full_name
-        if roles is not None:
-            user.roles = [UserRole(role=r) for r in sorted(set(roles))]
+        if new_roles != old_roles:
+            user.roles = [UserRole(role=r) for r in sorted(new_roles)]
         if active is not None:
             user.active = active
         if email is not None:
             user.email = email or None  # an empty string removes the address
         if password_hash is not None:
             user.password_hash = password_hash
+        if password_hash is not None or new_roles != old_roles or deactivated:
+            user.token_generation = User.token_generation + 1  # the older tokens end
         s.flush()
+        if deactivated or new_roles != old_roles:
+            _release_claims(ctx, s, actor, username, None if deactivated else new_roles)
         view = _user_view(user)
     ctx.users.forget(username)  # after the commit: a read racing it keeps nothing
     return view
+
+
+def _keep_an_admin(ctx: EngineContext, s, user: User) -> None:
+    """Conflict unless an active admin other than `user` remains. Every active admin's row
+    is locked first, so two admins removing each other at once cannot both succeed: the
+    second waits for the first, then counts again in a fresh statement (PostgreSQL reads
+    committed data per statement; SQLite runs one writer at a time)."""
+    admins = (select(User.id).join(UserRole).where(UserRole.role == "admin",
+                                                   User.active.is_(True))
+              .order_by(User.id))
+    s.execute(ctx.db.lock_clause(admins, of=User)).all()
+    others = s.scalar(select(func.count()).select_from(
+        admins.where(User.id != user.id).subquery()))
+    if not others:
+        raise Conflict(f"'{user.username}' is the last active admin: make another user an "
+                       "active admin first (or restore one with LKJ_ADMIN_PASSWORD at "
+                       "`lkj serve`)")
+
+
+def _release_claims(ctx: EngineContext, s, actor: Actor, username: str,
+                    roles: set[str] | None) -> None:
+    """Put back in their queues the open tasks `username` has claimed in a role outside
+    `roles` (None: every one, the user was deactivated), as `unclaim_task` does: under each
+    instance's lock (taken in id order), recorded as `task_unclaimed` by the actor."""
+    claimed = select(Task).where(Task.assignee == username, Task.state == "claimed")
+    if roles is not None:
+        claimed = claimed.where(Task.role.not_in(roles))
+    reason = "user deactivated" if roles is None else "role removed"
+    for task in s.scalars(claimed.order_by(Task.process_instance_id, Task.id)).all():
+        release_claim(ctx, s, task, actor.username, reason)  # False: done meanwhile
 
 
 def _email_errors(email: str | None) -> dict:
@@ -139,19 +161,42 @@ def list_users(ctx: EngineContext, actor: Actor) -> list[UserView]:
         return [_user_view(u) for u in s.scalars(select(User).order_by(User.username))]
 
 
-def ensure_admin(ctx: EngineContext, password: str, username: str = "admin") -> bool:
-    """Create the admin user on first start; True if it was created."""
+def restore_admin(ctx: EngineContext, password: str, username: str = "admin") -> list[str]:
+    """The operator's way back in (`LKJ_ADMIN_PASSWORD` at `lkj serve`): make `username` an
+    active admin with this password, creating it if missing. Returns what had to change
+    (empty: it already was so); any change ends the user's older tokens."""
     with ctx.db.read() as s:
-        if s.scalar(select(User.id).where(User.username == username)) is not None:
-            return False
-    password_hash = hash_password(ctx.settings, password)  # outside the write transaction
+        user = s.scalar(select(User).where(User.username == username))
+        stored_hash = user.password_hash if user else None
+        was_active = bool(user and user.active)
+        was_admin = bool(user and any(r.role == "admin" for r in user.roles))
+    # Argon2 outside the transactions: no database lock is held while it waits or runs.
+    same_password = stored_hash is not None and verify_password(ctx.settings, stored_hash,
+                                                                password)
+    if same_password and was_active and was_admin:
+        return []
+    password_hash = stored_hash if same_password else hash_password(ctx.settings, password)
     with ctx.db.write() as s:
-        if s.scalar(select(User.id).where(User.username == username)) is not None:
-            return False
-        s.add(User(username=username, password_hash=password_hash, active=True,
-                   full_name="Administrator", created_at=ctx.clock.now(),
-                   roles=[UserRole(role="admin")]))
-        return True
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            s.add(User(username=username, password_hash=password_hash, active=True,
+                       full_name="Administrator", created_at=ctx.clock.now(),
+                       roles=[UserRole(role="admin")]))
+            return ["created"]
+        changes = []
+        if user.password_hash != password_hash:
+            user.password_hash = password_hash
+            changes.append("password set")
+        if not user.active:
+            user.active = True
+            changes.append("reactivated")
+        if all(r.role != "admin" for r in user.roles):
+            user.roles.append(UserRole(role="admin"))
+            changes.append("role 'admin' given back")
+        if changes:  # whoever held the account's tokens meanwhile loses them
+            user.token_generation = User.token_generation + 1
+    ctx.users.forget(username)
+    return changes
 
 
 def create_unit(ctx: EngineContext, actor: Actor, code: str, name: str) -> UnitView:

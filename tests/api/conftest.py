@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 import pytest
 
 from api.app import create_app
-from api.auth import issue_token
 from engine import usecases
 from tests.api.helpers import PASSWORD
 from tests.conftest import ADMIN, FIXTURES, read_folder
@@ -47,7 +46,8 @@ def login(ctx):
         if usecases.get_user(ctx, username) is None:
             usecases.create_user(ctx, ADMIN, username, PASSWORD, list(roles),
                                  full_name=f"Pegawai {username}")
-        return {"Authorization": f"Bearer {issue_token(ctx.settings, username)['access_token']}"}
+        token = usecases.sign_in(ctx, username, PASSWORD, "127.0.0.1")["access_token"]
+        return {"Authorization": f"Bearer {token}"}
     return headers_for
 
 

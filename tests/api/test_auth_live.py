@@ -1,6 +1,7 @@
-"""Token checks and sign-ins in a real `lkj serve` process: the user cache of the worker that
-makes a change forgets the user at once, another process's change waits for the TTL, and a
-burst of sign-ins holds at most LKJ_PASSWORD_CONCURRENCY Argon2 hashes' memory."""
+"""Token checks and sign-ins in a real `lkj serve` process: a change made through the server
+ends the user's older tokens at once there, another process's change reaches it within the
+user cache's TTL, the sign-in throttle counts across processes, and a burst of sign-ins
+holds at most LKJ_PASSWORD_CONCURRENCY Argon2 hashes' memory."""
 from __future__ import annotations
 
 import threading
@@ -11,6 +12,7 @@ import pytest
 import requests
 
 from engine import usecases
+from engine.errors import AuthenticationFailed
 from tests.api.helpers import PASSWORD, assert_problem
 from tests.conftest import ADMIN, LiveServer
 
@@ -59,6 +61,8 @@ def test_a_change_through_the_server_applies_at_once_in_its_process(server):
     assert boss.get(f"{api}/users", timeout=60).status_code == 200  # cached for 60 s now
     assert admin.patch(f"{api}/users/boss", json={"roles": ["staf"]},
                        timeout=60).status_code == 200
+    assert_problem(boss.get(f"{api}/users", timeout=60), 401)  # the old token ended
+    boss = session(server, "boss")
     assert_problem(boss.get(f"{api}/users", timeout=60), 403)
     assert boss.get(f"{api}/me", timeout=60).json()["roles"] == ["staf"]
     assert admin.patch(f"{api}/users/boss", json={"active": False},
@@ -133,5 +137,80 @@ def test_a_burst_of_sign_ins_holds_at_most_the_concurrency_in_argon2_memory(data
         # At most `concurrency` hashes at once, one of which the baseline already held; a
         # hash's memory, not more, of slack for everything else.
         assert growth < concurrency * memory_mib, f"peak RSS grew {growth:.0f} MiB"
+    finally:
+        live.stop()
+
+
+def test_a_password_change_ends_older_tokens_at_once_in_the_server(server):
+    api = f"{server.url}/api/v1"
+    admin = session(server, "admin", server.admin_password)
+    create_user(admin, server, "staf1", "staf")
+    staf = session(server, "staf1")
+    other = session(server, "staf1")  # a second session of the same user
+    assert staf.get(f"{api}/me", timeout=60).status_code == 200  # cached for 60 s now
+    changed = staf.post(f"{api}/me/password", timeout=60, json={
+        "current_password": PASSWORD, "new_password": "another-password"})
+    assert changed.status_code == 200, changed.text
+    for old in (staf, other):
+        assert_problem(old.get(f"{api}/me", timeout=60), 401)
+    fresh = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+    assert requests.get(f"{api}/me", headers=fresh, timeout=60).json()["username"] == "staf1"
+    # And an admin's reset ends that one in turn.
+    assert admin.patch(f"{api}/users/staf1", json={"password": "third-password"},
+                       timeout=60).status_code == 200
+    assert_problem(requests.get(f"{api}/me", headers=fresh, timeout=60), 401)
+
+
+def test_a_change_from_another_process_ends_older_tokens_within_the_ttl(server, ctx):
+    """The documented bound: another process's change reaches this server's cache within
+    LKJ_USER_CACHE_TTL_S (60 s here); a token issued after the change is never refused for
+    it, and once the server has seen it the older tokens are refused."""
+    api = f"{server.url}/api/v1"
+    admin = session(server, "admin", server.admin_password)
+    create_user(admin, server, "staf1", "staf")
+    old = session(server, "staf1")
+    assert old.get(f"{api}/me", timeout=60).status_code == 200  # cached by the server
+    usecases.update_user(ctx, ADMIN, "staf1", password="another-password")  # elsewhere
+    assert old.get(f"{api}/me", timeout=60).status_code == 200  # stale, within the TTL
+    new = session(server, "staf1", "another-password")
+    assert new.get(f"{api}/me", timeout=60).status_code == 200
+    assert_problem(old.get(f"{api}/me", timeout=60), 401)
+
+
+def test_with_a_ttl_of_0_a_change_from_another_process_applies_at_once(database_url, tmp_path,
+                                                                      ctx):
+    live = start(database_url, tmp_path, "no-cache", {"LKJ_USER_CACHE_TTL_S": "0",
+                                                      **CHEAP_ARGON2})
+    try:
+        live.wait_ready()
+        api = f"{live.url}/api/v1"
+        admin = session(live, "admin", live.admin_password)
+        create_user(admin, live, "staf1", "staf")
+        staf = session(live, "staf1")
+        assert staf.get(f"{api}/me", timeout=60).status_code == 200
+        usecases.update_user(ctx, ADMIN, "staf1", roles=["staf", "kepala_bagian"])
+        assert_problem(staf.get(f"{api}/me", timeout=60), 401)
+    finally:
+        live.stop()
+
+
+def test_failures_are_counted_across_processes(database_url, tmp_path, ctx):
+    """Two gunicorn workers and this test process share one count: the database's."""
+    (tmp_path / "two-workers").mkdir()
+    live = LiveServer(database_url, tmp_path / "two-workers", admin_password="admin-password-123",
+                      extra_args=["--no-deploy", "--workers", "2"],
+                      env={**CHEAP_ARGON2, "LKJ_SIGNIN_MAX_FAILURES": "4"})
+    try:
+        live.wait_ready()
+        token_url = f"{live.url}/api/v1/auth/token"
+        for _ in range(3):  # separate connections: either worker may answer each
+            assert_problem(requests.post(token_url, timeout=60, json={
+                "username": "admin", "password": "a-guess"}), 401)
+        with pytest.raises(AuthenticationFailed):  # the fourth, in this process
+            usecases.sign_in(ctx, "admin", "a-guess", "127.0.0.1")
+        refused = requests.post(token_url, timeout=60, json={
+            "username": "admin", "password": live.admin_password})
+        assert_problem(refused, 429)
+        assert 1 <= int(refused.headers["Retry-After"]) <= 900
     finally:
         live.stop()

@@ -22,13 +22,18 @@ def test_an_admin_renames_a_user_and_replaces_the_roles(client, admin, login):
     assert response.get_json() == {"username": "sari", "full_name": "Sari Wulandari",
                                    "roles": ["kepala_subbagian", "staf"], "active": True,
                                    "email": None}
-    # A change through the engine applies at once in this process: the same token carries
-    # the new roles (the user cache forgot the old ones).
-    assert client.get("/api/v1/me", headers=staf).get_json()["roles"] == [
+    # A change of roles ends the user's tokens at once in this process; a new sign-in
+    # carries the new roles.
+    assert_problem(client.get("/api/v1/me", headers=staf), 401)
+    again = {"Authorization": f"Bearer {sign_in(client, 'sari').get_json()['access_token']}"}
+    assert client.get("/api/v1/me", headers=again).get_json()["roles"] == [
         "kepala_subbagian", "staf"]
+    # A change of the name alone leaves the tokens alone.
+    assert patch(client, "sari", admin, full_name="Sari W.").status_code == 200
+    assert client.get("/api/v1/me", headers=again).get_json()["full_name"] == "Sari W."
     # Fields left out stay as they are.
     assert patch(client, "sari", admin, roles=["staf"]).get_json() == {
-        "username": "sari", "full_name": "Sari Wulandari", "roles": ["staf"], "active": True,
+        "username": "sari", "full_name": "Sari W.", "roles": ["staf"], "active": True,
         "email": None}
 
 
@@ -42,7 +47,8 @@ def test_a_deactivated_user_is_locked_out_until_reactivated(client, admin, login
     assert {u["username"]: u["active"] for u in users}["staf1"] is False
 
     assert patch(client, "staf1", admin, active=True).get_json()["active"] is True
-    assert client.get("/api/v1/me", headers=staf).status_code == 200
+    # The tokens issued before the deactivation stay dead; signing in works again.
+    assert_problem(client.get("/api/v1/me", headers=staf), 401)
     assert sign_in(client, "staf1").status_code == 200
 
 
@@ -89,3 +95,16 @@ def test_an_e_mail_address_for_notifications(client, admin, login):
     assert changed.status_code == 200 and changed.get_json()["email"] == "staf1@setneg.go.id"
     assert_problem(patch(client, "staf1", admin, email="not an address"), 422, field="email")
     assert patch(client, "staf1", admin, email="").get_json()["email"] is None
+
+
+@pytest.mark.parametrize("change", [{"active": False}, {"roles": ["staf"]}])
+def test_the_last_active_admin_is_kept_409_saying_why(client, admin, change):
+    body = assert_problem(patch(client, "root", admin, **change), 409)
+    assert "'root' is the last active admin" in body["detail"]
+    assert client.get("/api/v1/users", headers=admin).status_code == 200  # still an admin
+
+
+def test_with_a_second_admin_the_first_may_step_down(client, admin, login):
+    login("dewi", "admin")
+    assert patch(client, "root", admin, roles=["staf"]).status_code == 200
+    assert_problem(client.get("/api/v1/users", headers=admin), 401)  # its tokens ended

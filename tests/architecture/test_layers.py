@@ -32,7 +32,8 @@ MAY_IMPORT = {
 # third-party packages only one layer may use
 OWNED_BY = {"SpiffWorkflow": {"engine.workflow"}, "flask": {"api"}, "werkzeug": {"api"},
             "marshmallow": {"api"}, "apispec": {"api"}, "gunicorn": {"cli"},
-            "RestrictedPython": {"engine.workflow"}, "alembic": {"engine.persistence"}}
+            "RestrictedPython": {"engine.workflow"}, "alembic": {"engine.persistence"},
+            "jwt": {"engine.security"}}
 
 
 def _package_of(module: str) -> str | None:

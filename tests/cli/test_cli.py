@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 
+import requests
+
 from engine import usecases
-from tests.conftest import FIXTURES, ROOT, actor
+from tests.conftest import FIXTURES, ROOT, LiveServer, actor
 from tests.engine import diagrams as d
 
 
@@ -74,3 +76,63 @@ def test_audit_verify_offline(settings, ctx, tmp_path, mini_deployed):
     bundle.write_bytes(bundle.read_bytes()[:-40])
     broken = lkj("audit", "verify", str(bundle), settings=offline)
     assert broken.returncode == 1 and "not an audit bundle" in broken.stderr
+
+
+def test_serve_with_the_admin_password_restores_the_admin(database_url, tmp_path):
+    """The operator's way back in: the admin was deactivated and lost its role (by another
+    admin, since gone); `lkj serve` with LKJ_ADMIN_PASSWORD on the same database brings it
+    back, says so at WARNING, and a restart with nothing to restore says nothing."""
+    password = "admin-password-123"
+
+    def serve(name: str) -> LiveServer:
+        (tmp_path / name).mkdir()
+        return LiveServer(database_url, tmp_path / name, admin_password=password,
+                          extra_args=["--no-deploy"]).wait_ready()
+
+    def sign_in(server, username, secret):
+        return requests.post(f"{server.url}/api/v1/auth/token", timeout=60,
+                             json={"username": username, "password": secret})
+
+    def bearer(response) -> dict:
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    server = serve("first")
+    try:
+        api = f"{server.url}/api/v1"
+        admin = bearer(sign_in(server, "admin", password))
+        # Alone, the admin may not lock itself out.
+        refused = requests.patch(f"{api}/users/admin", json={"active": False}, headers=admin,
+                                 timeout=60)
+        assert refused.status_code == 409 and "last active admin" in refused.json()["detail"]
+        assert requests.post(f"{api}/users", headers=admin, timeout=60, json={
+            "username": "root", "password": "root-password-1",
+            "roles": ["admin"]}).status_code == 201
+        root = bearer(sign_in(server, "root", "root-password-1"))
+        assert requests.post(f"{api}/me/password", headers=admin, timeout=60, json={
+            "current_password": password, "new_password": "forgotten-password"}).status_code == 200
+        for change in ({"roles": ["staf"]}, {"active": False}):
+            assert requests.patch(f"{api}/users/admin", json=change, headers=root,
+                                  timeout=60).status_code == 200
+        assert requests.patch(f"{api}/users/root", json={"active": False}, headers=root,
+                              timeout=60).status_code == 409  # root is the last one now
+        assert sign_in(server, "admin", password).status_code == 401
+    finally:
+        server.stop()
+
+    server = serve("second")
+    try:
+        assert "WARNING lkj: restored user 'admin' from LKJ_ADMIN_PASSWORD: password set, " \
+               "reactivated, role 'admin' given back" in server.output()
+        me = requests.get(f"{server.url}/api/v1/me", timeout=60,
+                          headers=bearer(sign_in(server, "admin", password))).json()
+        assert me["roles"] == ["admin", "staf"]
+    finally:
+        server.stop()
+
+    server = serve("third")
+    try:
+        assert "restored user" not in server.output()  # nothing to restore
+        assert sign_in(server, "admin", password).status_code == 200
+    finally:
+        server.stop()
