@@ -199,8 +199,38 @@ def changes(program: Program, scope: dict, given: dict) -> tuple[dict, list[str]
     return stored, sorted(deleted)
 
 
+_SCALARS = (str, bool, type(None))
+
+
+def is_json(value, depth: int = 0) -> bool:
+    """Whether `value` is JSON through and through (the quick check; json_problem says
+    where it is not)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is int:
+        return value.bit_length() <= MAX_INT_BITS
+    if kind is float:
+        return math.isfinite(value)
+    if depth >= MAX_DEPTH:
+        return False
+    if kind is list:
+        for item in value:
+            if not is_json(item, depth + 1):
+                return False
+        return True
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not is_json(item, depth + 1):
+                return False
+        return True
+    return False
+
+
 def json_problem(value, path: str = "value", depth: int = 0) -> tuple[str, str] | None:
     """(where, what) of the first part of `value` that is not JSON, or None."""
+    if depth == 0 and is_json(value):
+        return None
     kind = type(value)
     if kind is int and value.bit_length() > MAX_INT_BITS:
         return path, "a number of more than 4,000 digits"
@@ -260,7 +290,7 @@ def result_for(value, wanted: str):
         if type(value) is not str:
             raise ScriptFailed(
                 f"the timer expression gave {describe(value)}; a timer needs ISO 8601 text, "
-                f"e.g. \"P5D\" or (datetime.now() + timedelta(days=5)).isoformat()")
+                f"e.g. \"P5D\", or a date-time's .isoformat()")
         return value
     if wanted == COUNT:
         if type(value) is not int or value < 0:

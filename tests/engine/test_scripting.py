@@ -23,11 +23,11 @@ from engine.persistence.tables import ProcessInstance
 from engine.settings import InvalidSettings, Settings
 from engine.usecases.context import EngineContext
 from engine.workflow import sandbox
+from engine.workflow.jail import Jail
 from engine.workflow.sandbox import (
     JailedEnvironment,
     Limits,
     ScriptFailed,
-    ScriptOutOfMemory,
     ScriptRejected,
     ScriptTimeout,
     check_source,
@@ -36,7 +36,6 @@ from tests.conftest import ADMIN, ROOT, actor
 from tests.engine import diagrams as d
 
 STAF = actor("staf1", "staf")
-AUDITOR = actor("aud", "auditor")
 LIMIT_S = 0.5
 MEMORY_MIB = 256
 DATA_BYTES = 1024 * 1024
@@ -128,6 +127,26 @@ def test_the_jail_replaces_a_killed_worker(jailed):
     assert not _alive_child(first)  # killed and reaped: no zombie
     assert jailed.evaluate("n * 2", {"n": 21}) == 42
     assert sandbox.jail().worker_pids() != [first]
+
+
+class _CpuBound(Limits):
+    """A wall-time limit far away, so the CPU-time backstop acts first."""
+
+    @property
+    def cpu_s(self) -> int:
+        return 1
+
+
+def test_the_cpu_time_limit_stops_a_script_the_wall_clock_does_not():
+    jail = Jail(_CpuBound(time_s=60, memory_mib=MEMORY_MIB))
+    started = time.monotonic()
+    try:
+        with pytest.raises(ScriptTimeout, match="script exceeded its CPU time limit of 1 s"):
+            jail.run({"mode": "exec", "source": "while True:\n    pass", "variables": {},
+                      "want": "json", "now": None}, "script")
+    finally:
+        jail.close()
+    assert time.monotonic() - started < 10  # 1 to 2 s of CPU, on a busy machine
 
 
 def test_a_worker_that_grew_large_is_replaced(jailed):
@@ -262,6 +281,9 @@ ESCAPES = {
     "frame of a generator": ("g = (i for i in [1])\nx = g.gi_frame.f_globals", ScriptRejected,
                              "gi_frame"),
     "globals": ("x = globals()", ScriptFailed, "name 'globals' is not defined"),
+    "vars": ("x = vars()", ScriptFailed, "name 'vars' is not defined"),
+    "locals": ("x = locals()", ScriptFailed, "name 'locals' is not defined"),
+    "eval": ("x = eval('1')", ScriptRejected, "Eval calls are not allowed"),
 }
 
 
@@ -372,6 +394,16 @@ def test_a_jail_worker_holds_nothing_of_the_server(jailed):
          "{'sqlalchemy', 'SpiffWorkflow', 'flask', 'psycopg', 'lxml'}))"],
         cwd=ROOT, capture_output=True, text=True, check=True)
     assert imported.stdout.strip() == "[]"
+
+
+def test_workers_end_with_their_server_process():
+    finished = subprocess.run(
+        [sys.executable, "-c", "from engine.workflow import sandbox\n"
+         "sandbox.JailedEnvironment().evaluate('1', {})\n"
+         "print(sandbox.jail().worker_pids()[0])"],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    pid = int(finished.stdout)
+    assert not Path(f"/proc/{pid}").exists()  # killed and reaped at exit, not left behind
 
 
 def _alive_child(pid: int) -> bool:
