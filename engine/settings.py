@@ -84,7 +84,7 @@ class Settings:
 
     # Scripts, conditions and expressions of diagrams run in jail processes
     # (engine/workflow/jail.py): the wall time of one evaluation (the jail worker is killed
-    # past it; CPU time is capped at the next whole second plus one), the address space of
+    # past it; CPU time is capped 1-2 s above it rounded up), the address space of
     # each jail worker, the jail workers per server process, and the data one evaluation may
     # send to the jail or give back.
     script_time_limit_s: float = 2.0

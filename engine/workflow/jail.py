@@ -49,8 +49,9 @@ class Limits:
 
     @property
     def cpu_s(self) -> int:
-        """CPU seconds per evaluation (whole seconds, as RLIMIT_CPU counts): a backstop
-        above the wall-time limit, which normally ends a script first."""
+        """CPU seconds per evaluation (whole seconds, as RLIMIT_CPU counts; the worker adds
+        the part of a second already begun): a backstop above the wall-time limit, which
+        normally ends a script first."""
         return math.ceil(self.time_s) + 1
 
 
