@@ -3,8 +3,8 @@
     python -m bench                 # the full run (a few minutes on 2 cores) -> bench/results.json
     python -m bench --quick         # every part at tiny sizes (CI): asserts correctness only
 
-Parts: overhead, growth, queue, http, memory, replay. See BENCHMARKS.md for what each
-measures and the latest figures.
+Parts: overhead, growth, queue, http, memory, replay, scripts. See BENCHMARKS.md for what
+each measures and the latest figures.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from bench.common import (  # noqa: E402
     postgres_reason,
 )
 
-PARTS = ("overhead", "growth", "queue", "http", "memory", "replay")
+PARTS = ("overhead", "growth", "queue", "http", "memory", "replay", "scripts")
 POSTGRES_PARTS = ("http", "memory")
 DEFAULT_SHAPES = "2x8,3x6,4x4"
 
@@ -53,6 +53,11 @@ TARGETS = {
                                 lambda v: v == 0),
     "replay_ms_200_events": ("replay: 200-event history (ms)", "-", None),
     "peak_rss_mb": ("memory: peak RSS of one worker (MiB)", "-", None),
+    "script_condition_us_in_process": ("scripts: gateway condition, in-process median (µs)",
+                                       "-", None),
+    "script_condition_us_jail": ("scripts: gateway condition, jail median (µs)", "-", None),
+    "script_small_us_in_process": ("scripts: small script, in-process median (µs)", "-", None),
+    "script_small_us_jail": ("scripts: small script, jail median (µs)", "-", None),
 }
 
 
@@ -86,7 +91,7 @@ def _shapes(text: str):
 
 
 def run_parts(args, workdir: Path) -> tuple[dict, dict]:
-    from bench import growth, http_load, overhead, queue_scale, replay
+    from bench import growth, http_load, overhead, queue_scale, replay, scripts
 
     parts = [p for p in (args.only or PARTS) if p not in args.skip]
     pg_reason = "--no-postgres" if args.no_postgres else postgres_reason()
@@ -116,6 +121,8 @@ def run_parts(args, workdir: Path) -> tuple[dict, dict]:
                     clients=4 if args.quick else 8, threads=4 if args.quick else 8)
             elif part == "replay":
                 details[part] = replay.run(workdir, quick=args.quick)
+            elif part == "scripts":
+                details[part] = scripts.run(workdir, quick=args.quick)
         except Exception as exc:  # reported in the JSON and the exit status, the rest still runs
             errors[part] = f"{type(exc).__name__}: {exc}"
             details[part] = {"error": errors[part], "traceback": traceback.format_exc()}
@@ -143,6 +150,10 @@ def figures(details: dict) -> dict:
         "http_lost_or_duplicated": _dig(http, ("verification", "lost_or_duplicated")),
         "replay_ms_200_events": get("replay", "replay_ms_200_events"),
         "peak_rss_mb": get("memory", "peak_rss_mb"),
+        "script_condition_us_in_process": get("scripts", "condition", "in_process", "median_us"),
+        "script_condition_us_jail": get("scripts", "condition", "jail", "median_us"),
+        "script_small_us_in_process": get("scripts", "script", "in_process", "median_us"),
+        "script_small_us_jail": get("scripts", "script", "jail", "median_us"),
     }
 
 

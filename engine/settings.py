@@ -124,7 +124,6 @@ class Settings:
     # What one instance may hold in documents (each upload is also in its history).
     max_documents_per_instance: int = 200
     max_instance_document_bytes: int = 1024 * 1024 * 1024
-    script_time_limit_s: float = 1.0
     timezone: str = "Asia/Jakarta"
     webhook_url: str | None = None  # notifications are also POSTed here as JSON
     smtp_host: str | None = None  # no host: e-mail notifications wait in the outbox
@@ -154,6 +153,16 @@ class Settings:
     signin_max_failures_per_address: int = 100
     signin_window_s: int = 15 * 60
 
+    # Scripts, conditions and expressions of diagrams run in jail processes
+    # (engine/workflow/jail.py): the wall time of one evaluation (the jail worker is killed
+    # past it; CPU time is capped 1-2 s above it rounded up), the address space of
+    # each jail worker, the jail workers per server process, and the data one evaluation may
+    # send to the jail or give back.
+    script_time_limit_s: float = 2.0
+    script_memory_mib: int = 512
+    script_workers: int = 2
+    script_max_data_bytes: int = 8 * 1024 * 1024
+
     # Compare the written state rows with a full serialization after every save (slow; the
     # tests run with it on).
     check_state_writes: bool = False
@@ -177,6 +186,16 @@ class Settings:
         if self.argon2_parallelism >= 2 ** 24:
             raise InvalidSettings("LKJ_ARGON2_PARALLELISM must be below 2^24, "
                                   f"not {self.argon2_parallelism}")
+        if not (math.isfinite(self.script_time_limit_s)
+                and 0 < self.script_time_limit_s <= 3600):
+            raise InvalidSettings("LKJ_SCRIPT_TIME_LIMIT_S must be more than 0 and at most "
+                                  f"3600 seconds, not {self.script_time_limit_s}")
+        for name, value, low, high in (
+                ("LKJ_SCRIPT_MEMORY_MIB", self.script_memory_mib, 64, 1024 * 1024),
+                ("LKJ_SCRIPT_WORKERS", self.script_workers, 1, 64),
+                ("LKJ_SCRIPT_MAX_DATA_BYTES", self.script_max_data_bytes, 1024, 2 ** 31)):
+            if not low <= value <= high:
+                raise InvalidSettings(f"{name} must be between {low} and {high}, not {value}")
         if not 8 * self.argon2_parallelism <= self.argon2_memory_kib < 2 ** 32:
             raise InvalidSettings(
                 "LKJ_ARGON2_MEMORY_KIB must be at least 8 KiB per lane (8 × "
@@ -221,6 +240,12 @@ class Settings:
             signin_max_failures_per_address=_number(
                 env, "LKJ_SIGNIN_MAX_FAILURES_PER_ADDRESS", 100),
             signin_window_s=_number(env, "LKJ_SIGNIN_WINDOW_S", 15 * 60),
+            script_time_limit_s=_number(env, "LKJ_SCRIPT_TIME_LIMIT_S",
+                                        cls.script_time_limit_s, float),
+            script_memory_mib=_number(env, "LKJ_SCRIPT_MEMORY_MIB", cls.script_memory_mib),
+            script_workers=_number(env, "LKJ_SCRIPT_WORKERS", cls.script_workers),
+            script_max_data_bytes=_number(env, "LKJ_SCRIPT_MAX_DATA_BYTES",
+                                          cls.script_max_data_bytes),
         )
         values.update(overrides)
         return cls(**values)

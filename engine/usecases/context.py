@@ -50,6 +50,7 @@ class EngineContext:
     def __init__(self, settings: Settings, clock: Clock | None = None,
                  workflow_cache_size: int = 256):
         self.settings = settings
+        runtime.configure_scripts(settings)  # the script jail's limits (process-wide)
         self.db = Database(settings.database_url)
         self.clock = clock or Clock()
         self.documents = DocumentStore(settings.document_dir)

@@ -19,9 +19,12 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow import timers
+from engine.workflow import sandbox, timers
 from engine.workflow.sandbox import (
     SCRIPT_ENGINE,
+    ScriptFailed,
+    ScriptKilled,
+    ScriptOutOfMemory,
     ScriptRejected,
     ScriptTimeout,
     script_time,
@@ -31,7 +34,16 @@ timers.install()
 
 _SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
 # What running a diagram may raise: the instance goes to `error`, the caller sees no crash.
-RUN_ERRORS = (SpiffWorkflowException, ScriptRejected, ScriptTimeout)
+RUN_ERRORS = (SpiffWorkflowException, ScriptRejected, ScriptFailed, ScriptKilled,
+              ScriptTimeout, ScriptOutOfMemory)
+
+
+def configure_scripts(settings) -> None:
+    """Run this process's scripts under the settings' limits (`script_*`): every workflow
+    shares one jail per process, so the latest call decides for all."""
+    sandbox.configure(sandbox.Limits(
+        time_s=settings.script_time_limit_s, memory_mib=settings.script_memory_mib,
+        workers=settings.script_workers, max_data_bytes=settings.script_max_data_bytes))
 
 
 class _InstanceConverter(BpmnWorkflowConverter):
@@ -155,7 +167,7 @@ def restore_state(dct: dict, executable: ExecutableSpec) -> BpmnWorkflow:
     _INSTANCE_SERIALIZER.migrate(dct)
     wf = _INSTANCE_SERIALIZER.registry.restore(
         dct, spec=executable.spec, subprocess_specs=executable.subprocess_specs)
-    # The script engine is not serialized; without this, scripts would run unsandboxed.
+    # The script engine is not serialized; without this, scripts would run in this process.
     wf.script_engine = SCRIPT_ENGINE
     return wf
 

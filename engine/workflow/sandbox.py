@@ -1,219 +1,197 @@
-"""The sandboxed script engine: every script task, pre/post-script and condition of a
-diagram runs here, compiled by RestrictedPython with its guards and a curated set of
-builtins, under a time limit.
+"""The script engine of every workflow: each script task, pre/post-script, gateway
+condition, timer expression, loop cardinality and DMN expression of a diagram runs in the
+jail (engine/workflow/jail.py), a separate process under hard limits of wall time, CPU time,
+memory and data size, never in the server's own process.
 
-Diagrams are uploaded by process owners, so their scripts are untrusted code. SpiffWorkflow
-does not serialize the script engine; the runtime attaches this one after every load.
+Diagrams are uploaded by process owners, so their scripts are untrusted code. Two walls:
+RestrictedPython's compile-time guards (checked here at deploy, applied again in the jail),
+then the jail's process limits, which a script can neither catch nor extend. A script reaches
+variables only by naming them, so only the variables its source names travel to the jail,
+and only what it assigned, deleted or may have changed in place comes back, checked to be
+JSON. SpiffWorkflow does not serialize the script engine; the runtime attaches this one
+after every load.
 """
 from __future__ import annotations
 
-import ast
-import builtins
-import contextvars
-import datetime as _datetime
-import math
-import operator
-import sys
-import time
-from contextlib import contextmanager
-from functools import lru_cache
+import atexit
+import os
+import threading
 
-from RestrictedPython import (
-    compile_restricted_eval,
-    compile_restricted_exec,
-    safe_builtins,
-)
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safer_getattr,
-)
-from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import (
     BasePythonScriptEngineEnvironment,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-DEFAULT_TIME_LIMIT_S = 1.0
+from engine.workflow.jail import Jail, Limits
+from engine.workflow.script_errors import (
+    ScriptError,
+    ScriptFailed,
+    ScriptKilled,
+    ScriptOutOfMemory,
+    ScriptRejected,
+    ScriptTimeout,
+)
+from engine.workflow.script_rules import (
+    COUNT,
+    JSON,
+    TEXT,
+    TRUTH,
+    command_time,
+    current_time,
+    prepare,
+    script_time,
+)
 
+__all__ = [
+    "SCRIPT_ENGINE", "JailedEnvironment", "JailedScriptEngine", "Limits", "ScriptError",
+    "ScriptFailed", "ScriptKilled", "ScriptOutOfMemory", "ScriptRejected", "ScriptTimeout",
+    "check_source", "configure", "current_time", "jail", "script_time",
+]
 
-class ScriptRejected(Exception):
-    """The script does not compile under the sandbox's rules (e.g. uses a dunder name)."""
-
-
-class ScriptTimeout(Exception):
-    """The script ran longer than its time limit."""
-
-
-_INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow,
-    "|=": operator.ior, "&=": operator.iand, "^=": operator.ixor,
-}
-
-
-def _inplacevar(op: str, target, value):
-    return _INPLACE[op](target, value)
-
-
-# What a script may call. No `__import__`, `open`, `getattr`, `type`, `vars`, `globals`.
-_BUILTINS = dict(safe_builtins)
-_BUILTINS.update({name: getattr(builtins, name) for name in (
-    "all", "any", "dict", "enumerate", "filter", "list", "map", "max", "min", "reversed",
-    "set", "frozenset", "sum", "sorted", "zip", "range")})
-
-_GUARDS = {
-    "_getattr_": safer_getattr,
-    "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
-    "_write_": full_write_guard,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_inplacevar_": _inplacevar,
-    "_print_": PrintCollector,
-}
-
-# The time scripts see: the time of the command that runs them, so a replay of the history
-# computes exactly what the original run computed.
-_SCRIPT_NOW: contextvars.ContextVar[_datetime.datetime | None] = contextvars.ContextVar(
-    "script_now", default=None)
+# The pool of this process; replaced (and the old one's workers ended) when the limits change.
+_jail = Jail(Limits())
+_jail_lock = threading.Lock()
 
 
-@contextmanager
-def script_time(now: _datetime.datetime | None):
-    token = _SCRIPT_NOW.set(now)
-    try:
-        yield
-    finally:
-        _SCRIPT_NOW.reset(token)
+def configure(limits: Limits) -> None:
+    """Run every later script under `limits` (process-wide). Requests already running
+    finish under the limits they started with."""
+    global _jail
+    with _jail_lock:
+        if limits == _jail.limits:
+            return
+        old, _jail = _jail, Jail(limits)
+    old.close()
 
 
-def current_time() -> _datetime.datetime:
-    """The time of the command running now (the wall clock outside a command)."""
-    return _SCRIPT_NOW.get() or _datetime.datetime.now(_datetime.timezone.utc)
+def jail() -> Jail:
+    return _jail
 
 
-
-class _ScriptDatetime(_datetime.datetime):
-    """`datetime` for scripts: now() and today() read the command's time."""
-
-    @classmethod
-    def now(cls, tz=None):
-        moment = current_time()
-        return moment.astimezone(tz) if tz else moment
-
-    @classmethod
-    def utcnow(cls):
-        return current_time().replace(tzinfo=None)
-
-    @classmethod
-    def today(cls):
-        return current_time()
+def _close_at_exit() -> None:
+    _jail.close()
 
 
-class _ScriptDate(_datetime.date):
-    @classmethod
-    def today(cls):
-        return current_time().date()
+def _after_fork_in_child() -> None:
+    # A forked child (e.g. a server that forks its workers) starts its own workers.
+    global _jail, _jail_lock
+    _jail.forget_after_fork()
+    _jail, _jail_lock = Jail(_jail.limits), threading.Lock()
 
 
-# Modules and values a script sees by name (no import statement is allowed).
-_LIBRARY = {
-    "math": math,
-    "date": _ScriptDate,
-    "datetime": _ScriptDatetime,
-    "timedelta": _datetime.timedelta,
-    "timezone": _datetime.timezone,
-}
-_RESERVED = frozenset(_GUARDS) | frozenset(_LIBRARY) | {"__builtins__", "_print"}
-
-
-@lru_cache(maxsize=2048)
-def _compile(source: str, mode: str):
-    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source.strip() if mode == "eval" else source, filename="<script>")
-    if result.errors:
-        raise ScriptRejected("; ".join(result.errors))
-    # RestrictedPython compiles imports (they fail when run, as `__import__` is not
-    # provided); say so before the script ever runs.
-    imports = [node.lineno for node in ast.walk(ast.parse(source.strip() if mode == "eval"
-                                                          else source, mode=mode))
-               if isinstance(node, (ast.Import, ast.ImportFrom))]
-    if imports:
-        raise ScriptRejected(f"Line {imports[0]}: import statements are not allowed; "
-                             f"use the provided names (math, datetime, date, timedelta)")
-    return result.code
+atexit.register(_close_at_exit)
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def check_source(source: str, mode: str = "exec") -> str | None:
     """Return why the sandbox refuses this source, or None if it compiles."""
     try:
-        _compile(source, mode)
+        prepare(source, mode)
     except ScriptRejected as exc:
         return str(exc)
     return None
 
 
-class _Deadline:
-    """A trace function that stops a script at its time limit, also inside loops."""
+def _request(source: str, mode: str, context: dict, external_context: dict | None,
+             wanted: str = JSON) -> dict:
+    """What the jail needs: the source, the variables it names (task data over the
+    external context, as SpiffWorkflow layers them) and the command's time."""
+    program = prepare(source, mode)  # ScriptRejected here, before any process is involved
+    external = external_context or {}
+    variables = {}
+    for name in program.names:
+        if name in context:
+            variables[name] = context[name]
+        elif name in external:
+            variables[name] = external[name]
+    now = command_time()
+    return {"mode": mode, "source": source, "variables": variables, "want": wanted,
+            "now": now.isoformat() if now else None}
 
-    def __init__(self, seconds: float):
-        self.until = time.monotonic() + seconds
-        self.seconds = seconds
 
-    def __call__(self, frame, event, arg):
-        if time.monotonic() > self.until:
-            raise ScriptTimeout(f"script exceeded its time limit of {self.seconds:g} s")
-        return self
+class JailedEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow's environment interface, answered by the jail."""
 
-
-class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
-    def __init__(self, time_limit_s: float = DEFAULT_TIME_LIMIT_S):
+    def __init__(self):
         super().__init__({})
-        self.time_limit_s = time_limit_s
 
-    def _globals(self, context: dict, external_context: dict | None) -> dict:
-        scope = {"__builtins__": _BUILTINS, **_GUARDS, **_LIBRARY}
-        scope.update(external_context or {})
-        scope.update(context)
-        return scope
-
-    def _run(self, code, scope: dict):
-        previous = sys.gettrace()
-        sys.settrace(_Deadline(self.time_limit_s))
-        try:
-            return eval(code, scope)  # noqa: S307 - code compiled by RestrictedPython
-        finally:
-            sys.settrace(previous)
-
-    def evaluate(self, expression, context, external_context=None):
-        return self._run(_compile(expression, "eval"), self._globals(context, external_context))
+    def evaluate(self, expression, context, external_context=None, wanted: str = JSON):
+        request = _request(expression, "eval", context, external_context, wanted)
+        return jail().run(request, "expression")["value"]
 
     def execute(self, script, context, external_context=None):
-        scope = self._globals(context, external_context)
-        self._run(_compile(script, "exec"), scope)
-        for name in list(context):
-            if name not in scope:  # the script deleted it
-                del context[name]
-        for name, value in scope.items():
-            if name in _RESERVED or name.startswith("_") or callable(value):
-                continue
-            if external_context and name in external_context:
-                continue
-            context[name] = value
+        request = _request(script, "exec", context, external_context)
+        answer = jail().run(request, "script")
+        external = external_context or {}
+        # SpiffWorkflow expects the task data changed in place.
+        for name in answer["deleted"]:
+            context.pop(name, None)
+        for name, value in answer["stored"].items():
+            if name not in external or name in context:
+                context[name] = value
         return True
 
 
-class SandboxedScriptEngine(PythonScriptEngine):
-    def __init__(self, time_limit_s: float = DEFAULT_TIME_LIMIT_S):
-        super().__init__(environment=SandboxedEnvironment(time_limit_s))
+def _specs(task):
+    """The task's spec, then its parent's: a multi-instance completion condition is
+    evaluated on the last inner task."""
+    yield task.task_spec
+    if task.parent is not None:
+        yield task.parent.task_spec
+
+
+def _wanted(task, expression: str) -> str:
+    """What SpiffWorkflow does with this expression's value, hence what it must be."""
+    for spec in _specs(task):
+        definition = getattr(spec, "event_definition", None)
+        if getattr(definition, "expression", None) == expression:
+            if isinstance(definition, TimerEventDefinition):
+                return TEXT  # parsed as ISO 8601: a str, nothing else
+            if isinstance(definition, ConditionalEventDefinition):
+                return TRUTH
+        if getattr(spec, "cardinality", None) == expression:
+            return COUNT
+        if getattr(spec, "condition", None) == expression:
+            return TRUTH
+        for condition, _ in getattr(spec, "cond_task_specs", ()):
+            if condition is not None and condition.args and condition.args[0] == expression:
+                return TRUTH
+    return JSON
+
+
+def _where(task, source: str) -> str:
+    """Which element the source belongs to, for the admin reading the error."""
+    spec = task.task_spec
+    element = f"element '{getattr(spec, 'bpmn_id', None) or spec.name}'"
+    for attribute, label in (("prescript", "pre-script of "), ("postscript", "post-script of ")):
+        if getattr(spec, attribute, None) == source:
+            return label + element
+    return element
+
+
+class JailedScriptEngine(PythonScriptEngine):
+    def __init__(self):
+        super().__init__(environment=JailedEnvironment())
 
     def validate(self, expression):
         reason = check_source(expression, "eval")
         if reason:
             raise ScriptRejected(reason)
 
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            return self.environment.evaluate(expression, task.data, external_context,
+                                             wanted=_wanted(task, expression))
+        except ScriptError as exc:
+            raise type(exc)(f"{_where(task, expression)}: {exc}") from None
 
-SCRIPT_ENGINE = SandboxedScriptEngine()
+    def execute(self, task, script, external_context=None):
+        try:
+            return self.environment.execute(script, task.data, external_context or {})
+        except ScriptError as exc:
+            raise type(exc)(f"{_where(task, script)}: {exc}") from None
+
+
+SCRIPT_ENGINE = JailedScriptEngine()

@@ -112,7 +112,7 @@ def test_a_spinning_script_does_not_hold_up_work_on_another_instance(ctx):
 
     def claim_elsewhere():
         started.wait()
-        # Into the script's run (its limit is 1 s): a claim held by a database lock would
+        # Into the script's run (LKJ_SCRIPT_TIME_LIMIT_S, 2 s): a claim held by a database lock would
         # come only after the script stopped; one that comes early proves nothing either
         # way, so the wait errs long.
         time.sleep(0.4)
