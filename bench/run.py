@@ -3,7 +3,7 @@
     python -m bench                 # the full run (a few minutes on 2 cores) -> bench/results.json
     python -m bench --quick         # every part at tiny sizes (CI): asserts correctness only
 
-Parts: overhead, growth, queue, http, memory, replay, scripts. See BENCHMARKS.md for what
+Parts: overhead, growth, queue, http, memory, replay, scripts, isolation. See BENCHMARKS.md for what
 each measures and the latest figures.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from bench.common import (  # noqa: E402
     postgres_reason,
 )
 
-PARTS = ("overhead", "growth", "queue", "http", "memory", "replay", "scripts")
+PARTS = ("overhead", "growth", "queue", "http", "memory", "replay", "scripts", "isolation")
 POSTGRES_PARTS = ("http", "memory")
 DEFAULT_SHAPES = "2x8,3x6,4x4"
 
@@ -58,6 +58,12 @@ TARGETS = {
     "script_condition_us_jail": ("scripts: gateway condition, jail median (µs)", "-", None),
     "script_small_us_in_process": ("scripts: small script, in-process median (µs)", "-", None),
     "script_small_us_jail": ("scripts: small script, jail median (µs)", "-", None),
+    "isolation_claim_max_ms_sqlite": (
+        "isolation: slowest claim while a script spins, SQLite (ms)", "<= 200",
+        lambda v: v <= 200),
+    "isolation_claim_max_ms_postgresql": (
+        "isolation: slowest claim while a script spins, PostgreSQL (ms)", "<= 200",
+        lambda v: v <= 200),
 }
 
 
@@ -91,7 +97,7 @@ def _shapes(text: str):
 
 
 def run_parts(args, workdir: Path) -> tuple[dict, dict]:
-    from bench import growth, http_load, overhead, queue_scale, replay, scripts
+    from bench import growth, http_load, isolation, overhead, queue_scale, replay, scripts
 
     parts = [p for p in (args.only or PARTS) if p not in args.skip]
     pg_reason = "--no-postgres" if args.no_postgres else postgres_reason()
@@ -123,6 +129,9 @@ def run_parts(args, workdir: Path) -> tuple[dict, dict]:
                 details[part] = replay.run(workdir, quick=args.quick)
             elif part == "scripts":
                 details[part] = scripts.run(workdir, quick=args.quick)
+            elif part == "isolation":
+                details[part] = isolation.run(workdir, quick=args.quick,
+                                              postgres=not pg_reason)
         except Exception as exc:  # reported in the JSON and the exit status, the rest still runs
             errors[part] = f"{type(exc).__name__}: {exc}"
             details[part] = {"error": errors[part], "traceback": traceback.format_exc()}
@@ -154,6 +163,9 @@ def figures(details: dict) -> dict:
         "script_condition_us_jail": get("scripts", "condition", "jail", "median_us"),
         "script_small_us_in_process": get("scripts", "script", "in_process", "median_us"),
         "script_small_us_jail": get("scripts", "script", "jail", "median_us"),
+        "isolation_claim_max_ms_sqlite": get("isolation", "sqlite", "while_spinning_max_ms"),
+        "isolation_claim_max_ms_postgresql": get("isolation", "postgresql",
+                                                 "while_spinning_max_ms"),
     }
 
 
