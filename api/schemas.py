@@ -43,6 +43,7 @@ from engine.usecases import (
     TASK_COUNTS,
     TASK_SORTS,
     TASK_STATES,
+    UNIT_CODE_MAX_LENGTH,
     UNIT_CODE_PATTERN,
     UNIT_NAME_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
@@ -250,7 +251,8 @@ class UserCreateSchema(RequestSchema):
 
 class UnitCreateSchema(RequestSchema):
     code = Text(required=True, pattern=UNIT_CODE_PATTERN, pattern_error=(
-        "must be 1 to 40 letters, digits, '-', '_' or '.', starting with a letter or digit"))
+        f"must be 1 to {UNIT_CODE_MAX_LENGTH} letters, digits, '-', '_' or '.', starting "
+        f"with a letter or digit"))
     name = Text(required=True, validate=validate.Length(1, UNIT_NAME_MAX_LENGTH))
 
 
