@@ -43,7 +43,8 @@ CALENDAR_DAY_NAME_MAX_LENGTH = 200
 
 # A name that must say something: at least one character that is not blank (Python's
 # whitespace, spelled out so JSON Schema's regex dialect reads the same set) and no NUL.
-BLANK_CHARACTERS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+BLANK_CHARACTERS = (r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a"
+                    r"\u2028\u2029\u202f\u205f\u3000")
 NOT_BLANK_PATTERN = rf"[^\x00]*[^{BLANK_CHARACTERS}\x00][^\x00]*"
 
 # Uploaded documents keep the media type their part declared (a 255-character column).
