@@ -3,7 +3,7 @@ data generated from the document (valid and invalid), every check Schemathesis h
 5xx, statuses, content types, headers and bodies as documented, valid requests accepted,
 invalid ones refused, authentication enforced, ...). Once as an admin, once as a `staf`
 user of a unit, each on its own server and database seeded so that ids exist: units, users,
-a started LKj instance with open tasks, a document.
+a started LKj instance, a complaint with a task the runner claimed, a document.
 
 Run alone: `python -m pytest -m schemathesis -s` (the report of each run is printed).
 LKJ_SCHEMATHESIS_EXAMPLES (default 25) bounds the cases per operation and phase;
@@ -91,25 +91,33 @@ class Api:
         return response.json()
 
 
-def seed(server: LiveServer) -> dict:
-    """What makes the run reach past 404: units, users, a running LKj instance with open
-    tasks, a document. Returns the ids the run draws from."""
+def seed(server: LiveServer, runner: str) -> tuple[Api, dict]:
+    """What makes the run reach past 404: units, users, a running LKj instance, a complaint
+    the runner started and whose first task it claimed where its roles allow (so completing
+    it reaches the form), a document. Returns the runner's session and the ids the run draws
+    from."""
     admin = Api(server, "admin", server.admin_password)
     for code in UNITS:
         admin.call("POST", "/units", 201, json={"code": code, "name": f"Biro {code}"})
     for username, roles in [*RUNNERS.values(), (TARGET_USER, ["staf"])]:
         admin.call("POST", "/users", 201, json={"username": username, "password": PASSWORD,
                                                 "roles": roles})
-    instance = admin.call("POST", "/process-definitions/lkj_preparation/instances", 201,
-                          json={"variables": {"year": 2026}})
-    tasks = admin.call("GET", f"/tasks?process_instance_id={instance['id']}")["items"]
-    assert tasks, "the started instance has no open task"
-    document = admin.call("POST", f"/process-instances/{instance['id']}/documents", 201,
-                          files={"file": ("kak.txt", b"Kerangka acuan kerja", "text/plain")})
+    own = Api(server, RUNNERS[runner][0], PASSWORD)
+    lkj = admin.call("POST", "/process-definitions/lkj_preparation/instances", 201,
+                     json={"variables": {"year": 2026}})
+    complaint = own.call("POST", "/process-definitions/lkj_complaint/instances", 201,
+                         json={"variables": {"unit": UNITS[0]}})
+    [submission] = complaint["open_tasks"]
+    if submission["role"] in RUNNERS[runner][1]:  # a task is claimed in its role's queue
+        own.call("POST", f"/tasks/{submission['id']}/claim")
+    tasks = [task["id"] for instance in (lkj, complaint) for task in admin.call(
+        "GET", f"/tasks?process_instance_id={instance['id']}")["items"]]
+    document = own.call("POST", f"/process-instances/{complaint['id']}/documents", 201,
+                        files={"file": ("kak.txt", b"Kerangka acuan kerja", "text/plain")})
     definitions = admin.call("GET", "/process-definitions")["items"]
-    return {
-        "instances": [instance["id"]],
-        "tasks": [task["id"] for task in tasks],
+    return own, {
+        "instances": [lkj["id"], complaint["id"]],
+        "tasks": tasks,
         "documents": [document["id"]],
         "keys": [d["key"] for d in definitions],
         "units": list(UNITS),
@@ -148,9 +156,8 @@ def config(token: str, ids: dict) -> str:
 
 
 def test_schemathesis_finds_no_failure(server, runner, tmp_path):
-    ids = seed(server)
+    own, ids = seed(server, runner)
     username, roles = RUNNERS[runner]
-    own = Api(server, username, PASSWORD)
     config_file = tmp_path / "schemathesis.toml"
     config_file.write_text(config(own.token, ids))
     env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.api.schemathesis_hooks",
