@@ -1,16 +1,25 @@
-"""The Flask application factory: one engine context, the blueprints, problem+json errors."""
+"""The Flask application factory: one engine context, the blueprints, problem+json errors,
+path parameters read through their schemas, and Swagger UI at /api/v1/docs."""
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
-from api import errors
+from api import docs, errors
 from api.extension import KEY
+from api.parsing import path_args
 from api.routes import BLUEPRINTS
 from engine.settings import Settings
 from engine.usecases.context import EngineContext
 
 # Room for the multipart envelope around a document of the largest allowed size.
 MULTIPART_OVERHEAD = 64 * 1024
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """`<int:...>` for ASCII digits only (werkzeug's `\\d` also matches other scripts'
+    digits); the value's bounds are the path schema's to check."""
+    regex = r"[0-9]+"
 
 
 def create_app(ctx: EngineContext | None = None, settings: Settings | None = None) -> Flask:
@@ -21,9 +30,12 @@ def create_app(ctx: EngineContext | None = None, settings: Settings | None = Non
     app.config["MAX_CONTENT_LENGTH"] = ctx.settings.max_document_bytes + MULTIPART_OVERHEAD
     app.json.sort_keys = False
     app.extensions[KEY] = ctx
+    app.url_map.converters["int"] = AsciiIntegerConverter  # before any rule is added
     errors.register(app)
+    app.url_value_preprocessor(path_args)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(docs.blueprint())
     app.after_request(_no_sniffing)
     return app
 

@@ -42,6 +42,10 @@ from engine.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 BEARER_CHALLENGE = 'Bearer realm="lkj"'
+# What the HTTP server reads of a request before the application sees it (`lkj serve` sets
+# gunicorn to these); past them it answers 414 or 431, also as problem+json.
+REQUEST_LINE_LIMIT = 4094  # bytes of method, path, query and HTTP version
+REQUEST_HEADER_LIMITS = {"fields": 100, "field_size": 8190}  # count, bytes of one field
 
 # Engine error class -> HTTP status: the only place this decision is made.
 STATUS_OF: dict[type[EngineError], int] = {
@@ -108,19 +112,27 @@ def problem(status: int, title: str, detail: str | None = None, *,
             kind: str | None = None, errors=None, headers: dict | None = None) -> Response:
     """The problem+json response. `kind` names the problem type; without one the type is
     `about:blank` and the title is the HTTP status phrase (RFC 9457 section 4.2.1)."""
-    body = {"type": f"urn:lkj:problem:{kind}" if kind else "about:blank",
-            "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body["instance"] = request.path
-    if errors is not None:
-        body["errors"] = errors
+    body = problem_body(status, title, detail, kind=kind, instance=request.path, errors=errors)
     response = Response(json.dumps(body, ensure_ascii=False), status=status,
                         mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     if status == 401 and "WWW-Authenticate" not in response.headers:
         response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
     return response
+
+
+def problem_body(status: int, title: str, detail: str | None = None, *,
+                 kind: str | None = None, instance: str | None = None, errors=None) -> dict:
+    """The RFC 9457 object: the same fields for the app's answers and the HTTP server's."""
+    body = {"type": f"urn:lkj:problem:{kind}" if kind else "about:blank",
+            "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    return body
 
 
 def field_errors(messages, prefix: str = "") -> dict[str, list[str]]:

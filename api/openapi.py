@@ -1,7 +1,8 @@
 """The OpenAPI 3 document, generated with apispec from the routes and marshmallow schemas.
 
 Each view carries an `Operation` (attached by `@operation(...)`); `build_spec` walks the
-app's URL map, so a route without one fails loudly instead of going undocumented.
+app's URL map, so a route without one fails loudly instead of going undocumented (only the
+blueprints in `UNDOCUMENTED` are left out, each for the reason given there).
 """
 from __future__ import annotations
 
@@ -10,16 +11,30 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow import MarshmallowPlugin, resolver
 from flask import Flask
 from marshmallow import Schema
 
-from api.errors import PROBLEM_JSON
-from api.schemas import ProblemSchema
+from api.errors import PROBLEM_JSON, REQUEST_HEADER_LIMITS, REQUEST_LINE_LIMIT
+from api.schemas import NUL_FREE, ProblemSchema, RequestSchema
 
 TITLE = "LKj process engine"
 API_VERSION = "1.0.0"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# Blueprint -> why its routes are not operations of the API.
+UNDOCUMENTED = {
+    "docs": "Swagger UI: a page and its script and style files for people reading this "
+            "document, not part of the API it describes",
+}
+# Answered by the HTTP server before the application sees the request, so any operation
+# may get them.
+SERVER_LIMITS = {
+    414: ("RequestLineTooLong", f"The request line (method, path and query) is longer than "
+                                f"{REQUEST_LINE_LIMIT} bytes"),
+    431: ("RequestHeadersTooLarge", f"More than {REQUEST_HEADER_LIMITS['fields']} header "
+                                    f"fields, or one longer than "
+                                    f"{REQUEST_HEADER_LIMITS['field_size']} bytes"),
+}
 
 
 @dataclass(frozen=True)
@@ -30,9 +45,12 @@ class Operation:
     body: type[Schema] | None = None
     body_required: bool = True
     query: type[Schema] | None = None
+    path: type[Schema] | None = None  # the path parameters' schema (default: NUL-free text)
     errors: tuple[int, ...] = ()
     upload: str | None = None  # the multipart field of an uploaded file
-    download: bool = False  # the response is the file itself
+    upload_many: bool = False  # the field may be repeated
+    download: str | None = None  # the response is the file itself, of this media type
+    also: dict[str, dict] | None = None  # other media types of the success response
     location: bool = False  # a 201 with a Location header
     description: str | None = None
 
@@ -47,6 +65,15 @@ def operation(summary: str, **details):
     return attach
 
 
+def operation_of(app: Flask, endpoint: str | None) -> Operation | None:
+    view = app.view_functions.get(endpoint) if endpoint else None
+    return getattr(view, "lkj_operation", None)
+
+
+def documented(rule) -> bool:
+    return rule.endpoint.split(".", 1)[0] not in UNDOCUMENTED
+
+
 def build_spec(app: Flask) -> dict:
     spec = APISpec(title=TITLE, version=API_VERSION, openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()],
@@ -56,21 +83,24 @@ def build_spec(app: Flask) -> dict:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=ProblemSchema)
+    for status, (name, description) in SERVER_LIMITS.items():
+        spec.components.response(name, {"description": description,
+                                         "content": {PROBLEM_JSON: {"schema": "Problem"}}})
+    _register_cross_field_rules(spec)
     paths: dict[str, dict] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not documented(rule):
+            continue
         view = app.view_functions[rule.endpoint]
         op = getattr(view, "lkj_operation", None)
         if op is None:
             raise RuntimeError(f"route {rule.rule} ({rule.endpoint}) has no @operation")
         secured = getattr(view, "lkj_secured", False)
-        entry = paths.setdefault(openapi_path(rule.rule),
-                                 {"operations": {}, "args": rule.arguments})
+        operations = paths.setdefault(openapi_path(rule.rule), {})
         for method in sorted(rule.methods - IGNORED_METHODS):
-            entry["operations"][method.lower()] = _operation(op, rule.endpoint, secured)
-    for path, entry in paths.items():
-        parameters = [{"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
-                      for name in sorted(entry["args"])]
-        spec.path(path=path, operations=entry["operations"], parameters=parameters)
+            operations[method.lower()] = _operation(op, rule, secured)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 
@@ -79,20 +109,40 @@ def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
 
 
-def _operation(op: Operation, endpoint: str, secured: bool) -> dict:
+def _register_cross_field_rules(spec: APISpec) -> None:
+    """Request schemas whose fields depend on each other say so in `openapi_one_of`; their
+    components carry it as `oneOf`."""
+    pending = list(RequestSchema.__subclasses__())
+    while pending:
+        schema = pending.pop()
+        pending.extend(schema.__subclasses__())
+        variants = schema.__dict__.get("openapi_one_of")
+        if variants:
+            name = resolver(schema)
+            spec.components.schema(name, schema=schema)
+            spec.components.schemas[name]["oneOf"] = [dict(v) for v in variants]
+
+
+def _operation(op: Operation, rule, secured: bool) -> dict:
+    endpoint = rule.endpoint
     result: dict = {"summary": op.summary, "operationId": endpoint.replace(".", "_"),
                     "tags": [endpoint.split(".", 1)[0]], "responses": {}}
     if op.description:
         result["description"] = op.description
+    parameters = _path_parameters(op, rule)
     if op.query is not None:
-        result["parameters"] = [{"in": "query", "schema": op.query}]
+        parameters.append({"in": "query", "schema": op.query})
+    if parameters:
+        result["parameters"] = parameters
     if op.body is not None:
         result["requestBody"] = {"required": op.body_required,
                                  "content": {"application/json": {"schema": op.body}}}
     if op.upload:
+        file = {"type": "string", "format": "binary"}
         result["requestBody"] = {"required": True, "content": {"multipart/form-data": {
-            "schema": {"type": "object", "required": [op.upload],
-                       "properties": {op.upload: {"type": "string", "format": "binary"}}}}}}
+            "schema": {"type": "object", "required": [op.upload], "properties": {
+                op.upload: {"type": "array", "items": file, "minItems": 1}
+                if op.upload_many else file}}}}}
     result["responses"][str(op.status)] = _success(op)
     errors = set(op.errors) | {500}
     if secured:
@@ -102,24 +152,39 @@ def _operation(op: Operation, endpoint: str, secured: bool) -> dict:
         result["security"] = []
     if op.body is not None or op.upload:
         errors |= {400, 422}
-    if op.query is not None:
+    if op.query is not None or rule.arguments:
         errors.add(422)
     for status in sorted(errors):
         result["responses"][str(status)] = _problem_response(status)
+    for status, (name, _) in SERVER_LIMITS.items():
+        result["responses"][str(status)] = name
     return result
+
+
+def _path_parameters(op: Operation, rule) -> list[dict]:
+    if op.path is not None:
+        declared = set(op.path._declared_fields)
+        if declared != set(rule.arguments):
+            raise RuntimeError(f"route {rule.rule}: path schema {op.path.__name__} has "
+                               f"{sorted(declared)}, the route {sorted(rule.arguments)}")
+        return [{"in": "path", "schema": op.path}]
+    return [{"in": "path", "name": name, "required": True,
+             "schema": {"type": "string", "pattern": NUL_FREE}}
+            for name in sorted(rule.arguments)]
 
 
 def _success(op: Operation) -> dict:
     response: dict = {"description": HTTPStatus(op.status).phrase}
     if op.download:
-        response["content"] = {"application/octet-stream": {
-            "schema": {"type": "string", "format": "binary"}}}
+        response["content"] = {op.download: {"schema": {"type": "string", "format": "binary"}}}
         response["headers"] = {
             "Content-Disposition": {"schema": {"type": "string"},
                                     "description": "attachment; filename=..."},
             "ETag": {"schema": {"type": "string"}, "description": "the sha256 of the content"}}
     elif op.response is not None:
         response["content"] = {"application/json": {"schema": op.response}}
+    if op.also:
+        response.setdefault("content", {}).update(op.also)
     if op.location:
         response["headers"] = {"Location": {"schema": {"type": "string"},
                                             "description": "the URL of the new resource"}}

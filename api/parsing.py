@@ -1,16 +1,20 @@
-"""Reading a request: its JSON body and its query string, through a request schema.
+"""Reading a request: its path parameters, JSON body and query string, through request
+schemas.
 
 A body that is not JSON, not an object, or sent without a JSON content type is a 400;
-fields that do not fit the schema are a 422 (marshmallow's ValidationError, see errors.py).
+fields that do not fit the schema are a 422 (marshmallow's ValidationError, see errors.py),
+path parameters included: they are read before the view runs.
 """
 from __future__ import annotations
 
 import json
 
-from flask import request
-from marshmallow import Schema
+from flask import current_app, request
+from marshmallow import Schema, ValidationError
 
 from api.errors import bad_request
+from api.openapi import operation_of
+from api.schemas import shared
 
 
 def _refuse_constant(name: str):
@@ -31,6 +35,8 @@ def json_body(schema: Schema, *, required: bool = True) -> dict:
         body = json.loads(raw, parse_constant=_refuse_constant)
     except ValueError as exc:  # includes UnicodeDecodeError
         raise bad_request(f"The request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise bad_request("The request body nests too deeply") from None
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object")
     return schema.load(body)
@@ -38,3 +44,19 @@ def json_body(schema: Schema, *, required: bool = True) -> dict:
 
 def query_args(schema: Schema) -> dict:
     return schema.load(request.args.to_dict(flat=True))
+
+
+def path_args(endpoint: str | None, values: dict | None) -> None:
+    """Flask's url_value_preprocessor: the route's path parameters through the schema its
+    operation names (`path=`), replaced by their loaded values; without one, each must at
+    least be NUL-free text."""
+    if not values:
+        return
+    op = operation_of(current_app, endpoint)
+    if op is not None and op.path is not None:
+        values.update(shared(op.path).load(values))
+        return
+    bad = {name: ["must not contain the NUL character"] for name, value in values.items()
+           if isinstance(value, str) and "\x00" in value}
+    if bad:
+        raise ValidationError(bad)

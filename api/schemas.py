@@ -1,10 +1,13 @@
 """Marshmallow schemas: what the API accepts (strictly: unknown fields and wrong types are
 refused with 422) and the shape of everything it returns. The OpenAPI document is
-generated from these same classes."""
+generated from these same classes, so every limit a request schema checks is stated there
+too: bounds and formats of numbers, patterns and lengths of strings (the engine's own limits
+come from engine/usecases/constraints.py, defined once)."""
 from __future__ import annotations
 
 import functools
 import re
+from datetime import datetime, timezone
 
 from marshmallow import (
     RAISE,
@@ -18,13 +21,32 @@ from marshmallow import (
 
 from api.extension import engine_context
 from engine.usecases import (
+    CALENDAR_DAY_NAME_MAX_LENGTH,
+    CALENDAR_DAY_PATTERN,
+    CALENDAR_KINDS,
+    EMAIL_MAX_LENGTH,
+    EMAIL_PATTERN,
     EVENT_TYPES,
+    FIRST_CALENDAR_YEAR,
+    FULL_NAME_MAX_LENGTH,
     INSTANCE_STATUSES,
+    INT32_MAX,
+    LAST_CALENDAR_YEAR,
+    MAX_HISTORY_PAGE,
+    MAX_OFFSET,
     MAX_PAGE,
+    MAX_VERSION,
+    NOT_BLANK_PATTERN,
+    PASSWORD_MIN_LENGTH,
+    ROLE_PATTERN,
     TASK_COUNT_CAP,
     TASK_COUNTS,
     TASK_SORTS,
     TASK_STATES,
+    UNIT_CODE_MAX_LENGTH,
+    UNIT_CODE_PATTERN,
+    UNIT_NAME_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
 )
 
 
@@ -34,16 +56,73 @@ def shared(schema_class: type[Schema]) -> Schema:
     fields (a noticeable part of a cheap request), and dump and load keep no state in it."""
     return schema_class()
 
-# commands.instance_history pages up to this many events (a literal there, not a constant).
-MAX_HISTORY_PAGE = 10_000
+
 # PATCH /process-instances/{id}: the statuses an admin may ask for (routes/instances.py
 # maps each to its command).
 INSTANCE_STATUS_CHANGES = ("suspended", "running", "terminated")
+# PostgreSQL can neither store nor compare text holding NUL, so no string the API reads may
+# hold one; a string field without a pattern of its own is documented with this one.
+NUL_FREE = r"^[^\x00]*$"
+INT32_MIN = -(2**31)
+ASCII_INTEGER = re.compile(r"-?[0-9]+")
+# The instants a date-time field hands on: any RFC 3339 value in years 1-9999 becomes UTC,
+# where the extremes (0001-01-01T00:00+01:00) would fall outside what Python represents.
+EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+LATEST = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def anchored(pattern: str) -> str:
+    """A whole-value pattern (engine style, for re.fullmatch) as JSON Schema writes it."""
+    return f"^(?:{pattern})$"
 
 
 class RequestSchema(Schema):
     class Meta:
         unknown = RAISE
+
+
+class Text(fields.String):
+    """A string without NUL. With `pattern` (whole-value, as the engine writes it) the value
+    must match it; the pattern is stated in the OpenAPI document either way."""
+
+    default_error_messages = {"nul": "must not contain the NUL character",
+                              "pattern": "does not have the expected form"}
+
+    def __init__(self, *, pattern: str | None = None, pattern_error: str | None = None,
+                 **kwargs):
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        metadata.setdefault("pattern", anchored(pattern) if pattern else NUL_FREE)
+        super().__init__(metadata=metadata, **kwargs)
+        self.whole = re.compile(pattern) if pattern else None
+        if pattern_error:
+            self.error_messages = {**self.error_messages, "pattern": pattern_error}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in value:
+            raise self.make_error("nul")
+        if self.whole is not None and not self.whole.fullmatch(value):
+            raise self.make_error("pattern")
+        return value
+
+
+class WholeNumber(fields.Integer):
+    """An integer within bounds, stated as minimum/maximum and int32/int64 in the document.
+    In a JSON body only a JSON integer; in a query or path only ASCII digits (Python's int()
+    would also take `1_000`, ` 7` or other scripts' digits)."""
+
+    def __init__(self, minimum: int, maximum: int, *, in_text: bool = False, **kwargs):
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        metadata.setdefault("format", "int32" if INT32_MIN <= minimum and maximum <= INT32_MAX
+                            else "int64")
+        super().__init__(strict=not in_text, validate=validate.Range(minimum, maximum),
+                         metadata=metadata, **kwargs)
+        self.in_text = in_text
+
+    def _validated(self, value):
+        if self.in_text and isinstance(value, str) and not ASCII_INTEGER.fullmatch(value):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
 
 
 class StrictBoolean(fields.Boolean):
@@ -55,59 +134,150 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class QueryBoolean(fields.Boolean):
+    """`true` or `false` in a query string, as the document's boolean is written there."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value not in ("true", "false"):
+            raise self.make_error("invalid", input=value)
+        return value == "true"
+
+
+class Instant(fields.AwareDateTime):
+    """An RFC 3339 date-time with an offset, handed on in UTC. Values beyond what Python
+    represents in UTC (the first and last hours of years 1 and 9999) mean the earliest or
+    latest instant: as bounds of a filter they select the same."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.upper()  # RFC 3339 allows `t` and `z`
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except OverflowError:
+            return EARLIEST if parsed.year == 1 else LATEST
+
+
 def _limit(default: int = 50, maximum: int = MAX_PAGE):
-    return fields.Integer(load_default=default, validate=validate.Range(1, maximum),
-                          metadata={"description": f"page size, 1 to {maximum}"})
+    return WholeNumber(1, maximum, in_text=True, load_default=default,
+                       metadata={"description": f"page size, 1 to {maximum}"})
 
 
 def _offset():
-    return fields.Integer(load_default=0, validate=validate.Range(min=0),
-                          metadata={"description": "items to skip"})
+    return WholeNumber(0, MAX_OFFSET, in_text=True, load_default=0,
+                       metadata={"description": f"items to skip, at most {MAX_OFFSET:,}"})
+
+
+def _version(**kwargs):
+    return WholeNumber(1, MAX_VERSION, **kwargs)
+
+
+def _roles(description: str, **kwargs):
+    # Checked as a list, so the error names `roles` and each unknown role, as the engine does.
+    return fields.List(Text(metadata={"pattern": anchored(ROLE_PATTERN)}),
+                       validate=_known_roles, metadata={"description": description}, **kwargs)
+
+
+def _known_roles(roles: list[str]) -> None:
+    unknown = [role for role in roles if not re.fullmatch(ROLE_PATTERN, role)]
+    if unknown:
+        raise ValidationError([f"unknown role '{role}'" for role in unknown])
+
+
+def _email(**kwargs):
+    return Text(pattern=f"(?:{EMAIL_PATTERN})?", validate=validate.Length(max=EMAIL_MAX_LENGTH),
+                pattern_error="is not an e-mail address", **kwargs)
+
+
+# ---------------------------------------------------------------- path parameters
+
+class CalendarYearPath(RequestSchema):
+    year = WholeNumber(FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR, in_text=True, required=True)
+
+
+class CalendarDayPath(RequestSchema):
+    date = fields.Date(required=True, metadata={
+        "pattern": anchored(CALENDAR_DAY_PATTERN),
+        "description": f"YYYY-MM-DD, in the years {FIRST_CALENDAR_YEAR} to "
+                       f"{LAST_CALENDAR_YEAR} that the calendar covers"})
+
+    @validates_schema
+    def covered_year(self, data, **kwargs):
+        if not FIRST_CALENDAR_YEAR <= data["date"].year <= LAST_CALENDAR_YEAR:
+            raise ValidationError(f"the calendar covers the years {FIRST_CALENDAR_YEAR} to "
+                                  f"{LAST_CALENDAR_YEAR}", "date")
+
+
+class DefinitionVersionPath(RequestSchema):
+    key = Text(required=True)
+    version = _version(in_text=True, required=True)
+
+
+class InstancePath(RequestSchema):
+    instance_id = Text(required=True, metadata={"format": "uuid"})
+
+
+class TaskPath(RequestSchema):
+    task_id = Text(required=True, metadata={"format": "uuid"})
+
+
+class DocumentPath(RequestSchema):
+    document_id = Text(required=True, metadata={"format": "uuid"})
+
+
+class UnitPath(RequestSchema):
+    # Not checked against the pattern: a code no unit can have is simply not found (404).
+    code = Text(required=True, metadata={"pattern": anchored(UNIT_CODE_PATTERN)})
 
 
 # ---------------------------------------------------------------- requests
 
 class TokenRequestSchema(RequestSchema):
-    username = fields.String(required=True)
-    password = fields.String(required=True, metadata={"format": "password"})
+    username = Text(required=True)
+    password = Text(required=True, metadata={"format": "password"})
 
 
 class UserCreateSchema(RequestSchema):
-    username = fields.String(required=True)
-    password = fields.String(required=True, metadata={"format": "password"})
-    full_name = fields.String(load_default=None, allow_none=True)
-    email = fields.String(load_default=None, allow_none=True,
-                          metadata={"description": "where notifications go"})
-    roles = fields.List(fields.String(), required=True)
+    username = Text(required=True, validate=validate.Length(1, USERNAME_MAX_LENGTH))
+    password = Text(required=True, validate=validate.Length(min=PASSWORD_MIN_LENGTH),
+                    metadata={"format": "password"})
+    full_name = Text(load_default=None, allow_none=True,
+                     validate=validate.Length(max=FULL_NAME_MAX_LENGTH))
+    email = _email(load_default=None, allow_none=True,
+                   metadata={"description": "where notifications go"})
+    roles = _roles("role names; `satuan_kerja:<UNIT>` names a registered unit (422 "
+                   "otherwise)", required=True)
 
 
 class UnitCreateSchema(RequestSchema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
+    code = Text(required=True, pattern=UNIT_CODE_PATTERN, pattern_error=(
+        f"must be 1 to {UNIT_CODE_MAX_LENGTH} letters, digits, '-', '_' or '.', starting "
+        f"with a letter or digit"))
+    name = Text(required=True, validate=validate.Length(1, UNIT_NAME_MAX_LENGTH))
 
 
 class UnitUpdateSchema(RequestSchema):
-    # Checked here: the engine's update_unit takes any name.
-    name = fields.String(validate=validate.Length(1, 200))
+    name = Text(validate=validate.Length(1, UNIT_NAME_MAX_LENGTH))
     active = StrictBoolean()
 
 
 class UnitQuerySchema(RequestSchema):
-    active_only = fields.Boolean(load_default=False)
+    active_only = QueryBoolean(load_default=False)
 
 
 class InstanceStartSchema(RequestSchema):
     variables = fields.Dict(keys=fields.String(), load_default=dict,
-                            metadata={"description": "start variables; for the LKj "
-                                      "procedure {year, units?: [unit codes]}"})
-    version = fields.Integer(strict=True, validate=validate.Range(min=1),
-                             metadata={"description": "a deployed version; the latest "
-                                       "when left out"})
+                            metadata={"description": "start variables, checked against the "
+                                      "process's start form (422 names what does not fit); "
+                                      "for the LKj procedure {year, units?: [unit codes of "
+                                      "active units]}"})
+    version = _version(metadata={"description": "a deployed version; the latest when left "
+                                                "out"})
 
 
 class InstanceQuerySchema(RequestSchema):
     status = fields.String(validate=validate.OneOf(INSTANCE_STATUSES))
-    definition_key = fields.String()
+    definition_key = Text()
     limit = _limit()
     offset = _offset()
 
@@ -115,10 +285,10 @@ class InstanceQuerySchema(RequestSchema):
 class TaskQuerySchema(RequestSchema):
     state = fields.String(validate=validate.OneOf((*TASK_STATES, "open", "all")),
                           metadata={"description": "default: open (ready and claimed)"})
-    role = fields.String()
-    assignee = fields.String(metadata={"description": "a user name, or `me`"})
-    process_instance_id = fields.String()
-    due_before = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
+    role = Text()
+    assignee = Text(metadata={"description": "a user name, or `me`"})
+    process_instance_id = Text()
+    due_before = Instant(metadata={"description": "ISO 8601 with offset"})
     sort = fields.String(validate=validate.OneOf(tuple(TASK_SORTS)),
                          metadata={"description": "default: due_at"})
     limit = _limit()
@@ -145,15 +315,18 @@ def _plus_restored(data: dict, *names: str) -> dict:
 class TaskCompleteSchema(RequestSchema):
     data = fields.Dict(keys=fields.String(), required=True,
                        metadata={"description": "the form data, checked against the "
-                                 "task's form schema"})
+                                 "task's form schema (422 names each field that does not "
+                                 "fit)"})
 
 
 class UserUpdateSchema(RequestSchema):
-    full_name = fields.String()
-    roles = fields.List(fields.String(), metadata={"description": "replaces the user's roles"})
+    full_name = Text(validate=validate.Length(max=FULL_NAME_MAX_LENGTH))
+    roles = _roles("replaces the user's roles; `satuan_kerja:<UNIT>` names a registered "
+                   "unit (422 otherwise)")
     active = StrictBoolean(metadata={"description": "false: the user's tokens stop working"})
-    password = fields.String(metadata={"format": "password"})
-    email = fields.String(metadata={"description": "where notifications go; empty removes it"})
+    password = Text(validate=validate.Length(min=PASSWORD_MIN_LENGTH),
+                    metadata={"format": "password"})
+    email = _email(metadata={"description": "where notifications go; empty removes it"})
 
 
 class InstanceStatusChangeSchema(RequestSchema):
@@ -161,8 +334,14 @@ class InstanceStatusChangeSchema(RequestSchema):
                            metadata={"description": "suspended: hold a running instance; "
                                      "running: resume a suspended one; terminated: end it "
                                      "and cancel its open tasks"})
-    reason = fields.String(metadata={"description": "why it is terminated (recorded in the "
-                                     "history); only with status terminated"})
+    reason = Text(metadata={"description": "why it is terminated (recorded in the "
+                            "history); only with status terminated"})
+    # The rule of reason_only_when_terminating, as the document states it.
+    openapi_one_of = (
+        {"properties": {"status": {"enum": ["terminated"]}}},
+        {"properties": {"status": {"enum": ["suspended", "running"]}},
+         "not": {"required": ["reason"]}},
+    )
 
     @validates_schema
     def reason_only_when_terminating(self, data, **kwargs):
@@ -184,11 +363,11 @@ class HistoryQuerySchema(RequestSchema):
 
 
 class CompletedTaskQuerySchema(RequestSchema):
-    role = fields.String()
-    user = fields.String(metadata={"description": "who completed the task"})
-    completed_from = fields.AwareDateTime(data_key="from", metadata={
+    role = Text()
+    user = Text(metadata={"description": "who completed the task"})
+    completed_from = Instant(data_key="from", metadata={
         "description": "completed at or after; ISO 8601 with offset"})
-    completed_to = fields.AwareDateTime(data_key="to", metadata={
+    completed_to = Instant(data_key="to", metadata={
         "description": "completed before; ISO 8601 with offset"})
     limit = _limit(default=100)
     offset = _offset()
@@ -199,11 +378,14 @@ class CompletedTaskQuerySchema(RequestSchema):
 
 
 class SlaQuerySchema(RequestSchema):
-    period_start = fields.AwareDateTime(data_key="from", required=True, metadata={
-        "description": "the period's start (inclusive); ISO 8601 with offset"})
-    period_end = fields.AwareDateTime(data_key="to", required=True, metadata={
-        "description": "the period's end (exclusive); ISO 8601 with offset"})
-    definition_key = fields.String()
+    period_start = Instant(data_key="from", required=True, metadata={
+        "description": f"the period's start (inclusive); ISO 8601 with offset, in the years "
+                       f"{FIRST_CALENDAR_YEAR} to {LAST_CALENDAR_YEAR} the working calendar "
+                       f"covers (422 otherwise)"})
+    period_end = Instant(data_key="to", required=True, metadata={
+        "description": "the period's end (exclusive), after `from` (422 otherwise); ISO 8601 "
+                       "with offset, at the latest the end of the calendar's last year"})
+    definition_key = Text()
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
     table = fields.String(load_default="steps", validate=validate.OneOf(["steps", "breaches"]),
                           metadata={"description": "with format=csv: which table"})
@@ -211,6 +393,28 @@ class SlaQuerySchema(RequestSchema):
     @pre_load
     def restore_plus(self, data, **kwargs):
         return _plus_restored(data, "from", "to")
+
+
+class MigrationRequestSchema(RequestSchema):
+    to_version = _version(required=True)
+    dry_run = StrictBoolean(load_default=False, metadata={
+        "description": "only say whether the move is allowed; store nothing"})
+
+
+class CalendarDayChangeSchema(RequestSchema):
+    closed = StrictBoolean(required=True, metadata={
+        "description": "true: a holiday or collective leave; false: a file's holiday opened again"})
+    name = Text(load_default=None, allow_none=True,
+                validate=validate.Length(max=CALENDAR_DAY_NAME_MAX_LENGTH),
+                metadata={"description": "required, and not blank, when closed is true"})
+    kind = fields.String(load_default="office", validate=validate.OneOf(CALENDAR_KINDS))
+    # A closed day needs a name (the engine's rule), as the document states it.
+    openapi_one_of = (
+        {"properties": {"closed": {"enum": [True]},
+                        "name": {"type": "string", "pattern": anchored(NOT_BLANK_PATTERN)}},
+         "required": ["name"]},
+        {"properties": {"closed": {"enum": [False]}}},
+    )
 
 
 # ---------------------------------------------------------------- responses
@@ -232,18 +436,6 @@ class UserSchema(MeSchema):
     email = fields.String(allow_none=True)
 
 
-class MigrationRequestSchema(RequestSchema):
-    to_version = fields.Integer(required=True, validate=validate.Range(min=1))
-    dry_run = StrictBoolean(load_default=False, metadata={
-        "description": "only say whether the move is allowed; store nothing"})
-
-
-class CalendarDayChangeSchema(RequestSchema):
-    closed = StrictBoolean(required=True, metadata={
-        "description": "true: a holiday or collective leave; false: a file's holiday opened again"})
-    name = fields.String(load_default=None, allow_none=True)
-    kind = fields.String(load_default="office", validate=validate.OneOf(
-        ["national", "collective_leave", "office"]))
 
 
 class ClosedDaySchema(Schema):
@@ -461,6 +653,6 @@ class MigrationListSchema(Schema):
 
 class PasswordChangeSchema(RequestSchema):
     """POST /me/password: the caller replaces its own password."""
-    current_password = fields.String(required=True, metadata={"format": "password"})
-    new_password = fields.String(required=True, metadata={
-        "format": "password", "description": "at least 8 characters"})
+    current_password = Text(required=True, metadata={"format": "password"})
+    new_password = Text(required=True, validate=validate.Length(min=PASSWORD_MIN_LENGTH),
+                        metadata={"format": "password"})

@@ -81,6 +81,8 @@ def cmd_serve(args) -> int:
     from gunicorn.app.base import BaseApplication
 
     from api.app import create_app
+    from api.errors import REQUEST_HEADER_LIMITS, REQUEST_LINE_LIMIT
+    from cli.http_worker import ProblemJsonWorker
 
     settings = Settings.from_env()
     prepare(settings, None if args.no_deploy else Path(args.bpmn_dir), Path(args.forms_dir))
@@ -93,7 +95,11 @@ def cmd_serve(args) -> int:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread")
+            # gthread, answering the requests it refuses itself as problem+json too.
+            self.cfg.set("worker_class", ProblemJsonWorker)
+            self.cfg.set("limit_request_line", REQUEST_LINE_LIMIT)
+            self.cfg.set("limit_request_fields", REQUEST_HEADER_LIMITS["fields"])
+            self.cfg.set("limit_request_field_size", REQUEST_HEADER_LIMITS["field_size"])
             self.cfg.set("accesslog", "-" if args.access_log else None)
             self.cfg.set("graceful_timeout", 10)
             # One fixed control-socket path per user would clash between servers.

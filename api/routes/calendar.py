@@ -1,49 +1,44 @@
 """The working calendar that due dates count in: the committed files plus the admin's
 changes (holidays added, holidays moved)."""
-from datetime import date
-
 from flask import Blueprint, jsonify
 
 from api.auth import authenticated
 from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
-from api.schemas import CalendarDayChangeSchema, CalendarSchema, shared
+from api.schemas import (
+    CalendarDayChangeSchema,
+    CalendarDayPath,
+    CalendarSchema,
+    CalendarYearPath,
+    shared,
+)
 from engine import usecases
-from engine.errors import InvalidInput
 
 bp = Blueprint("calendar", __name__, url_prefix="/api/v1")
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("The day must be a date like 2026-03-19",
-                           {"date": ["not a date (YYYY-MM-DD)"]}) from None
-
-
-@bp.get("/calendar/<int:year>")
-@operation("The working calendar of a year", response=CalendarSchema, errors=(422,))
+@bp.get("/calendar/<year>")
+@operation("The working calendar of a year", path=CalendarYearPath, response=CalendarSchema)
 @authenticated
 def calendar_year(actor, year):
     return jsonify(shared(CalendarSchema).dump(usecases.calendar_year(engine_context(), year)))
 
 
-@bp.put("/calendar/days/<day>")
-@operation("Close a day or open a file's holiday again (admin)", body=CalendarDayChangeSchema,
-           response=CalendarSchema, errors=(403, 422))
+@bp.put("/calendar/days/<date>")
+@operation("Close a day or open a file's holiday again (admin)", path=CalendarDayPath,
+           body=CalendarDayChangeSchema, response=CalendarSchema, errors=(403,))
 @authenticated
-def set_calendar_day(actor, day):
+def set_calendar_day(actor, date):
     fields = json_body(shared(CalendarDayChangeSchema))
-    result = usecases.set_calendar_day(engine_context(), actor, _day(day), **fields)
+    result = usecases.set_calendar_day(engine_context(), actor, date, **fields)
     return jsonify(shared(CalendarSchema).dump(result))
 
 
-@bp.delete("/calendar/days/<day>")
-@operation("Drop the admin's change of a day (admin)", response=CalendarSchema,
-           errors=(403, 404, 422))
+@bp.delete("/calendar/days/<date>")
+@operation("Drop the admin's change of a day (admin)", path=CalendarDayPath,
+           response=CalendarSchema, errors=(403, 404))
 @authenticated
-def reset_calendar_day(actor, day):
-    result = usecases.reset_calendar_day(engine_context(), actor, _day(day))
+def reset_calendar_day(actor, date):
+    result = usecases.reset_calendar_day(engine_context(), actor, date)
     return jsonify(shared(CalendarSchema).dump(result))

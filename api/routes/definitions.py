@@ -10,6 +10,7 @@ from api.openapi import operation
 from api.parsing import json_body
 from api.schemas import (
     DefinitionListSchema,
+    DefinitionVersionPath,
     MigrationListSchema,
     MigrationRequestSchema,
     shared,
@@ -37,10 +38,9 @@ def list_versions(actor, key):
 
 
 @bp.get("/process-definitions/<key>/versions/<int:version>/xml")
-@operation("The diagram file of a version, byte-for-byte as deployed", download=True,
-           errors=(404,),
-           description="application/xml. `version` is a positive integer; anything else is "
-                       "404. The ETag is the file's sha256.")
+@operation("The diagram file of a version, byte-for-byte as deployed",
+           path=DefinitionVersionPath, download="application/xml", errors=(404,),
+           description="The ETag is the file's sha256.")
 @authenticated
 def get_version_xml(actor, key, version):
     filename, content = usecases.definition_xml(engine_context(), key, version)
@@ -55,7 +55,8 @@ def get_version_xml(actor, key, version):
 
 @bp.post("/process-definitions/<key>/versions/<int:version>/migrate")
 @operation("Move every running or suspended instance of a version to another (admin)",
-           body=MigrationRequestSchema, response=MigrationListSchema, errors=(403, 404),
+           path=DefinitionVersionPath, body=MigrationRequestSchema,
+           response=MigrationListSchema, errors=(403, 404),
            description="Each instance on its own: the result per instance says whether it "
                        "moved (or, with dry_run, would move) and why not.")
 @authenticated

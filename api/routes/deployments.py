@@ -15,7 +15,8 @@ FILES_FIELD = "files"
 
 @bp.post("/deployments")
 @operation("Deploy diagrams and form schemas on top of the latest deployment (admin)",
-           upload=FILES_FIELD, response=DeploymentSchema, status=201, errors=(403, 409),
+           upload=FILES_FIELD, upload_many=True, response=DeploymentSchema, status=201,
+           errors=(403, 409),
            description="multipart/form-data with the field `files` repeated: `.bpmn` diagrams "
                        "and form schemas named `<formKey>.json`. They replace their namesakes "
                        "in the latest deployment; its other files are kept. Every process "
@@ -43,8 +44,13 @@ def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:
     files, problems = {}, []
     for upload in uploads:
         name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        if "\x00" in name:
+            problems.append(f"{name!r}: a file name must not contain the NUL character")
+        elif len(name) > usecases.FILE_NAME_MAX_LENGTH:
+            problems.append(f"'{name[:40]}...': a file name has at most "
+                            f"{usecases.FILE_NAME_MAX_LENGTH} characters")
         # Case matters: the engine takes the form key as the name without ".json".
-        if not name.endswith((".bpmn", ".json")):
+        elif not name.endswith(usecases.DEPLOYABLE_SUFFIXES):
             problems.append(f"'{name}': only .bpmn diagrams and .json form schemas")
         elif name in files:
             problems.append(f"'{name}': sent twice")

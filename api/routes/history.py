@@ -12,6 +12,7 @@ from api.schemas import (
     CompletedTaskQuerySchema,
     EventPageSchema,
     HistoryQuerySchema,
+    InstancePath,
     ReplaySchema,
     TaskPageSchema,
     shared,
@@ -23,7 +24,8 @@ bp = Blueprint("history", __name__, url_prefix="/api/v1")
 
 @bp.get("/process-instances/<instance_id>/history")
 @operation("An instance's events in order, each chained to the one before by its hash",
-           query=HistoryQuerySchema, response=EventPageSchema, errors=(403, 404))
+           path=InstancePath, query=HistoryQuerySchema, response=EventPageSchema,
+           errors=(403, 404))
 @authenticated
 def instance_history(actor, instance_id):
     page = usecases.instance_history(engine_context(), actor, instance_id,
@@ -33,7 +35,7 @@ def instance_history(actor, instance_id):
 
 @bp.post("/process-instances/<instance_id>/replay")
 @operation("Re-execute an instance from its history and compare with what is stored",
-           response=ReplaySchema, errors=(403, 404),
+           path=InstancePath, response=ReplaySchema, errors=(403, 404),
            description="Changes nothing. `divergence` (null when consistent) names the first "
                        "event where replay and history part, or seq null for the stored state.")
 @authenticated
@@ -44,8 +46,8 @@ def replay_instance(actor, instance_id):
 
 @bp.get("/process-instances/<instance_id>/audit-bundle")
 @operation("A zip archive of the instance to verify offline (`lkj audit verify`)",
-           download=True, errors=(403, 404),
-           description="application/zip: the diagram version byte-for-byte, its forms, the "
+           path=InstancePath, download="application/zip", errors=(403, 404),
+           description="The diagram version byte-for-byte, its forms, the "
                        "event log, document hashes and the stored state, with a manifest.")
 @authenticated
 def audit_bundle(actor, instance_id):

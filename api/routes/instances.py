@@ -7,6 +7,7 @@ from api.openapi import operation
 from api.parsing import json_body, query_args
 from api.schemas import (
     InstancePageSchema,
+    InstancePath,
     InstanceQuerySchema,
     InstanceRetrySchema,
     InstanceSchema,
@@ -52,7 +53,8 @@ def list_instances(actor):
 
 
 @bp.get("/process-instances/<instance_id>")
-@operation("One instance with its open tasks", response=InstanceSchema, errors=(404,))
+@operation("One instance with its open tasks", path=InstancePath, response=InstanceSchema,
+           errors=(404,))
 @authenticated
 def get_instance(actor, instance_id):
     instance = usecases.get_instance(engine_context(), actor, instance_id)
@@ -60,8 +62,8 @@ def get_instance(actor, instance_id):
 
 
 @bp.patch("/process-instances/<instance_id>")
-@operation("Suspend, resume or terminate an instance (admin)", body=InstanceStatusChangeSchema,
-           response=InstanceSchema, errors=(403, 404, 409),
+@operation("Suspend, resume or terminate an instance (admin)", path=InstancePath,
+           body=InstanceStatusChangeSchema, response=InstanceSchema, errors=(403, 404, 409),
            description="suspended: from running; its tasks stay queued but cannot be claimed "
                        "or completed. running: from suspended. terminated: from running, "
                        "suspended or error; its open tasks are cancelled. Any other "
@@ -77,7 +79,8 @@ def change_instance_status(actor, instance_id):
 
 @bp.post("/process-instances/<instance_id>/retry")
 @operation("Run the failed step of an instance in error again (admin)",
-           body=InstanceRetrySchema, body_required=False, response=InstanceSchema,
+           path=InstancePath, body=InstanceRetrySchema, body_required=False,
+           response=InstanceSchema,
            errors=(403, 404, 409),
            description="`data` corrects the variables the failed step reads. If the step "
                        "fails again the answer is still 200, with status `error` and the new "
@@ -91,7 +94,8 @@ def retry_instance(actor, instance_id):
 
 @bp.post("/process-instances/<instance_id>/migrate")
 @operation("Move an instance to another version of its process (admin)",
-           body=MigrationRequestSchema, response=MigrationSchema, errors=(403, 404, 409),
+           path=InstancePath, body=MigrationRequestSchema, response=MigrationSchema,
+           errors=(403, 404, 409),
            description="Allowed when every task that has run or is running has its element "
                        "in the target version; otherwise 200 with allowed=false and the "
                        "reasons, and nothing changes. Open tasks keep their ids and claims.")

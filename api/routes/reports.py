@@ -17,7 +17,8 @@ SLA_REPORT = {"type": "object", "description": "period, steps (per step and role
 
 @bp.get("/reports/sla")
 @operation("Each step's duration against its limit, per role, for a period", query=SlaQuerySchema,
-           response=SLA_REPORT, errors=(403,),
+           response=SLA_REPORT, also={"text/csv": {"schema": {"type": "string"}}},
+           errors=(403,),
            description="Roles auditor, admin, kepala_biro. Durations in working time. "
                        "format=csv returns text/csv: table=steps (default) or breaches.")
 @authenticated

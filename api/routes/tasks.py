@@ -9,6 +9,7 @@ from api.schemas import (
     CompletionSchema,
     TaskCompleteSchema,
     TaskFormSchema,
+    TaskPath,
     TaskQuerySchema,
     TaskQueuePageSchema,
     TaskSchema,
@@ -34,14 +35,15 @@ def list_tasks(actor):
 
 
 @bp.get("/tasks/<task_id>")
-@operation("One task", response=TaskSchema, errors=(404,))
+@operation("One task", path=TaskPath, response=TaskSchema, errors=(404,))
 @authenticated
 def get_task(actor, task_id):
     return jsonify(shared(TaskSchema).dump(usecases.get_task(engine_context(), actor, task_id)))
 
 
 @bp.get("/tasks/<task_id>/form")
-@operation("The task's form: its key and JSON Schema", response=TaskFormSchema, errors=(404,))
+@operation("The task's form: its key and JSON Schema", path=TaskPath, response=TaskFormSchema,
+           errors=(404,))
 @authenticated
 def get_task_form(actor, task_id):
     form_key, schema = usecases.get_task_form(engine_context(), actor, task_id)
@@ -50,7 +52,7 @@ def get_task_form(actor, task_id):
 
 @bp.get("/tasks/<task_id>/variables")
 @operation("The data the task sees: e.g. the submission a checker reviews",
-           response=TaskVariablesSchema, errors=(404,))
+           path=TaskPath, response=TaskVariablesSchema, errors=(404,))
 @authenticated
 def get_task_variables(actor, task_id):
     variables = usecases.get_task_variables(engine_context(), actor, task_id)
@@ -58,8 +60,8 @@ def get_task_variables(actor, task_id):
 
 
 @bp.post("/tasks/<task_id>/claim")
-@operation("Claim an open task of one of the caller's roles", response=TaskSchema,
-           errors=(403, 404, 409))
+@operation("Claim an open task of one of the caller's roles", path=TaskPath,
+           response=TaskSchema, errors=(403, 404, 409))
 @authenticated
 def claim_task(actor, task_id):
     return jsonify(shared(TaskSchema).dump(usecases.claim_task(engine_context(), actor, task_id)))
@@ -67,7 +69,7 @@ def claim_task(actor, task_id):
 
 @bp.post("/tasks/<task_id>/unclaim")
 @operation("Put a claimed task back in its queue (the assignee or an admin)",
-           response=TaskSchema, errors=(403, 404, 409))
+           path=TaskPath, response=TaskSchema, errors=(403, 404, 409))
 @authenticated
 def unclaim_task(actor, task_id):
     return jsonify(shared(TaskSchema).dump(usecases.unclaim_task(engine_context(), actor, task_id)))
@@ -75,7 +77,8 @@ def unclaim_task(actor, task_id):
 
 @bp.post("/tasks/<task_id>/complete")
 @operation("Complete a task the caller has claimed, with its form data",
-           body=TaskCompleteSchema, response=CompletionSchema, errors=(404, 409))
+           path=TaskPath, body=TaskCompleteSchema, response=CompletionSchema,
+           errors=(404, 409))
 @authenticated
 def complete_task(actor, task_id):
     fields = json_body(shared(TaskCompleteSchema))

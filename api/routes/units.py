@@ -8,6 +8,7 @@ from api.parsing import json_body, query_args
 from api.schemas import (
     UnitCreateSchema,
     UnitListSchema,
+    UnitPath,
     UnitQuerySchema,
     UnitSchema,
     UnitUpdateSchema,
@@ -38,8 +39,8 @@ def list_units(actor):
 
 
 @bp.patch("/units/<code>")
-@operation("Rename or (de)activate a unit (admin)", body=UnitUpdateSchema, response=UnitSchema,
-           errors=(403, 404))
+@operation("Rename or (de)activate a unit (admin)", path=UnitPath, body=UnitUpdateSchema,
+           response=UnitSchema, errors=(403, 404))
 @authenticated
 def update_unit(actor, code):
     fields = json_body(shared(UnitUpdateSchema))

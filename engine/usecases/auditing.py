@@ -19,6 +19,7 @@ from engine.persistence.tables import (
     Task,
 )
 from engine.usecases import policy
+from engine.usecases.constraints import MAX_HISTORY_PAGE
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import (
     OPEN_STATES,
@@ -39,7 +40,7 @@ def instance_history(ctx: EngineContext, actor: Actor, instance_id: str,
     policy.require_auditor(actor)
     errors = {}
     _check_choice(errors, "type", type_, event_log.EVENT_TYPES, optional=True)
-    _check_paging(limit, offset, errors, maximum=10_000)
+    _check_paging(limit, offset, errors, maximum=MAX_HISTORY_PAGE)
     if errors:
         raise InvalidInput("Invalid query", errors)
     with ctx.db.read() as s:

@@ -1,18 +1,24 @@
 """Reports: the SLA report of section L."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import and_, or_, select
 
 from engine.errors import InvalidInput
 from engine.persistence.tables import Task
 from engine.usecases import policy
+from engine.usecases.constraints import FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR
 from engine.usecases.context import EngineContext
 from engine.usecases.views import Actor
 from engine.worktime import sla
 
 # ---------------------------------------------------------------- evaluation (section L)
+
+# Working time is counted day by day in the calendar: a period stays within its years.
+CALENDAR_START = datetime(FIRST_CALENDAR_YEAR, 1, 1, tzinfo=timezone.utc)
+CALENDAR_END = datetime(LAST_CALENDAR_YEAR + 1, 1, 1, tzinfo=timezone.utc)
+
 
 def sla_report(ctx: EngineContext, actor: Actor, period_start: datetime, period_end: datetime,
                definition_key: str | None = None) -> sla.SlaReport:
@@ -22,6 +28,11 @@ def sla_report(ctx: EngineContext, actor: Actor, period_start: datetime, period_
     for name, value in (("from", period_start), ("to", period_end)):
         if value is None or value.tzinfo is None:
             errors[name] = ["needs a date and time with a time zone offset"]
+    if not errors:
+        for name, value in (("from", period_start), ("to", period_end)):
+            if not CALENDAR_START <= value <= CALENDAR_END:
+                errors[name] = [f"must lie in the years {FIRST_CALENDAR_YEAR} to "
+                                f"{LAST_CALENDAR_YEAR} that the working calendar covers"]
     if not errors and not period_start < period_end:
         errors["to"] = ["must be after 'from'"]
     if errors:

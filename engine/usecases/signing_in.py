@@ -24,11 +24,10 @@ from engine.persistence.tables import User
 from engine.security import tokens
 from engine.security.passwords import hash_password, needs_rehash, verify_password
 from engine.usecases import sign_in_throttle
+from engine.usecases.constraints import PASSWORD_MIN_LENGTH
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import _user_view
 from engine.usecases.views import Actor, UserView
-
-MIN_PASSWORD_LENGTH = 8
 
 
 @dataclass(frozen=True)
@@ -118,9 +117,9 @@ def change_own_password(ctx: EngineContext, actor: Actor, current_password: str,
     """The signed-in user replaces its password, proving it knows the current one (a wrong
     one is a failure the sign-in throttle counts). Every token issued before stops working;
     the answer is a new token."""
-    if len(new_password) < MIN_PASSWORD_LENGTH:
+    if len(new_password) < PASSWORD_MIN_LENGTH:
         raise InvalidInput("The password cannot be changed", {
-            "new_password": [f"must be at least {MIN_PASSWORD_LENGTH} characters"]})
+            "new_password": [f"must be at least {PASSWORD_MIN_LENGTH} characters"]})
     account = sign_in_throttle.checked(
         ctx, actor.username, client_address,
         lambda: _password_matches(ctx, actor.username, current_password),

@@ -2,6 +2,8 @@
 in and tokens: engine/usecases/signing_in.py."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,9 +17,19 @@ from engine.errors import (
 from engine.persistence.tables import Task, Unit, User, UserRole
 from engine.security.passwords import hash_password, verify_password
 from engine.usecases import policy
+from engine.usecases.constraints import (
+    EMAIL_MAX_LENGTH,
+    EMAIL_PATTERN,
+    FULL_NAME_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    UNIT_CODE_MAX_LENGTH,
+    UNIT_CODE_PATTERN,
+    UNIT_NAME_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
+)
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import _role_exists, _unit_view, _user_view
-from engine.usecases.signing_in import MIN_PASSWORD_LENGTH, _account
+from engine.usecases.signing_in import _account
 from engine.usecases.tasks import release_claim
 from engine.usecases.views import Actor, UnitView, UserView
 
@@ -36,10 +48,10 @@ def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
                 email: str | None = None) -> UserView:
     policy.require_admin(actor)
     errors = _email_errors(email)
-    if not username or len(username) > 80:
-        errors["username"] = ["must be 1 to 80 characters"]
-    if not password or len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters"]
+    if not username or len(username) > USERNAME_MAX_LENGTH:
+        errors["username"] = [f"must be 1 to {USERNAME_MAX_LENGTH} characters"]
+    if not password or len(password) < PASSWORD_MIN_LENGTH:
+        errors["password"] = [f"must be at least {PASSWORD_MIN_LENGTH} characters"]
     # Hashed before the transaction: no database lock is held while Argon2 waits or runs.
     password_hash = None if errors else hash_password(ctx.settings, password)
     with ctx.db.write() as s:
@@ -73,10 +85,10 @@ def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str 
     go back to their role's queue, each recorded in its instance's history."""
     policy.require_admin(actor)
     errors = _email_errors(email)
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters"]
-    if full_name is not None and len(full_name) > 200:
-        errors["full_name"] = ["must be at most 200 characters"]
+    if password is not None and len(password) < PASSWORD_MIN_LENGTH:
+        errors["password"] = [f"must be at least {PASSWORD_MIN_LENGTH} characters"]
+    if full_name is not None and len(full_name) > FULL_NAME_MAX_LENGTH:
+        errors["full_name"] = [f"must be at most {FULL_NAME_MAX_LENGTH} characters"]
     # Hashed before the transaction: no database lock is held while Argon2 waits or runs.
     password_hash = hash_password(ctx.settings, password) \
         if password is not None and not errors else None
@@ -146,11 +158,10 @@ def _release_claims(ctx: EngineContext, s, actor: Actor, username: str,
 
 
 def _email_errors(email: str | None) -> dict:
-    """A plain shape check: one @, something on both sides, no spaces, at most 254."""
+    """A plain shape check (constraints.EMAIL_PATTERN), at most EMAIL_MAX_LENGTH."""
     if not email:
         return {}
-    local, _, domain = email.partition("@")
-    if not local or "." not in domain or " " in email or len(email) > 254:
+    if not re.fullmatch(EMAIL_PATTERN, email) or len(email) > EMAIL_MAX_LENGTH:
         return {"email": ["is not an e-mail address"]}
     return {}
 
@@ -202,10 +213,11 @@ def restore_admin(ctx: EngineContext, password: str, username: str = "admin") ->
 def create_unit(ctx: EngineContext, actor: Actor, code: str, name: str) -> UnitView:
     policy.require_admin(actor)
     errors = {}
-    if not code or len(code) > 40 or not all(c.isalnum() or c in "-_." for c in code):
-        errors["code"] = ["must be 1 to 40 letters, digits, '-', '_' or '.'"]
-    if not name or len(name) > 200:
-        errors["name"] = ["must be 1 to 200 characters"]
+    if not re.fullmatch(UNIT_CODE_PATTERN, code or ""):
+        errors["code"] = [f"must be 1 to {UNIT_CODE_MAX_LENGTH} letters, digits, '-', '_' or "
+                          f"'.', starting with a letter or digit"]
+    if not name or len(name) > UNIT_NAME_MAX_LENGTH:
+        errors["name"] = [f"must be 1 to {UNIT_NAME_MAX_LENGTH} characters"]
     if errors:
         raise InvalidInput("The unit cannot be created", errors)
     with ctx.db.write() as s:
@@ -219,8 +231,9 @@ def create_unit(ctx: EngineContext, actor: Actor, code: str, name: str) -> UnitV
 def update_unit(ctx: EngineContext, actor: Actor, code: str, name: str | None = None,
                 active: bool | None = None) -> UnitView:
     policy.require_admin(actor)
-    if name is not None and not 1 <= len(name) <= 200:
-        raise InvalidInput("The unit cannot be changed", {"name": ["must be 1 to 200 characters"]})
+    if name is not None and not 1 <= len(name) <= UNIT_NAME_MAX_LENGTH:
+        raise InvalidInput("The unit cannot be changed",
+                           {"name": [f"must be 1 to {UNIT_NAME_MAX_LENGTH} characters"]})
     with ctx.db.write() as s:
         unit = s.get(Unit, code)
         if unit is None:

@@ -6,6 +6,11 @@ from sqlalchemy import select
 from engine.errors import InvalidInput, NotFound
 from engine.persistence.tables import CalendarDay
 from engine.usecases import policy
+from engine.usecases.constraints import (
+    CALENDAR_DAY_NAME_MAX_LENGTH,
+    FIRST_CALENDAR_YEAR,
+    LAST_CALENDAR_YEAR,
+)
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import _check_choice
 from engine.usecases.views import Actor
@@ -18,8 +23,7 @@ CALENDAR_KINDS = ("national", "collective_leave", "office")
 def calendar_year(ctx: EngineContext, year: int) -> dict:
     """The working calendar of a year: hours, weekdays, and every closed day with its name,
     kind and source (the committed file, or an admin's change)."""
-    if not 1900 <= year <= 2200:
-        raise InvalidInput("Invalid year", {"year": ["must be a year between 1900 and 2200"]})
+    _check_year(year, "year")
     ctx.refresh_calendar()
     calendar = ctx.calendar
     with ctx.db.read() as s:
@@ -43,9 +47,12 @@ def set_calendar_day(ctx: EngineContext, actor: Actor, day, closed: bool,
     """Close a day (a holiday or collective leave the files lack) or open one again (a file's
     holiday that moved). Due dates computed from now on count it."""
     policy.require_admin(actor)
+    _check_year(day.year, "date")  # before anything is written: the answer shows that year
     errors = {}
     if closed and not (name or "").strip():
         errors["name"] = ["a closed day needs a name"]
+    elif len((name or "").strip()) > CALENDAR_DAY_NAME_MAX_LENGTH:
+        errors["name"] = [f"must be at most {CALENDAR_DAY_NAME_MAX_LENGTH} characters"]
     _check_choice(errors, "kind", kind, CALENDAR_KINDS)
     if errors:
         raise InvalidInput("The day cannot be changed", errors)
@@ -61,6 +68,7 @@ def set_calendar_day(ctx: EngineContext, actor: Actor, day, closed: bool,
 def reset_calendar_day(ctx: EngineContext, actor: Actor, day) -> dict:
     """Drop the admin's change of a day: the committed file decides again."""
     policy.require_admin(actor)
+    _check_year(day.year, "date")
     with ctx.db.write() as s:
         row = s.get(CalendarDay, day)
         if row is None:
@@ -68,3 +76,9 @@ def reset_calendar_day(ctx: EngineContext, actor: Actor, day) -> dict:
         s.delete(row)
     ctx.refresh_calendar()
     return calendar_year(ctx, day.year)
+
+
+def _check_year(year: int, field: str) -> None:
+    if not FIRST_CALENDAR_YEAR <= year <= LAST_CALENDAR_YEAR:
+        raise InvalidInput("Invalid year", {field: [
+            f"the calendar covers the years {FIRST_CALENDAR_YEAR} to {LAST_CALENDAR_YEAR}"]})

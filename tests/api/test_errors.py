@@ -282,6 +282,104 @@ def test_unknown_and_mistyped_body_fields_are_422(client, admin):
                    422, field="active")
 
 
+BIG = [str(2**31), str(2**63 - 1), str(2**63), str(10**40)]
+
+
+@pytest.mark.parametrize("value", BIG)
+@pytest.mark.parametrize("url, field", [
+    ("/api/v1/tasks?offset={}", "offset"), ("/api/v1/tasks?limit={}", "limit"),
+    ("/api/v1/process-instances?offset={}", "offset"),
+    ("/api/v1/history/tasks?offset={}", "offset"),
+    ("/api/v1/process-definitions/mini_review/versions/{}/xml", "version"),
+    ("/api/v1/calendar/{}", "year"),
+])
+def test_an_integer_out_of_range_in_a_query_or_path_is_422_naming_it(
+        client, admin, mini_deployed, url, field, value):
+    # On PostgreSQL these reached the database (BIGINT offsets, INTEGER versions) and failed.
+    assert_problem(client.get(url.format(value), headers=admin), 422, field=field)
+
+
+@pytest.mark.parametrize("value", ["1_0", " 7", "+7", "\u0667", "7.0", "0x7"])
+def test_a_query_integer_is_written_in_ascii_digits(client, admin, value):
+    assert_problem(client.get("/api/v1/tasks", query_string={"limit": value}, headers=admin),
+                   422, field="limit")
+
+
+@pytest.mark.parametrize("version", [0, 2**31, 2**63, -1, True, 1.0, "1"])
+def test_a_version_in_a_body_is_a_32_bit_integer(client, admin, mini_deployed, version):
+    start = client.post("/api/v1/process-definitions/mini_review/instances", headers=admin,
+                        json={"variables": {}, "version": version})
+    assert_problem(start, 422, field="version")
+    migrate = client.post("/api/v1/process-definitions/mini_review/versions/1/migrate",
+                          headers=admin, json={"to_version": version})
+    assert_problem(migrate, 422, field="to_version")
+
+
+@pytest.mark.parametrize("request_args, field", [
+    (("get", "/api/v1/tasks?role=staf%00"), "role"),
+    (("get", "/api/v1/process-instances/abc%00"), "instance_id"),
+    (("patch", "/api/v1/users/staf%00"), "username"),
+    (("post", "/api/v1/units", {"code": "B1", "name": "Biro\u0000"}), "name"),
+    (("post", "/api/v1/auth/token", {"username": "a\u0000", "password": "password-123"}),
+     "username"),
+])
+def test_a_nul_character_is_422_naming_the_field(client, admin, request_args, field):
+    # PostgreSQL can neither store nor compare text holding NUL: it used to be a 500 there.
+    method, url, *body = request_args
+    response = getattr(client, method)(url, headers=admin, json=body[0] if body else {})
+    assert_problem(response, 422, field=field)
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59",
+                                     "2026-03-02t10:00:00z"])
+def test_any_rfc3339_instant_is_a_valid_filter(client, admin, instant):
+    response = client.get("/api/v1/tasks", query_string={"due_before": instant}, headers=admin)
+    assert response.status_code == 200, response.get_json()
+    response = client.get("/api/v1/history/tasks", headers=admin,
+                          query_string={"from": instant, "to": instant})
+    assert response.status_code == 200, response.get_json()
+
+
+def test_a_calendar_day_outside_the_calendar_years_changes_nothing(client, admin):
+    for day in ("0001-01-01", "1899-12-31", "2201-01-01"):
+        put = client.put(f"/api/v1/calendar/days/{day}", headers=admin,
+                         json={"closed": True, "name": "Libur"})
+        assert_problem(put, 422, field="date")
+        assert_problem(client.delete(f"/api/v1/calendar/days/{day}", headers=admin), 422,
+                       field="date")
+    assert_problem(client.put("/api/v1/calendar/days/2026-03-06", headers=admin,
+                              json={"closed": True, "name": "x" * 201}), 422, field="name")
+    # Nothing was written: 1 January 1900 is still a plain working day of no change.
+    year = client.get("/api/v1/calendar/1900", headers=admin).get_json()
+    assert year["reopened_days"] == [] and "1900-01-01" not in {
+        d["date"] for d in year["closed_days"] if d["source"] == "admin"}
+
+
+def test_an_sla_period_stays_in_the_calendar_years(client, admin):
+    url = "/api/v1/reports/sla"
+    far = {"from": "2026-01-01T00:00:00Z", "to": "9999-12-31T23:59:59-23:59"}
+    assert_problem(client.get(url, query_string=far, headers=admin), 422, field="to")
+    early = {"from": "1899-12-31T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
+    assert_problem(client.get(url, query_string=early, headers=admin), 422, field="from")
+    whole = {"from": "1900-01-01T00:00:00Z", "to": "2201-01-01T00:00:00Z"}
+    assert client.get(url, query_string=whole, headers=admin).status_code == 200
+
+
+def test_a_unit_code_starts_with_a_letter_or_digit(client, admin):
+    for code in (".", "..", "-B1", "B 1", "B\u00e9"):
+        assert_problem(client.post("/api/v1/units", json={"code": code, "name": "Biro"},
+                                   headers=admin), 422, field="code")
+    assert client.post("/api/v1/units", json={"code": "B1.x_y-z", "name": "Biro"},
+                       headers=admin).status_code == 201
+
+
+def test_a_closed_day_needs_a_name_that_is_not_blank(client, admin):
+    for name in (None, "", " \t", "\u3000", "\x1c"):
+        response = client.put("/api/v1/calendar/days/2026-03-06", headers=admin,
+                              json={"closed": True, "name": name})
+        assert_problem(response, 422, field="name")
+
+
 def test_start_variables_must_be_an_object(client, login, mini_deployed):
     response = client.post("/api/v1/process-definitions/mini_review/instances",
                            json={"variables": [1]}, headers=login("biro", "kepala_biro"))

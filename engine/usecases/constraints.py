@@ -1,0 +1,56 @@
+"""The limits a value must keep to be accepted, each defined once: the engine checks them, and
+the API's request schemas (so its OpenAPI document) state the same numbers and patterns.
+
+Patterns are written for a whole-value match (`re.fullmatch`); the API anchors them with
+`^(?:...)$` for JSON Schema, whose `pattern` searches anywhere in the value.
+"""
+from __future__ import annotations
+
+from engine.workflow.model import KNOWN_ROLES, UNIT_ROLE_PREFIX
+
+# Versions are 32-bit INTEGER columns on PostgreSQL: a larger number in a query fails there,
+# so no integer the API reads goes past 32 bits.
+INT32_MAX = 2**31 - 1
+MAX_VERSION = INT32_MAX
+# Paging: an offset past any real data set still fits 32 bits with the largest page added.
+MAX_OFFSET = 1_000_000_000
+MAX_HISTORY_PAGE = 10_000
+
+# Users.
+USERNAME_MAX_LENGTH = 80
+PASSWORD_MIN_LENGTH = 8
+FULL_NAME_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 254
+# A plain shape check: something before the first @, a dot after it, no spaces (nor NUL).
+EMAIL_PATTERN = r"[^@ \x00]+@[^ \x00]*\.[^ \x00]*"
+
+# Units: a code is also part of a role name (`satuan_kerja:<code>`) and of URLs, so it starts
+# with a letter or digit (never `.` or `..`, which a URL path would swallow).
+UNIT_CODE_MAX_LENGTH = 40
+UNIT_CODE_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{UNIT_CODE_MAX_LENGTH - 1}}}"
+UNIT_NAME_MAX_LENGTH = 200
+
+# Roles: one of the procedure's roles, or the queue of a unit.
+ROLE_NAMES = tuple(sorted(KNOWN_ROLES))
+ROLE_PATTERN = "(?:" + "|".join(ROLE_NAMES) + ")|" + UNIT_ROLE_PREFIX + UNIT_CODE_PATTERN
+
+# The working calendar covers these years (inclusive); CALENDAR_DAY_PATTERN says the same
+# for a day (YYYY-MM-DD) in those years.
+FIRST_CALENDAR_YEAR = 1900
+LAST_CALENDAR_YEAR = 2200
+CALENDAR_DAY_PATTERN = r"(?:19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}"
+CALENDAR_DAY_NAME_MAX_LENGTH = 200
+
+# A name that must say something: at least one character that is not blank (Python's
+# whitespace, spelled out so JSON Schema's regex dialect reads the same set) and no NUL.
+BLANK_CHARACTERS = (r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a"
+                    r"\u2028\u2029\u202f\u205f\u3000")
+NOT_BLANK_PATTERN = rf"[^\x00]*[^{BLANK_CHARACTERS}\x00][^\x00]*"
+
+# Uploaded documents keep the media type their part declared (a 255-character column).
+CONTENT_TYPE_MAX_LENGTH = 255
+
+# Deployments take diagrams and form schemas, told apart by the file name's ending; the
+# name is kept (a 255-character column).
+DEPLOYABLE_SUFFIXES = (".bpmn", ".json")
+FILE_NAME_MAX_LENGTH = 255

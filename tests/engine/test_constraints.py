@@ -1,0 +1,35 @@
+"""The limits in engine/usecases/constraints.py say what the engine's checks say: the API's
+document quotes these patterns, so they must mean the same as the code that enforces them."""
+from __future__ import annotations
+
+import re
+import sys
+
+from engine.usecases import constraints
+from engine.workflow.model import KNOWN_ROLES, is_known_role
+
+
+def test_not_blank_is_pythons_strip_without_nul():
+    for char in map(chr, range(sys.maxunicode + 1)):
+        for name in (char, f"  {char} "):
+            expected = bool(name.strip()) and "\x00" not in name
+            assert bool(re.fullmatch(constraints.NOT_BLANK_PATTERN, name)) == expected, name
+
+
+def test_every_known_role_and_unit_queue_matches_the_role_pattern():
+    for role in (*KNOWN_ROLES, "satuan_kerja:BIRO-1", "satuan_kerja:a.b_c"):
+        assert re.fullmatch(constraints.ROLE_PATTERN, role) and is_known_role(role)
+    for role in ("wizard", "admin ", "satuan_kerja:", "satuan_kerja:.x", "staf\x00"):
+        assert not re.fullmatch(constraints.ROLE_PATTERN, role), role
+
+
+def test_calendar_day_pattern_covers_exactly_the_calendar_years():
+    for year in range(1000, 3000):
+        covered = constraints.FIRST_CALENDAR_YEAR <= year <= constraints.LAST_CALENDAR_YEAR
+        assert bool(re.fullmatch(constraints.CALENDAR_DAY_PATTERN, f"{year}-06-15")) == covered
+
+
+def test_unit_codes_are_short_ascii_and_start_with_a_letter_or_digit():
+    assert re.fullmatch(constraints.UNIT_CODE_PATTERN, "B" * constraints.UNIT_CODE_MAX_LENGTH)
+    for code in ("B" * (constraints.UNIT_CODE_MAX_LENGTH + 1), "", ".", "..", "-B", "B\u00e9"):
+        assert not re.fullmatch(constraints.UNIT_CODE_PATTERN, code), code
