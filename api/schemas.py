@@ -43,10 +43,11 @@ from engine.usecases import (
     TASK_COUNTS,
     TASK_SORTS,
     TASK_STATES,
-    UNIT_CODE_MAX_LENGTH,
     UNIT_CODE_PATTERN,
+    UNIT_CODE_RULE,
     UNIT_NAME_MAX_LENGTH,
-    USERNAME_MAX_LENGTH,
+    USERNAME_PATTERN,
+    USERNAME_RULE,
 )
 
 
@@ -238,7 +239,7 @@ class TokenRequestSchema(RequestSchema):
 
 
 class UserCreateSchema(RequestSchema):
-    username = Text(required=True, validate=validate.Length(1, USERNAME_MAX_LENGTH))
+    username = Text(required=True, pattern=USERNAME_PATTERN, pattern_error=USERNAME_RULE)
     password = Text(required=True, validate=validate.Length(min=PASSWORD_MIN_LENGTH),
                     metadata={"format": "password"})
     full_name = Text(load_default=None, allow_none=True,
@@ -250,9 +251,7 @@ class UserCreateSchema(RequestSchema):
 
 
 class UnitCreateSchema(RequestSchema):
-    code = Text(required=True, pattern=UNIT_CODE_PATTERN, pattern_error=(
-        f"must be 1 to {UNIT_CODE_MAX_LENGTH} letters, digits, '-', '_' or '.', starting "
-        f"with a letter or digit"))
+    code = Text(required=True, pattern=UNIT_CODE_PATTERN, pattern_error=UNIT_CODE_RULE)
     name = Text(required=True, validate=validate.Length(1, UNIT_NAME_MAX_LENGTH))
 
 

@@ -43,8 +43,11 @@ from engine.usecases.constraints import (
     ROLE_PATTERN,
     UNIT_CODE_MAX_LENGTH,
     UNIT_CODE_PATTERN,
+    UNIT_CODE_RULE,
     UNIT_NAME_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
+    USERNAME_PATTERN,
+    USERNAME_RULE,
 )
 from engine.usecases.deployments import (
     check_deployment,
@@ -110,6 +113,9 @@ __all__ = [
     "MAX_OFFSET",
     "MAX_HISTORY_PAGE",
     "USERNAME_MAX_LENGTH",
+    "USERNAME_PATTERN",
+    "USERNAME_RULE",
+    "UNIT_CODE_RULE",
     "PASSWORD_MIN_LENGTH",
     "FULL_NAME_MAX_LENGTH",
     "EMAIL_MAX_LENGTH",

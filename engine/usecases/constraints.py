@@ -16,8 +16,11 @@ MAX_VERSION = INT32_MAX
 MAX_OFFSET = 1_000_000_000
 MAX_HISTORY_PAGE = 10_000
 
-# Users.
+# Users. A user name is part of URLs (`/users/<name>`): no `/`, and never `.` or `..`.
 USERNAME_MAX_LENGTH = 80
+USERNAME_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9._@-]{{0,{USERNAME_MAX_LENGTH - 1}}}"
+USERNAME_RULE = (f"must be 1 to {USERNAME_MAX_LENGTH} letters, digits, '.', '_', '@' or '-', "
+                 f"starting with a letter or digit")
 PASSWORD_MIN_LENGTH = 8
 FULL_NAME_MAX_LENGTH = 200
 EMAIL_MAX_LENGTH = 254
@@ -28,6 +31,8 @@ EMAIL_PATTERN = r"[^@ \x00]+@[^ \x00]*\.[^ \x00]*"
 # with a letter or digit (never `.` or `..`, which a URL path would swallow).
 UNIT_CODE_MAX_LENGTH = 40
 UNIT_CODE_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{UNIT_CODE_MAX_LENGTH - 1}}}"
+UNIT_CODE_RULE = (f"must be 1 to {UNIT_CODE_MAX_LENGTH} letters, digits, '-', '_' or '.', "
+                  f"starting with a letter or digit")
 UNIT_NAME_MAX_LENGTH = 200
 
 # Roles: one of the procedure's roles, or the queue of a unit.

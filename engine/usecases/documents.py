@@ -16,6 +16,7 @@ from engine.errors import (
 from engine.persistence import event_log
 from engine.persistence.tables import Document
 from engine.usecases import policy
+from engine.usecases.constraints import CONTENT_TYPE_MAX_LENGTH
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import _document_view, _visible_instance
 from engine.usecases.transaction import lock_instance_status
@@ -32,6 +33,9 @@ def upload_document(ctx: EngineContext, actor: Actor, instance_id: str, filename
     filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not filename:
         raise InvalidInput("The file needs a name", {"file": ["has no file name"]})
+    if content_type and len(content_type) > CONTENT_TYPE_MAX_LENGTH:
+        raise InvalidInput("The file's type is too long", {"file": [
+            f"its Content-Type is longer than {CONTENT_TYPE_MAX_LENGTH} characters"]})
     with ctx.db.read() as s:
         instance = _visible_instance(s, actor, instance_id)
         _check_upload(ctx, s, actor, instance.id, instance.status, 0)

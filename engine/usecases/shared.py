@@ -22,6 +22,7 @@ from engine.persistence.tables import (
     User,
 )
 from engine.usecases import policy
+from engine.usecases.constraints import MAX_OFFSET
 from engine.usecases.views import (
     Actor,
     DefinitionView,
@@ -55,8 +56,8 @@ def _require_running(status: str):
 def _check_paging(limit: int, offset: int, errors: dict, maximum: int = MAX_PAGE):
     if not 1 <= limit <= maximum:
         errors["limit"] = [f"must be between 1 and {maximum}"]
-    if offset < 0:
-        errors["offset"] = ["must not be negative"]
+    if not 0 <= offset <= MAX_OFFSET:
+        errors["offset"] = [f"must be between 0 and {MAX_OFFSET}"]
 
 
 def _check_choice(errors: dict, field: str, value, choices, optional: bool = False):

@@ -22,10 +22,11 @@ from engine.usecases.constraints import (
     EMAIL_PATTERN,
     FULL_NAME_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
-    UNIT_CODE_MAX_LENGTH,
     UNIT_CODE_PATTERN,
+    UNIT_CODE_RULE,
     UNIT_NAME_MAX_LENGTH,
-    USERNAME_MAX_LENGTH,
+    USERNAME_PATTERN,
+    USERNAME_RULE,
 )
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import _role_exists, _unit_view, _user_view
@@ -48,8 +49,10 @@ def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
                 email: str | None = None) -> UserView:
     policy.require_admin(actor)
     errors = _email_errors(email)
-    if not username or len(username) > USERNAME_MAX_LENGTH:
-        errors["username"] = [f"must be 1 to {USERNAME_MAX_LENGTH} characters"]
+    if not re.fullmatch(USERNAME_PATTERN, username or ""):
+        errors["username"] = [USERNAME_RULE]
+    if full_name is not None and len(full_name) > FULL_NAME_MAX_LENGTH:
+        errors["full_name"] = [f"must be at most {FULL_NAME_MAX_LENGTH} characters"]
     if not password or len(password) < PASSWORD_MIN_LENGTH:
         errors["password"] = [f"must be at least {PASSWORD_MIN_LENGTH} characters"]
     # Hashed before the transaction: no database lock is held while Argon2 waits or runs.
@@ -214,8 +217,7 @@ def create_unit(ctx: EngineContext, actor: Actor, code: str, name: str) -> UnitV
     policy.require_admin(actor)
     errors = {}
     if not re.fullmatch(UNIT_CODE_PATTERN, code or ""):
-        errors["code"] = [f"must be 1 to {UNIT_CODE_MAX_LENGTH} letters, digits, '-', '_' or "
-                          f"'.', starting with a letter or digit"]
+        errors["code"] = [UNIT_CODE_RULE]
     if not name or len(name) > UNIT_NAME_MAX_LENGTH:
         errors["name"] = [f"must be 1 to {UNIT_NAME_MAX_LENGTH} characters"]
     if errors:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 import sys
 
+import pytest
+
+from engine import usecases
+from engine.errors import InvalidInput
 from engine.usecases import constraints
 from engine.workflow.model import KNOWN_ROLES, is_known_role
+from tests.conftest import ADMIN
 
 
 def test_not_blank_is_pythons_strip_without_nul():
@@ -33,3 +38,21 @@ def test_unit_codes_are_short_ascii_and_start_with_a_letter_or_digit():
     assert re.fullmatch(constraints.UNIT_CODE_PATTERN, "B" * constraints.UNIT_CODE_MAX_LENGTH)
     for code in ("B" * (constraints.UNIT_CODE_MAX_LENGTH + 1), "", ".", "..", "-B", "B\u00e9"):
         assert not re.fullmatch(constraints.UNIT_CODE_PATTERN, code), code
+
+
+def test_user_names_and_full_names_are_checked_by_the_engine_itself(ctx):
+    for name in ("a/b", "..", ".hidden", "", "x" * 81):
+        with pytest.raises(InvalidInput) as refused:
+            usecases.create_user(ctx, ADMIN, name, "password-123", ["staf"])
+        assert "username" in refused.value.errors
+    with pytest.raises(InvalidInput) as refused:
+        usecases.create_user(ctx, ADMIN, "ok.name@unit", "password-123", ["staf"],
+                             full_name="x" * 201)
+    assert list(refused.value.errors) == ["full_name"]
+    assert usecases.create_user(ctx, ADMIN, "ok.name@unit", "password-123", ["staf"]).active
+
+
+def test_paging_past_the_largest_offset_is_refused(ctx):
+    with pytest.raises(InvalidInput) as refused:
+        usecases.list_tasks(ctx, ADMIN, offset=usecases.MAX_OFFSET + 1)
+    assert "offset" in refused.value.errors
