@@ -46,6 +46,7 @@ from engine.usecases import (
     UNIT_CODE_PATTERN,
     UNIT_CODE_RULE,
     UNIT_NAME_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
     USERNAME_PATTERN,
     USERNAME_RULE,
 )
@@ -239,7 +240,8 @@ class TokenRequestSchema(RequestSchema):
 
 
 class UserCreateSchema(RequestSchema):
-    username = Text(required=True, pattern=USERNAME_PATTERN, pattern_error=USERNAME_RULE)
+    username = Text(required=True, pattern=USERNAME_PATTERN, pattern_error=USERNAME_RULE,
+                    metadata={"minLength": 1, "maxLength": USERNAME_MAX_LENGTH})
     password = Text(required=True, validate=validate.Length(min=PASSWORD_MIN_LENGTH),
                     metadata={"format": "password"})
     full_name = Text(load_default=None, allow_none=True,
