@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from api import docs, errors
+from api import docs, errors, observability
 from api.extension import KEY
 from api.parsing import path_args
 from api.routes import BLUEPRINTS
@@ -32,6 +32,7 @@ def create_app(ctx: EngineContext | None = None, settings: Settings | None = Non
     app.extensions[KEY] = ctx
     app.url_map.converters["int"] = AsciiIntegerConverter  # before any rule is added
     errors.register(app)
+    observability.install(app)
     app.url_value_preprocessor(path_args)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -18,6 +18,7 @@ from flask import request
 
 from api.errors import unauthenticated
 from api.extension import engine_context
+from api.observability import remember_user
 from engine import usecases
 from engine.errors import AuthenticationFailed
 from engine.usecases.views import Actor, UserView
@@ -32,9 +33,11 @@ def current_user() -> UserView:
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("The Authorization header must be 'Bearer <token>'")
     try:
-        return usecases.user_of_token(engine_context(), token.strip())
+        user = usecases.user_of_token(engine_context(), token.strip())
     except AuthenticationFailed as failure:
         raise unauthenticated(failure.detail) from None
+    remember_user(user.username)
+    return user
 
 
 def client_address() -> str | None:

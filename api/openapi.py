@@ -25,6 +25,8 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 UNDOCUMENTED = {
     "docs": "Swagger UI: a page and its script and style files for people reading this "
             "document, not part of the API it describes",
+    "observability": "/metrics: Prometheus text for a scraper (README, 'Watching the "
+                     "service'), not a JSON resource of the API",
 }
 # Answered by the HTTP server before the application sees the request, so any operation
 # may get them.

@@ -318,6 +318,9 @@ class TaskCompleteSchema(RequestSchema):
                        metadata={"description": "the form data, checked against the "
                                  "task's form schema (422 names each field that does not "
                                  "fit)"})
+    claim = StrictBoolean(load_default=False, metadata={
+        "description": "true: claim the task (if ready) and complete it in one call; a task "
+                       "someone else holds is still 409"})
 
 
 class UserUpdateSchema(RequestSchema):

@@ -12,8 +12,10 @@ import getpass
 import json
 import logging
 import os
+import shutil
 import sys
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 from engine import usecases
@@ -23,6 +25,21 @@ from engine.usecases.context import EngineContext
 from engine.usecases.views import SYSTEM
 
 log = logging.getLogger("lkj")
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per log line (LKJ_LOG_FORMAT=json, the default): time, level,
+    logger, message, and the fields a record carries in `lkj` (a request's method, route,
+    status, duration, user, request id)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(
+                     timespec="milliseconds"),
+                 "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage(), **getattr(record, "lkj", {})}
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def read_procedure(bpmn_dir: Path, forms_dir: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
@@ -77,14 +94,33 @@ def prepare(settings: Settings, bpmn_dir: Path | None, forms_dir: Path) -> None:
             log.warning("restored user 'admin' from LKJ_ADMIN_PASSWORD: %s", ", ".join(changes))
 
 
+def _metrics_folder(settings: Settings) -> None:
+    """Where the gunicorn workers share their metric counts (prometheus_client's
+    multiprocess mode), emptied at start. Set before anything imports prometheus_client:
+    it reads the variable then."""
+    folder = settings.data_dir / "metrics"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
+def _worker_exited(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def cmd_serve(args) -> int:
+    settings = Settings.from_env()
+    _metrics_folder(settings)
+
     from gunicorn.app.base import BaseApplication
 
     from api.app import create_app
     from api.errors import REQUEST_HEADER_LIMITS, REQUEST_LINE_LIMIT
     from cli.http_worker import ProblemJsonWorker
 
-    settings = Settings.from_env()
     prepare(settings, None if args.no_deploy else Path(args.bpmn_dir), Path(args.forms_dir))
     sqlite = settings.database_url.startswith("sqlite")
     # SQLite has one writer at a time: one process with threads is its best shape.
@@ -102,6 +138,7 @@ def cmd_serve(args) -> int:
             self.cfg.set("limit_request_field_size", REQUEST_HEADER_LIMITS["field_size"])
             self.cfg.set("accesslog", "-" if args.access_log else None)
             self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("child_exit", _worker_exited)
             # One fixed control-socket path per user would clash between servers.
             self.cfg.set("control_socket_disable", True)
 
@@ -249,8 +286,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("LKJ_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLines() if os.environ.get("LKJ_LOG_FORMAT", "json") == "json"
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: "
+                                                "%(message)s"))
+    logging.basicConfig(level=os.environ.get("LKJ_LOG_LEVEL", "INFO"), handlers=[handler])
     # SpiffWorkflow logs every task state change at INFO: too much for a server's log.
     logging.getLogger("spiff").setLevel(logging.WARNING)
     args = parser().parse_args(argv)

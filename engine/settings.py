@@ -121,6 +121,10 @@ class Settings:
     secret_key: str = field(repr=False)
     token_ttl_s: int = 8 * 3600
     max_document_bytes: int = 20 * 1024 * 1024
+    # Requests slower than this are logged at WARNING with their command's phases.
+    slow_request_ms: float = 1000.0
+    # /metrics wants `Authorization: Bearer <this>`; unset: only callers on this machine.
+    metrics_token: str | None = field(default=None, repr=False)
     # What one instance may hold in documents (each upload is also in its history).
     max_documents_per_instance: int = 200
     max_instance_document_bytes: int = 1024 * 1024 * 1024
@@ -218,6 +222,8 @@ class Settings:
             secret_key=_secret_from_env(env, data_dir),
             token_ttl_s=_number(env, "LKJ_TOKEN_TTL_S", 8 * 3600),
             max_document_bytes=_number(env, "LKJ_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024),
+            slow_request_ms=_number(env, "LKJ_SLOW_REQUEST_MS", 1000.0, float),
+            metrics_token=env.get("LKJ_METRICS_TOKEN") or None,
             max_documents_per_instance=_number(env, "LKJ_MAX_DOCUMENTS_PER_INSTANCE", 200),
             max_instance_document_bytes=_number(env, "LKJ_MAX_INSTANCE_DOCUMENT_BYTES",
                                                 1024 * 1024 * 1024),

@@ -78,9 +78,14 @@ def unclaim_task(actor, task_id):
 @bp.post("/tasks/<task_id>/complete")
 @operation("Complete a task the caller has claimed, with its form data",
            path=TaskPath, body=TaskCompleteSchema, response=CompletionSchema,
-           errors=(404, 409))
+           errors=(403, 404, 409),
+           description="With `claim: true` a ready task of one of the caller's roles is "
+                       "claimed and completed in one call. Without it a ready task is 409 "
+                       "(claim it first). 403 when the caller no longer holds the task's "
+                       "role. Only the fields the task's form declares reach the instance.")
 @authenticated
 def complete_task(actor, task_id):
     fields = json_body(shared(TaskCompleteSchema))
-    result = usecases.complete_task(engine_context(), actor, task_id, fields["data"])
+    result = usecases.complete_task(engine_context(), actor, task_id, fields["data"],
+                                    claim=fields["claim"])
     return jsonify(shared(CompletionSchema).dump(result))

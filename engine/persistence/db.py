@@ -110,6 +110,11 @@ class Database:
         with self._reader() as session, session.begin():
             yield session
 
+    def connections_in_use(self) -> int:
+        """Connections of this process's pools checked out now."""
+        pools = {self.engine.pool, self.read_engine.pool}
+        return sum(pool.checkedout() for pool in pools if hasattr(pool, "checkedout"))
+
     def lock_clause(self, statement, of=None):
         """Row lock (on the rows of `of`) for writers; SQLite's database lock (BEGIN
         IMMEDIATE) already serialises them."""

@@ -59,7 +59,9 @@ from engine.usecases.deployments import (
 from engine.usecases.documents import document_path, get_document, upload_document
 from engine.usecases.instances import get_instance, list_instances, start_instance
 from engine.usecases.operations import (
+    OperationalCounts,
     database_behind,
+    operational_counts,
     upgrade_database,
     verify_audit_bundle,
 )
@@ -192,6 +194,8 @@ __all__ = [
     "sla_report",
     "upgrade_database",
     "database_behind",
+    "operational_counts",
+    "OperationalCounts",
     "verify_audit_bundle",
     "sla_to_csv",
     "sla_to_json",

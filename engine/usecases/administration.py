@@ -70,6 +70,7 @@ class _StatusChange(InstanceCommand):
     def __init__(self, actor, allowed_from, to_status, event_type, step=None, payload=None):
         self.actor, self.allowed_from, self.to_status = actor, allowed_from, to_status
         self.event_type, self.step, self.payload = event_type, step, payload or {}
+        self.name = event_type  # instance_suspended, instance_retried, ...
         self.loads_workflow = step is not None
 
     def check(self, s, instance):
@@ -107,6 +108,7 @@ def migrate_instance(ctx: EngineContext, actor: Actor, instance_id: str, to_vers
 
 
 class _VersionMove(InstanceCommand):
+    name = "migrate_instance"
     reuses_state_rows = False  # every task's spec may change
 
     def __init__(self, ctx, actor, to_version, dry_run):

@@ -15,6 +15,7 @@ from engine.errors import (
     TaskNotFound,
     TaskNotOpen,
 )
+from engine.metrics import metrics
 from engine.persistence import event_log, state_store
 from engine.persistence.tables import ProcessInstance, Task
 from engine.usecases import policy
@@ -249,13 +250,17 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict,
     if not isinstance(data, dict):
         raise InvalidInput("data must be an object", {"data": ["must be an object"]})
     _check_json_data(data)
-    return change_instance(
+    result = change_instance(
         ctx, _Completion(actor, str(task_id), data, claim),
         select(Task.process_instance_id).where(Task.id == str(task_id)).scalar_subquery(),
         missing=TaskNotFound(f"no task '{task_id}'"))
+    metrics().completions.labels(result.task.definition_key).inc()
+    return result
 
 
 class _Completion(InstanceCommand):
+    name = "complete_task"
+
     def __init__(self, actor: Actor, task_id: str, data: dict, claim: bool):
         self.actor, self.task_id, self.submitted, self.claim = actor, task_id, data, claim
         self.returned = data.get("decision") == "revise"

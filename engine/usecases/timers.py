@@ -57,6 +57,7 @@ class _NothingDue(Exception):
 
 
 class _TimerFiring(InstanceCommand):
+    name = "fire_timers"
     actor = SYSTEM
 
     def __init__(self, owner: str, now):

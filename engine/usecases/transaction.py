@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConcurrentUpdate, InstanceNotFound, WorkflowError
 from engine.messaging import outbox
+from engine.metrics import Stopwatch, record_command
 from engine.persistence import event_log
 from engine.persistence.tables import ProcessInstance, Task
 from engine.usecases.context import EngineContext
@@ -44,6 +45,7 @@ class InstanceCommand:
     `act` on the workflow between them; `record` and `result` in the write phase."""
 
     actor: Actor
+    name = "instance_command"  # in the metrics: the use case's name
     loads_workflow = True  # False: the command changes rows only (e.g. suspend)
     reuses_state_rows = True  # False: every state row is rewritten (a version move)
     returned = False  # the new tasks are a send-back (their notice says so)
@@ -78,52 +80,68 @@ class _Moved(Exception):
 def change_instance(ctx: EngineContext, command: InstanceCommand, instance_ref,
                     missing: Exception | None = None):
     """Run `command` on the instance `instance_ref` (an id, or a scalar subquery giving
-    it) as described above; returns `command.result(...)`."""
-    for _ in range(MAX_ATTEMPTS):
-        with ctx.db.read() as s:
-            instance = s.scalars(select(ProcessInstance)
-                                 .where(ProcessInstance.id == instance_ref)).one_or_none()
-            if instance is None:
-                raise missing or InstanceNotFound(f"no process instance '{instance_ref}'")
-            command.check(s, instance)
-            command.prepare(s, instance)
-            instance_id, version = instance.id, instance.version
-            wf, stored = ctx.take_workflow(s, instance) if command.loads_workflow \
-                else (None, None)
-        now = ctx.clock.now()
-        thrown = Thrown()
-        error = None
-        if wf is not None:
+    it) as described above; returns `command.result(...)`. The time of each phase goes to
+    the metrics (engine/metrics.py)."""
+    watch, restarts = Stopwatch(), 0
+    try:
+        for _ in range(MAX_ATTEMPTS):
+            outcome = _attempt(ctx, command, instance_ref, missing, watch)
+            if outcome is not _MOVED:
+                return outcome
+            restarts += 1
+        raise ConcurrentUpdate("the process instance kept changing meanwhile; retry")
+    finally:
+        record_command(command.name, watch.total(), restarts)
+
+
+_MOVED = object()  # an attempt found the instance changed since its read phase
+
+
+def _attempt(ctx: EngineContext, command: InstanceCommand, instance_ref, missing, watch):
+    with watch("read"), ctx.db.read() as s:
+        instance = s.scalars(select(ProcessInstance)
+                             .where(ProcessInstance.id == instance_ref)).one_or_none()
+        if instance is None:
+            raise missing or InstanceNotFound(f"no process instance '{instance_ref}'")
+        command.check(s, instance)
+        command.prepare(s, instance)
+        instance_id, version = instance.id, instance.version
+        wf, stored = ctx.take_workflow(s, instance) if command.loads_workflow \
+            else (None, None)
+    now = ctx.clock.now()
+    thrown = Thrown()
+    error = None
+    if wf is not None:
+        with watch("run"):
             wf, error = run_step(lambda: command.act(wf, now, thrown), wf)
-        if not command.writes():
-            return command.result(None, None, [])
-        try:
-            with ctx.db.write() as s:
-                instance = lock_instance(ctx, s, instance_id)
-                if instance.version != version:
-                    raise _Moved
-                command.check(s, instance)
-                log = event_log.EventLog(s, instance_id)
-                command.record(s, instance, log, now, wf)
-                if error is not None:
-                    record_error(instance, log, now, error)
-                new_tasks = []
-                if wf is not None:
-                    new_tasks, stored = write_state(
-                        ctx, s, instance, wf, stored if command.reuses_state_rows else None,
-                        now, log, command.actor, thrown, command.returned)
-                s.flush()  # the version column refuses a lost update here
-                result = command.result(s, instance, new_tasks)
-                saved_version = instance.version
-        except (_Moved, StaleDataError):
-            continue
-        if wf is not None:
-            if command.reuses_state_rows:
-                ctx.keep_workflow(instance_id, saved_version, wf, stored)
-            else:  # a cached workflow of the old spec must not be reused
-                ctx.forget_workflow(instance_id)
-        return result
-    raise ConcurrentUpdate("the process instance kept changing meanwhile; retry")
+    if not command.writes():
+        return command.result(None, None, [])
+    try:
+        with watch("write"), ctx.db.write() as s:
+            instance = lock_instance(ctx, s, instance_id)
+            if instance.version != version:
+                raise _Moved
+            command.check(s, instance)
+            log = event_log.EventLog(s, instance_id)
+            command.record(s, instance, log, now, wf)
+            if error is not None:
+                record_error(instance, log, now, error)
+            new_tasks = []
+            if wf is not None:
+                new_tasks, stored = write_state(
+                    ctx, s, instance, wf, stored if command.reuses_state_rows else None,
+                    now, log, command.actor, thrown, command.returned)
+            s.flush()  # the version column refuses a lost update here
+            result = command.result(s, instance, new_tasks)
+            saved_version = instance.version
+    except (_Moved, StaleDataError):
+        return _MOVED
+    if wf is not None:
+        if command.reuses_state_rows:
+            ctx.keep_workflow(instance_id, saved_version, wf, stored)
+        else:  # a cached workflow of the old spec must not be reused
+            ctx.forget_workflow(instance_id)
+    return result
 
 
 def run_step(step, wf):

@@ -22,9 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.metrics import metrics
 from engine.settings import Settings
 from engine.workflow.jail_worker import EXIT_OUT_OF_MEMORY, HEADER
 from engine.workflow.script_errors import (
+    ScriptError,
     ScriptFailed,
     ScriptKilled,
     ScriptOutOfMemory,
@@ -180,6 +182,10 @@ class _ReplyTooLarge(Exception):
         self.size = size
 
 
+_STOP_REASONS = {ScriptTimeout: "time", ScriptOutOfMemory: "memory", ScriptKilled: "killed",
+                 ScriptRejected: "rejected", ScriptFailed: "error"}
+
+
 class Jail:
     """The worker pool of one server process, for one set of limits."""
 
@@ -192,7 +198,15 @@ class Jail:
 
     def run(self, request: dict, what: str) -> dict:
         """The worker's answer to `request` (see jail_worker.handle); ScriptKilled and its
-        subclasses when a limit ended it, ScriptFailed when the data is too large."""
+        subclasses when a limit ended it, ScriptFailed when the data is too large. Each
+        stop is counted in the metrics by its reason."""
+        try:
+            return self._run(request, what)
+        except ScriptError as exc:
+            metrics().script_stops.labels(_STOP_REASONS.get(type(exc), "error")).inc()
+            raise
+
+    def _run(self, request: dict, what: str) -> dict:
         try:
             payload = json.dumps(request, separators=(",", ":"), allow_nan=False).encode()
         except (TypeError, ValueError) as exc:

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = {"engine.errors", "engine.settings", "engine.clock"}
+BASE = {"engine.errors", "engine.settings", "engine.clock", "engine.metrics"}
 # package -> the engine packages (besides itself) it may import
 MAY_IMPORT = {
     "engine": set(),
     "engine.errors": set(),
     "engine.clock": set(),
+    "engine.metrics": set(),
     "engine.settings": {"engine.errors"},
     "engine.worktime": BASE,
     "engine.security": BASE,
@@ -33,6 +34,7 @@ MAY_IMPORT = {
 OWNED_BY = {"SpiffWorkflow": {"engine.workflow"}, "flask": {"api"}, "werkzeug": {"api"},
             "marshmallow": {"api"}, "apispec": {"api"}, "gunicorn": {"cli"},
             "RestrictedPython": {"engine.workflow"}, "alembic": {"engine.persistence"},
+            "prometheus_client": {"engine.metrics", "api", "cli"},
             "jwt": {"engine.security"}}
 
 

@@ -122,8 +122,11 @@ def test_serve_with_the_admin_password_restores_the_admin(database_url, tmp_path
 
     server = serve("second")
     try:
-        assert "WARNING lkj: restored user 'admin' from LKJ_ADMIN_PASSWORD: password set, " \
-               "reactivated, role 'admin' given back" in server.output()
+        logged = [json.loads(line) for line in server.output().splitlines()
+                  if line.startswith("{")]
+        assert {"level": "WARNING", "logger": "lkj", "message": "restored user 'admin' from "
+                "LKJ_ADMIN_PASSWORD: password set, reactivated, role 'admin' given back"} \
+            in [{k: entry[k] for k in ("level", "logger", "message")} for entry in logged]
         me = requests.get(f"{server.url}/api/v1/me", timeout=60,
                           headers=bearer(sign_in(server, "admin", password))).json()
         assert me["roles"] == ["admin", "staf"]
