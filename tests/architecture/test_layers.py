@@ -33,7 +33,8 @@ MAY_IMPORT = {
 OWNED_BY = {"SpiffWorkflow": {"engine.workflow"}, "flask": {"api"}, "werkzeug": {"api"},
             "marshmallow": {"api"}, "apispec": {"api"}, "gunicorn": {"cli"},
             "RestrictedPython": {"engine.workflow"}, "alembic": {"engine.persistence"},
-            "jwt": {"engine.security"}}
+            "jwt": {"engine.security"}, "docx": {"engine.report"},
+            "matplotlib": {"engine.report"}}
 
 
 def _package_of(module: str) -> str | None:
