@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 
 from engine.errors import (
     AlreadyExists,
+    ArchiveNotFound,
     AuthenticationFailed,
     ConcurrentUpdate,
     Conflict,
@@ -30,6 +31,7 @@ from engine.errors import (
     InstanceNotRunning,
     InvalidInput,
     NotFound,
+    PublicationNotFound,
     TaskAlreadyClaimed,
     TaskNotClaimedByCaller,
     TaskNotFound,
@@ -56,6 +58,8 @@ STATUS_OF: dict[type[EngineError], int] = {
     DocumentNotFound: 404,
     UnitNotFound: 404,
     UserNotFound: 404,
+    ArchiveNotFound: 404,
+    PublicationNotFound: 404,
     Conflict: 409,
     TaskAlreadyClaimed: 409,
     TaskNotOpen: 409,

@@ -660,3 +660,20 @@ class PasswordChangeSchema(RequestSchema):
     current_password = Text(required=True, metadata={"format": "password"})
     new_password = Text(required=True, validate=validate.Length(min=PASSWORD_MIN_LENGTH),
                         metadata={"format": "password"})
+
+
+class DraftSchema(Schema):
+    """A draft of the LKj the engine assembled from the units' data (a document of its
+    instance)."""
+    document = fields.Nested(DocumentSchema)
+    year = fields.Integer()
+    data_sha256 = fields.String(metadata={
+        "description": "sha256 of the units' data (canonical JSON) the draft was built from"})
+    task_id = fields.String(allow_none=True, metadata={
+        "description": "the step-6 task that became ready when the draft was queued"})
+    built_at = fields.DateTime()
+    latest = fields.Boolean(metadata={"description": "the newest draft of its instance"})
+
+
+class DraftListSchema(Schema):
+    items = fields.List(fields.Nested(DraftSchema))

@@ -194,6 +194,12 @@ def cmd_audit_verify(args) -> int:
     return 0 if report.valid else 1
 
 
+def cmd_audit_verify_archive(args) -> int:
+    report = usecases.verify_lkj_archive(Path(args.archive).read_bytes())
+    print(json.dumps(report.to_dict(), indent=2, default=str))
+    return 0 if report.valid else 1
+
+
 def cmd_audit_replay(args) -> int:
     with engine_context() as ctx:
         report = usecases.replay_instance(ctx, SYSTEM, args.instance_id)
@@ -265,6 +271,10 @@ def parser() -> argparse.ArgumentParser:
                                               "(no server, no database)")
     verify.add_argument("bundle")
     verify.set_defaults(run=cmd_audit_verify)
+    verify_archive = audit.add_parser("verify-archive", help="verify a year's LKj archive "
+                                      "offline (GET /api/v1/archives/{year})")
+    verify_archive.add_argument("archive")
+    verify_archive.set_defaults(run=cmd_audit_verify_archive)
     replay = audit.add_parser("replay", help="replay an instance's history against the database")
     replay.add_argument("instance_id")
     replay.set_defaults(run=cmd_audit_replay)

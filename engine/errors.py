@@ -45,6 +45,15 @@ class UserNotFound(NotFound):
     title = "User not found"
 
 
+class ArchiveNotFound(NotFound):
+    title = "Archive not found"
+
+
+class PublicationNotFound(NotFound):
+    """No LKj of that year has been made public (Biro TI's upload step not done yet)."""
+    title = "LKj not published"
+
+
 class Conflict(EngineError):
     title = "Conflict"
 

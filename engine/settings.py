@@ -138,6 +138,9 @@ class Settings:
     mail_from: str = "lkj@localhost"
 
     calendar_dir: Path | None = None  # holidays and working hours; None: calendars/ of the source
+    # The categories of an indicator's achievement in the LKj (a JSON file shaped like
+    # engine/report/achievement_scale.json); None: that default.
+    achievement_scale: Path | None = None
     # Token checks answer from a per-process cache of active users for this long (0: off);
     # other processes see a user's change within this time (engine/security/user_cache.py).
     user_cache_ttl_s: float = 5.0
@@ -187,6 +190,8 @@ class Settings:
                 ("LKJ_SIGNIN_WINDOW_S", self.signin_window_s, 1)):
             if value < minimum:
                 raise InvalidSettings(f"{name} must be at least {minimum}, not {value}")
+        if self.achievement_scale is not None and not Path(self.achievement_scale).is_file():
+            raise InvalidSettings(f"LKJ_ACHIEVEMENT_SCALE names no file: {self.achievement_scale}")
         if self.argon2_parallelism >= 2 ** 24:
             raise InvalidSettings("LKJ_ARGON2_PARALLELISM must be below 2^24, "
                                   f"not {self.argon2_parallelism}")
@@ -235,6 +240,8 @@ class Settings:
             smtp_starttls=_flag(env, "LKJ_SMTP_STARTTLS"),
             mail_from=env.get("LKJ_MAIL_FROM", "lkj@localhost"),
             calendar_dir=Path(env["LKJ_CALENDAR_DIR"]) if env.get("LKJ_CALENDAR_DIR") else None,
+            achievement_scale=Path(env["LKJ_ACHIEVEMENT_SCALE"])
+            if env.get("LKJ_ACHIEVEMENT_SCALE") else None,
             check_state_writes=_flag(env, "LKJ_CHECK_STATE_WRITES"),
             user_cache_ttl_s=_number(env, "LKJ_USER_CACHE_TTL_S", 5.0, float),
             argon2_memory_kib=_number(env, "LKJ_ARGON2_MEMORY_KIB", argon2.DEFAULT_MEMORY_COST),

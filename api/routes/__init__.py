@@ -7,7 +7,9 @@ from api.routes import (
     documents,
     history,
     instances,
+    lkj_report,
     meta,
+    public,
     reports,
     tasks,
     units,
@@ -15,4 +17,4 @@ from api.routes import (
 )
 
 BLUEPRINTS = (auth.bp, users.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
-              history.bp, reports.bp, tasks.bp, documents.bp, meta.bp)
+              history.bp, reports.bp, tasks.bp, documents.bp, lkj_report.bp, public.bp, meta.bp)

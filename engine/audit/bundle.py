@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from engine.audit.replay import ReplayReport, StoredState, replay
 from engine.errors import DiagramInvalid, InvalidInput
-from engine.persistence.event_log import DOCUMENT_UPLOADED, EventRecord
+from engine.persistence.event_log import DOCUMENT_EVENTS, EventRecord
 from engine.workflow import runtime
 from engine.workflow.model import ProcessModel
 
@@ -163,12 +163,12 @@ def _checked_members(archive, manifest, problems: list[str]) -> dict[str, bytes]
 
 def _document_problems(documents: list[dict], events: list[EventRecord]) -> list[str]:
     uploaded = {e.payload.get("document_id"): e.payload.get("sha256")
-                for e in events if e.type == DOCUMENT_UPLOADED}
+                for e in events if e.type in DOCUMENT_EVENTS}
     problems = []
     for document in documents:
         recorded = uploaded.get(document["id"])
         if recorded is None:
-            problems.append(f"document {document['id']}: no upload event in the history")
+            problems.append(f"document {document['id']}: no event in the history added it")
         elif recorded != document["sha256"]:
             problems.append(f"document {document['id']}: sha256 differs from its upload event")
     return problems

@@ -248,7 +248,8 @@ def _on_retried(state: _Replay, record: EventRecord, at) -> None:
 
 
 def _no_engine_effect(state: _Replay, record: EventRecord, _at) -> None:
-    """Documents change nothing the replay computes; their hashes are checked elsewhere."""
+    """Documents (uploaded, or drafts the engine assembled), the archive and the publication
+    change nothing the replay computes; document hashes are checked elsewhere (bundle.py)."""
 
 
 _HANDLERS = {
@@ -267,6 +268,9 @@ _HANDLERS = {
     event_log.INSTANCE_MIGRATED: _on_migrated,
     event_log.TASK_UPDATED: _on_task_updated,
     event_log.TIMERS_FIRED: _on_timers_fired,
+    event_log.DRAFT_BUILT: _no_engine_effect,
+    event_log.ARCHIVE_BUILT: _no_engine_effect,
+    event_log.LKJ_PUBLISHED: _no_engine_effect,
 }
 
 

@@ -35,10 +35,17 @@ INSTANCE_RETRIED = "instance_retried"
 INSTANCE_MIGRATED = "instance_migrated"
 TASK_UPDATED = "task_updated"  # a migration changed a kept task's name, form or role
 TIMERS_FIRED = "timers_fired"
+# The LKj document (engine/usecases/report.py): a draft the engine assembled and added to the
+# instance's documents, the year's archive, the signed LKj made public.
+DRAFT_BUILT = "draft_built"
+ARCHIVE_BUILT = "archive_built"
+LKJ_PUBLISHED = "lkj_published"
 EVENT_TYPES = (TIMERS_FIRED, INSTANCE_STARTED, INSTANCE_COMPLETED, INSTANCE_ERROR, TASK_READY, TASK_CLAIMED,
                TASK_UNCLAIMED, TASK_COMPLETED, TASK_CANCELLED, DOCUMENT_UPLOADED,
                INSTANCE_SUSPENDED, INSTANCE_RESUMED, INSTANCE_TERMINATED, INSTANCE_RETRIED,
-               INSTANCE_MIGRATED, TASK_UPDATED)
+               INSTANCE_MIGRATED, TASK_UPDATED, DRAFT_BUILT, ARCHIVE_BUILT, LKJ_PUBLISHED)
+# Events that add a document to the instance (their payload names it and its sha256).
+DOCUMENT_EVENTS = (DOCUMENT_UPLOADED, DRAFT_BUILT)
 
 
 @dataclass(frozen=True)
@@ -75,13 +82,24 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
+@dataclass(frozen=True)
+class Appended:
+    """An event this transaction appended, for what reacts to it before the commit."""
+    type: str
+    element_id: str | None
+    task_id: str | None
+    payload: dict
+
+
 class EventLog:
     """Appends to one instance's chain within the caller's transaction. The caller holds the
-    instance's lock, so nobody else appends to this chain meanwhile."""
+    instance's lock, so nobody else appends to this chain meanwhile. `appended` lists what
+    this log appended, in order."""
 
     def __init__(self, session, instance_id: str, new_instance: bool = False):
         self.session = session
         self.instance_id = instance_id
+        self.appended: list[Appended] = []
         last = None if new_instance else session.execute(
             select(Event.seq, Event.hash).where(Event.process_instance_id == instance_id)
             .order_by(Event.seq.desc()).limit(1)).first()
@@ -101,6 +119,7 @@ class EventLog:
             type=type_, element_id=element_id, task_id=task_id, payload=payload_json,
             prev_hash=self.head, hash=digest)])
         self.head = digest
+        self.appended.append(Appended(type_, element_id, task_id, payload or {}))
 
 
 def record_of(event: Event) -> EventRecord:

@@ -296,3 +296,73 @@ class InstanceTaskState(Base):
     seq: Mapped[int] = mapped_column(Integer)
     workflow_id: Mapped[str] = mapped_column(String(36))  # '' the top workflow, else its caller
     body: Mapped[str] = mapped_column(Text)  # the task's state as JSON
+
+
+class ReportJob(Base):
+    """Work on the LKj document that must not hold up the command that caused it (building
+    a draft, building the year's archive): written in that command's transaction, leased and
+    run by workers (`lkj worker`), retried with back-off. `payload` holds what to build from,
+    as it stood when the job was written."""
+    __tablename__ = "report_job"
+    __table_args__ = (Index("ix_report_job_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))  # draft | archive
+    process_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))  # the task a draft is for
+    payload: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20))  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+
+
+class ReportDraft(Base):
+    """A draft of the LKj the engine assembled: a document of its instance, with the
+    fingerprint (sha256) of the units' data it was built from."""
+    __tablename__ = "report_draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"),
+                                             unique=True)
+    process_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    year: Mapped[int] = mapped_column(Integer)
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime]
+
+
+class LkjArchive(Base):
+    """The archive of a year's LKj (standard §K.4), built when its instance ended; the file
+    is in the document store under its sha256."""
+    __tablename__ = "lkj_archive"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    process_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    built_at: Mapped[datetime]
+
+
+class LkjPublication(Base):
+    """A year's signed LKj, readable by everyone from the moment Biro TI completed its
+    upload step (standard §J.3)."""
+    __tablename__ = "lkj_publication"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    process_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    url: Mapped[str | None] = mapped_column(String(500))  # where Biro TI put it
+    published_at: Mapped[datetime]

@@ -15,6 +15,7 @@ from engine.usecases.administration import (
     suspend_instance,
     terminate_instance,
 )
+from engine.usecases.archives import get_archive
 from engine.usecases.auditing import (
     audit_bundle,
     completed_tasks,
@@ -64,6 +65,14 @@ from engine.usecases.operations import (
     operational_counts,
     upgrade_database,
     verify_audit_bundle,
+    verify_lkj_archive,
+)
+from engine.usecases.publication import published_lkj, published_years
+from engine.usecases.report import list_drafts
+from engine.usecases.report_jobs import (
+    lease_report_jobs,
+    run_report_job,
+    run_report_jobs,
 )
 from engine.usecases.reports import sla_report, sla_to_csv, sla_to_json
 from engine.usecases.shared import (
@@ -199,4 +208,12 @@ __all__ = [
     "verify_audit_bundle",
     "sla_to_csv",
     "sla_to_json",
+    "list_drafts",
+    "lease_report_jobs",
+    "run_report_job",
+    "run_report_jobs",
+    "get_archive",
+    "verify_lkj_archive",
+    "published_years",
+    "published_lkj",
 ]

@@ -1,11 +1,13 @@
 """What operators run beside the use cases: the schema upgrade, the readiness check, the
-offline check of an audit bundle, and the counts the metrics read from the database."""
+offline checks of an audit bundle and of a year's LKj archive, and the counts the metrics
+read from the database."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from engine.audit.archive import ArchiveReport, verify_archive
 from engine.audit.bundle import BundleReport, verify_bundle
 from engine.persistence import schema
 from engine.persistence.tables import OutboxMessage, ProcessInstance, Task
@@ -26,6 +28,12 @@ def database_behind(ctx: EngineContext) -> bool:
 def verify_audit_bundle(data: bytes) -> BundleReport:
     """Check an audit bundle offline: no server, no database."""
     return verify_bundle(data)
+
+
+def verify_lkj_archive(data: bytes) -> ArchiveReport:
+    """Check a year's LKj archive offline: its manifest, its audit bundle, and its documents
+    against the history (engine/audit/archive.py)."""
+    return verify_archive(data)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,11 @@ Roles are the standard's (`kepala_biro`, `staf`, `satuan_kerja:<UNIT>`, ...) plu
 - **Users.** Admins; each user changes their own password.
 - **History, replay, audit bundles, completed tasks.** Auditors and admins.
 - **The SLA report.** Auditors, admins and `kepala_biro` (the owner of the service).
+- **The LKj drafts the engine assembles** are documents of their instance: read with it
+  (listed on a task by those who see the task).
+- **The year's LKj archive.** Auditors, admins and `kepala_biro` (`ARCHIVE_READERS`).
+- **Public (no sign-in):** the signed LKj of a year, and the list of published years, once
+  Biro TI completed its website upload step (standard §J.3). Nothing else is public.
 - **Deployments and instance administration** (suspend, resume, terminate, retry, version
   moves): admins.
 """
@@ -39,6 +44,7 @@ INSTANCE_READERS = frozenset({ADMIN, AUDITOR, "kepala_biro", "kepala_bagian",
                               "kepala_subbagian", "staf"})
 AUDIT_READERS = frozenset({AUDITOR, ADMIN})
 SLA_READERS = frozenset({AUDITOR, ADMIN, "kepala_biro"})
+ARCHIVE_READERS = frozenset({AUDITOR, ADMIN, "kepala_biro"})
 
 
 def _needs(actor: Actor, roles: frozenset[str]) -> None:
@@ -60,6 +66,11 @@ def require_auditor(actor: Actor) -> None:
 
 def require_sla_reader(actor: Actor) -> None:
     _needs(actor, SLA_READERS)
+
+
+def require_archive_reader(actor: Actor) -> None:
+    """The year's LKj archive: everything the cycle produced, its history included."""
+    _needs(actor, ARCHIVE_READERS)
 
 
 def require_self_or_admin(actor: Actor, username: str) -> None:

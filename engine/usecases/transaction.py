@@ -199,8 +199,13 @@ def write_state(ctx: EngineContext, s, instance: ProcessInstance, wf, stored, no
                 log: event_log.EventLog, actor: Actor, thrown: Thrown | None = None,
                 returned: bool = False):
     """(the new task rows, what the state rows hold now) after writing the workflow: task
-    rows and their events and notices, the status, the next timer, the state."""
+    rows and their events and notices, the status, the next timer, what the LKj document
+    needs (engine/usecases/report_jobs.py), the state."""
     new_tasks = sync_tasks(ctx, s, instance, wf, now, log, actor, thrown, returned)
+    # The LKj document reacts to what was just recorded (drafts, publication, archive), in
+    # this transaction. Imported here: report_jobs builds on this module.
+    from engine.usecases import report_jobs
+    report_jobs.after_write(ctx, s, instance, wf, log, now)
     return new_tasks, ctx.save_workflow(s, instance, wf, stored)
 
 

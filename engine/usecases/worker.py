@@ -6,7 +6,9 @@ Each round (`Worker.run_once`):
 2. lease up to `batch` due outbox messages (`outbox.lease_messages`), deliver each
    (`engine.delivery`) and record the attempt (`outbox.record_attempt`: delivered,
    retried later with exponential back-off, or failed for good after
-   `outbox.MAX_ATTEMPTS`).
+   `outbox.MAX_ATTEMPTS`);
+3. lease the due jobs of the LKj document (drafts, the year's archive) and run each
+   (`usecases.lease_report_jobs`, `usecases.run_report_job`; engine/usecases/report_jobs.py).
 `run_forever` repeats rounds, right away while a round found a full batch, otherwise after
 `poll_s`, until its stop event is set; `install_signal_handlers` makes SIGTERM/SIGINT set
 it, so the worker stops after the round it is in (a second signal ends it at once).
@@ -50,6 +52,7 @@ log = logging.getLogger("lkj.worker")
 
 OWNER_MAX = 80  # the width of the lease owner columns
 MAX_IDLE_BACKOFF_S = 30.0  # the longest wait after a round that failed as a whole
+REPORT_JOB_LEASE_S = 600.0  # the least a report job is leased for (an archive may be large)
 
 
 def worker_name() -> str:
@@ -70,10 +73,13 @@ class RunStats:
     lost: int = 0  # the lease went to another worker before the attempt was recorded
     skipped: int = 0  # left undelivered because this worker's lease was running out
     message_errors: int = 0  # recording the attempt raised
+    report_jobs_leased: int = 0  # drafts and archives of the LKj document
+    report_jobs_done: int = 0
+    report_job_errors: int = 0  # failed this time (tried again later) or for good
 
     @property
     def busy(self) -> bool:
-        return bool(self.timers_leased or self.messages_leased)
+        return bool(self.timers_leased or self.messages_leased or self.report_jobs_leased)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,6 +117,7 @@ class Worker:
         stats = RunStats()
         self._fire_timers(stats)
         self._deliver_messages(stats)
+        self._run_report_jobs(stats)
         if stats.busy:
             log.info("round: %s", ", ".join(f"{k} {v}" for k, v in stats.to_dict().items() if v))
         return stats
@@ -137,6 +144,19 @@ class Worker:
             stats.timers_fired += len(fired)
             if fired:
                 log.info("instance %s: fired %s", instance_id, ", ".join(fired))
+
+    def _run_report_jobs(self, stats: RunStats) -> None:
+        # A job builds a document (seconds): take a few at a time, each leased for long
+        # enough that no other worker starts it again meanwhile.
+        ids = usecases.lease_report_jobs(self.ctx, self.name, min(self.batch, 5),
+                                         max(self.lease_s, REPORT_JOB_LEASE_S))
+        stats.report_jobs_leased += len(ids)
+        for job_id in ids:
+            outcome = usecases.run_report_job(self.ctx, job_id, self.name)
+            if outcome == "done":
+                stats.report_jobs_done += 1
+            elif outcome in ("retry", "failed"):
+                stats.report_job_errors += 1
 
     def _deliver_messages(self, stats: RunStats) -> None:
         leased_at = time.monotonic()

@@ -27,7 +27,7 @@ MAY_IMPORT = {
     "engine.usecases": BASE | {"engine.worktime", "engine.security", "engine.workflow",
                                "engine.persistence", "engine.messaging", "engine.audit",
                                "engine.report"},
-    "api": {"engine.usecases", "engine.errors", "engine.settings"},
+    "api": {"engine.usecases", "engine.errors", "engine.settings", "engine.metrics"},
     "cli": {"engine.usecases", "engine.errors", "engine.settings", "api"},
 }
 # third-party packages only one layer may use
@@ -35,7 +35,8 @@ OWNED_BY = {"SpiffWorkflow": {"engine.workflow"}, "flask": {"api"}, "werkzeug": 
             "marshmallow": {"api"}, "apispec": {"api"}, "gunicorn": {"cli"},
             "RestrictedPython": {"engine.workflow"}, "alembic": {"engine.persistence"},
             "prometheus_client": {"engine.metrics", "api", "cli"},
-            "jwt": {"engine.security"}}
+            "jwt": {"engine.security"}, "docx": {"engine.report"},
+            "matplotlib": {"engine.report"}}
 
 
 def _package_of(module: str) -> str | None:

@@ -147,6 +147,16 @@ COMMANDS = {
     "calendar year": (lambda w, a: usecases.calendar_year(w.ctx, 2026), EVERYONE, False),
     "close a calendar day": (lambda w, a: usecases.set_calendar_day(
         w.ctx, a, date(2026, 12, 24), True, "Cuti bersama"), ADMIN_ONLY, False),
+    "list a task's LKj drafts": (lambda w, a: usecases.list_drafts(w.ctx, a, w.task.id),
+                                 SEES_DRAFT, False),
+    # no archive exists in this world: its readers learn that (404), the others may not ask
+    "get a year's LKj archive": (lambda w, a: usecases.get_archive(w.ctx, a, 2026),
+                                 only("forbidden", admin="hidden", auditor="hidden",
+                                      kepala_biro="hidden"), False),
+    # public: no caller at all; nothing is published in this world
+    "published LKj years": (lambda w, a: usecases.published_years(w.ctx), EVERYONE, False),
+    "published LKj of a year": (lambda w, a: usecases.published_lkj(w.ctx, 2026),
+                                only("hidden"), False),
 }
 
 
@@ -178,14 +188,17 @@ def test_the_table_names_every_command_the_engine_offers():
                "calendar_year", "set_calendar_day", "reset_calendar_day",
                "lease_due_timers", "fire_timers", "upgrade_database", "database_behind",
                "verify_audit_bundle", "sla_to_csv", "sla_to_json", "operational_counts",
-               "OperationalCounts"}
+               "OperationalCounts", "list_drafts", "get_archive", "published_years",
+               "published_lkj", "lease_report_jobs", "run_report_job", "run_report_jobs",
+               "verify_lkj_archive"}
     # Not in the table, and why: document_path is get_document plus a path; get_user,
     # authenticate, sign_in and user_of_token establish who the caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/
     # test_users_*.py); check_deployment and verify_audit_bundle read only their input;
-    # restore_admin, lease_due_timers, fire_timers, upgrade_database and database_behind
-    # are for operators and workers (no caller); sla_to_* format a report;
-    # operational_counts feeds /metrics, whose access is the API's (README).
+    # restore_admin, lease_due_timers, fire_timers, *_report_job(s), upgrade_database and
+    # database_behind are for operators and workers (no caller); verify_lkj_archive reads
+    # only its input; sla_to_* format a report; operational_counts feeds /metrics, whose
+    # access is the API's (README).
     assert offered <= covered, f"commands without a row: {sorted(offered - covered)}"
 
 

@@ -9,7 +9,7 @@ follows the standard. The procedure itself is tested on the engine, through its 
 Public entry points:
 
     drive_lkj_cycle(bpmn_dir, units, revise_at=("check_kepala_bagian",), incomplete_unit=None,
-                    forms_dir=None, year=2024) -> list[tuple[str, str, str]]
+                    forms_dir=None, year=2024, correct_unit=None) -> list[tuple[str, str, str]]
     drive_complaint(bpmn_dir, unit, delegate=True, forms_dir=None) -> list[tuple[str, str, str]]
 
 Both return the user tasks completed, in order, as (role, element_id, process_id), where role
@@ -52,9 +52,12 @@ def load_model(bpmn_dir, forms_dir=None) -> ProcessModel:
 
 @dataclass
 class Answers:
-    """Decides what each completion submits; `revise_at` element ids say 'revise' once each."""
+    """Decides what each completion submits; `revise_at` element ids say 'revise' once each;
+    `incomplete_unit`'s data is found incomplete once at step 5; `correct_unit` is asked once,
+    when the initial draft is discussed (6.4), to correct its data."""
     revise_at: set = field(default_factory=set)
     incomplete_unit: str | None = None
+    correct_unit: str | None = None
     delegate: bool = True
     _revised: set = field(default_factory=set)
     _docs: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -70,6 +73,8 @@ class Answers:
         if wants_revision and key not in self._revised:
             self._revised.add(key)
             return {"decision": "revise", "notes": "Mohon dilengkapi dan diperbaiki."}
+        if element_id == "sign_lkj":  # the LKj the minister signed: what is archived and published
+            return {"decision": "approve", "signed_document": self.document()}
         return {"decision": "approve"}
 
     def for_form(self, form_key: str, element_id: str, data: dict) -> dict:
@@ -97,14 +102,25 @@ class Answers:
     def _performance_data(self, element_id, data):
         return {
             "indicators": [
-                {"code": "IKU-1", "name": "Indeks kepuasan layanan", "target": 3.5, "realisation": 3.6,
+                {"code": "IKU-1", "name": "Indeks kepuasan layanan",
+                 "objective": "Meningkatnya kualitas layanan", "polarity": "higher_is_better",
+                 "target": 3.5, "realisation": 3.6, "last_year_realisation": 3.4,
                  "unit_of_measure": "indeks", "explanation": "Tercapai."},
-                {"code": "IKU-2", "name": "Persentase rekomendasi ditindaklanjuti", "target": 90,
-                 "realisation": 85.5, "unit_of_measure": "persen"},
+                {"code": "IKU-2", "name": "Persentase rekomendasi ditindaklanjuti",
+                 "objective": "Meningkatnya akuntabilitas kinerja", "polarity": "higher_is_better",
+                 "target": 90, "realisation": 85.5, "unit_of_measure": "persen"},
             ],
             "budget_ceiling": 12500000000,
             "budget_realisation": 11800000000.5,
         }
+
+    def _draft_discussion(self, element_id, data):
+        if self.correct_unit and "draft_discussion" not in self._revised:
+            self._revised.add("draft_discussion")
+            return {"summary": "Data satuan kerja perlu diperbaiki.",
+                    "units_to_correct": [self.correct_unit],
+                    "correction_notes": "Realisasi indikator tidak sesuai bukti dukung."}
+        return {"summary": "Draf awal dibahas dan disepakati.", "units_to_correct": []}
 
     def _meeting_minutes(self, element_id, data):
         return {"meeting_date": "2025-02-10", "attendees": ["Anggota Tim 1", "Anggota Tim 2"],
@@ -184,10 +200,11 @@ def run_process(model: ProcessModel, process_id: str, start_data: dict, answers:
 
 
 def run_lkj_cycle(bpmn_dir, units, revise_at=("check_kepala_bagian",), incomplete_unit=None,
-                  forms_dir=None, year=2024, tie_break=None) -> Run:
+                  forms_dir=None, year=2024, tie_break=None, correct_unit=None) -> Run:
     """One yearly cycle of `lkj_preparation` for `units` (list of unit codes).
     `tie_break(model, task)`, if given, orders tasks that became ready together."""
-    answers = Answers(revise_at=set(revise_at), incomplete_unit=incomplete_unit)
+    answers = Answers(revise_at=set(revise_at), incomplete_unit=incomplete_unit,
+                      correct_unit=correct_unit)
     model = load_model(bpmn_dir, forms_dir)
     return run_process(model, "lkj_preparation", {"year": year, "units": list(units)}, answers,
                        tie_break)
@@ -200,8 +217,9 @@ def by_role_and_element(model: ProcessModel, task) -> tuple[str, str]:
 
 
 def drive_lkj_cycle(bpmn_dir, units, revise_at=("check_kepala_bagian",), incomplete_unit=None,
-                    forms_dir=None, year=2024) -> list[tuple[str, str, str]]:
-    return run_lkj_cycle(bpmn_dir, units, revise_at, incomplete_unit, forms_dir, year).steps
+                    forms_dir=None, year=2024, correct_unit=None) -> list[tuple[str, str, str]]:
+    return run_lkj_cycle(bpmn_dir, units, revise_at, incomplete_unit, forms_dir, year,
+                         correct_unit=correct_unit).steps
 
 
 def run_complaint(bpmn_dir, unit, delegate=True, forms_dir=None) -> Run:

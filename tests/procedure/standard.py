@@ -25,6 +25,10 @@ What the standard leaves open, and how it is written here:
   check) say a checker may send the work back. A step with `returns_to` may answer
   "revise": the work then goes back to that step and through every step up to the checker
   again, in order.
+- The data behind the draft must be accurate (J.1): when the draft is discussed (6.4) and a
+  unit's figures prove wrong, that unit does steps 4-5 again. A step with `corrects` may name
+  units (`Done.corrects`): each named unit's steps (the `corrects` templates) are done again,
+  in order, and the step itself follows the last of them.
 
 `check(pattern, run)` lists every way the run breaks the pattern: a step done by another
 role, a step that was not expected at that point (or never done), a step that was open
@@ -65,6 +69,7 @@ class Step:
     element: str                      # the user task of bpmn/ that carries it out
     unit: str | None = None           # the unit a step 4/5 or complaint task is about
     returns_to: str | None = None     # a checker: where a "revise" sends the work back
+    corrects: tuple = ()              # step numbers ("{unit}" filled in) a named unit redoes
 
     def allows(self, role: str) -> bool:
         return role in self.role if isinstance(self.role, frozenset) else role == self.role
@@ -144,7 +149,8 @@ def lkj_cycle(units) -> Group:
         Step("6.1", DIVISION, "study_regulations"),
         Step("6.2", DIVISION, "compose_outline"),
         Step("6.3", DIVISION, "write_initial_draft"),
-        Step("6.4", DIVISION, "discuss_initial_draft"),
+        Step("6.4", DIVISION, "discuss_initial_draft",
+             corrects=("4[{unit}]", "5.staf[{unit}]", "5.kepala_bagian[{unit}]")),
         Step("6.5", DIVISION, "finish_initial_draft"),
         # 7. invitation and catering memo, signed by the head of bureau (1-3 hari)
         Step("7.1", STAF, "draft_document"),
@@ -263,6 +269,7 @@ class Done:
     unit: str | None
     decision: str | None   # "revise" sends the work back
     opened_after: int      # completions before the task became open
+    corrects: tuple = ()   # units asked to correct their data (a step with `corrects`)
 
 
 def check(pattern, run: list[Done]) -> list[str]:
@@ -271,10 +278,11 @@ def check(pattern, run: list[Done]) -> list[str]:
     done_at: dict[str, int | None] = dict.fromkeys(order.steps)
     not_before = dict.fromkeys(order.steps, 0)   # after a return: opened after the return
     first_opened: dict[str, int] = {}
+    waits_for = {n: set(order.after[n]) for n in order.steps}  # grows with corrections
     problems = []
     for i, task in enumerate(run):
         open_steps = [n for n, at in done_at.items()
-                      if at is None and all(done_at[p] is not None for p in order.after[n])]
+                      if at is None and all(done_at[p] is not None for p in waits_for[n])]
         matches = [n for n in open_steps if order.steps[n].element == task.element
                    and order.steps[n].unit in (None, task.unit)]
         if len(matches) != 1:
@@ -288,14 +296,32 @@ def check(pattern, run: list[Done]) -> list[str]:
         step = order.steps[number]
         if not step.allows(task.role):
             problems.append(f"#{i} step {step.describe()} was done by {task.role}")
-        must_follow = max([done_at[p] + 1 for p in order.after[number]] + [not_before[number]])
+        must_follow = max([done_at[p] + 1 for p in waits_for[number]] + [not_before[number]])
         if task.opened_after < must_follow:
-            waited_for = [order.steps[p].describe() for p in order.after[number]
+            waited_for = [order.steps[p].describe() for p in waits_for[number]
                           if done_at[p] >= task.opened_after] or ["the return before it"]
             problems.append(f"#{i} step {step.describe()} was open before "
                             f"{', '.join(waited_for)} had finished")
         first_opened.setdefault(number, task.opened_after)
         done_at[number] = i
+        if task.corrects:
+            if not step.corrects:
+                problems.append(f"#{i} step {step.describe()} asked units to correct their "
+                                f"data; the standard gives it no such return")
+                continue
+            for unit in task.corrects:
+                again = [template.format(unit=unit) for template in step.corrects]
+                unknown = [n for n in again if n not in order.steps]
+                if unknown:
+                    problems.append(f"#{i} step {step.describe()} asked {unit}, which has no "
+                                    f"step {unknown[0]}, to correct its data")
+                    continue
+                for redo in again:
+                    done_at[redo] = None
+                not_before[again[0]] = i + 1
+                waits_for[number].add(again[-1])
+            done_at[number] = None
+            continue
         if task.decision == "revise":
             if step.returns_to is None:
                 problems.append(f"#{i} step {step.describe()} sent the work back; "

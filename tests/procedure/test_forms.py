@@ -94,20 +94,48 @@ def test_decision_convention():
 
 
 def test_performance_data_holds_indicators_and_budget():
+    """Version 2: what an LKj table needs per indicator (its strategic objective, polarity,
+    a single target or a target range, last year's realisation), and the budget."""
     schema = schemas()["performance_data"]
     indicator = schema["properties"]["indicators"]["items"]
-    assert set(indicator["properties"]) == {"code", "name", "target", "realisation", "unit_of_measure",
-                                            "explanation"}
-    assert indicator["properties"]["target"]["type"] == "number"
-    assert indicator["properties"]["realisation"]["type"] == "number"
+    assert set(indicator["properties"]) == {
+        "code", "name", "objective", "polarity", "target", "target_range", "realisation",
+        "last_year_realisation", "unit_of_measure", "explanation"}
+    assert indicator["properties"]["polarity"]["enum"] == ["higher_is_better", "lower_is_better"]
+    for field in ("target", "realisation", "last_year_realisation"):
+        assert indicator["properties"][field]["type"] == "number"
     for field in ("budget_ceiling", "budget_realisation"):
         assert schema["properties"][field]["type"] == "number"
         assert field in schema["required"]
     validator = Draft202012Validator(schema)
-    row = {"code": "IKU-1", "name": "Indeks", "target": 90, "realisation": 92.5, "unit_of_measure": "persen"}
-    assert validator.is_valid({"indicators": [row], "budget_ceiling": 10, "budget_realisation": 9.5})
-    assert not validator.is_valid({"indicators": [], "budget_ceiling": 10, "budget_realisation": 9.5})
-    assert not validator.is_valid({"indicators": [row], "budget_ceiling": "10", "budget_realisation": 9})
+    row = {"code": "IKU-1", "name": "Indeks", "objective": "Layanan prima",
+           "polarity": "higher_is_better", "target": 90, "realisation": 92.5,
+           "unit_of_measure": "persen"}
+    ranged = {**{k: v for k, v in row.items() if k != "target"},
+              "target_range": {"low": 70, "high": 80}}
+
+    def valid(*rows, ceiling=10):
+        return validator.is_valid({"indicators": list(rows), "budget_ceiling": ceiling,
+                                   "budget_realisation": 9.5})
+
+    assert valid(row) and valid(ranged) and valid({**row, "last_year_realisation": 88})
+    assert not valid()
+    assert not valid(row, ceiling="10")
+    assert not valid({**ranged, "target": 75}), "a range replaces the single target"
+    assert not valid({k: v for k, v in row.items() if k != "target"}), "no target at all"
+    assert not valid({**ranged, "target_range": {"low": 70}})
+    for missing in ("objective", "polarity"):
+        assert not valid({k: v for k, v in row.items() if k != missing}), missing
+    assert not valid({**row, "polarity": "sideways"})
+
+
+def test_a_draft_discussion_that_asks_for_corrections_says_what_to_correct():
+    validator = Draft202012Validator(schemas()["draft_discussion"])
+    assert validator.is_valid({"summary": "Draf dibahas.", "units_to_correct": []})
+    assert not validator.is_valid({"summary": "Draf dibahas.", "units_to_correct": ["DEP2"]})
+    assert validator.is_valid({"summary": "Draf dibahas.", "units_to_correct": ["DEP2"],
+                               "correction_notes": "Realisasi IKU-2 keliru."})
+    assert not validator.is_valid({"summary": "Draf dibahas."})
 
 
 def test_complaint_triage_needs_instructions_when_delegating():

@@ -24,7 +24,8 @@ CHECKERS = {"check_kepala_subbagian", "check_kepala_bagian", "check_kepala_biro"
 
 
 def as_done(run) -> list[standard.Done]:
-    return [standard.Done(c.role, c.element_id, c.unit, c.data.get("decision"), c.opened_after)
+    return [standard.Done(c.role, c.element_id, c.unit, c.data.get("decision"), c.opened_after,
+                          tuple(c.data.get("units_to_correct", ())))
             for c in run]
 
 
@@ -80,13 +81,15 @@ def test_every_checker_can_send_back(ctx):
     (UNITS, {"incomplete_unit": "DEP2"}),
     (UNITS, {"incomplete_unit": "DEP2", "tie_break": by_role_and_element}),
     (["SETMEN"], {"revise_at": ()}),  # one unit, no returns: the straight cycle
-], ids=["fifo", "by-role-and-element", "one-unit-straight"])
+    (UNITS, {"correct_unit": "DEP3"}),  # 6.4 finds DEP3's data wrong: DEP3 does 4-5 again
+], ids=["fifo", "by-role-and-element", "one-unit-straight", "correction-at-6.4"])
 def test_the_in_memory_runs_follow_the_standard_too(units, options):
     """tests/procedure/driver.py runs the diagrams in memory (the same SpiffWorkflow runtime,
     no database, no use cases); the diagram-tooling and HTTP tests compare with its runs, so
     they must follow the standard as well, whichever way ties are broken."""
     run = run_lkj_cycle(ROOT / "bpmn", units, **options)
-    done = [standard.Done(role, element, unit, data.get("decision"), opened_after)
+    done = [standard.Done(role, element, unit, data.get("decision"), opened_after,
+                          tuple(data.get("units_to_correct", ())))
             for (role, element, _), unit, data, opened_after
             in zip(run.steps, run.units, run.submissions, run.rounds)]
     assert standard.check(standard.lkj_cycle(units), done) == []

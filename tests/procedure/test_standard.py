@@ -124,3 +124,37 @@ def test_orders_the_standard_leaves_open_pass():
         publication + ["16"]
     assert sorted(order) == sorted(NUMBERS)
     assert check(CYCLE, run_of(CYCLE, order)) == []
+
+
+def corrected_run(unit="DEP2", second_discussion_early=False):
+    """The standard order, where the draft's discussion (6.4) asks `unit` to correct its
+    data: that unit's steps 4-5 again, then 6.4 again, then the rest."""
+    i = NUMBERS.index("6.4")
+    redo = [f"4[{unit}]", f"5.staf[{unit}]", f"5.kepala_bagian[{unit}]"]
+    again = redo[:2] + ["6.4", redo[2]] if second_discussion_early else redo + ["6.4"]
+    run = run_of(CYCLE, NUMBERS[:i + 1] + again + NUMBERS[i + 1:])
+    run[i] = replace(run[i], corrects=(unit,))
+    run[i + 1] = replace(run[i + 1], opened_after=i + 1)  # the unit's task after the request
+    second = i + 1 + again.index("6.4")
+    run[second] = replace(run[second], opened_after=second)
+    return run, second
+
+
+def test_a_units_data_corrected_when_the_draft_is_discussed_passes():
+    run, _ = corrected_run()
+    assert check(CYCLE, run) == []
+
+
+def test_the_discussion_goes_on_only_after_the_corrected_data_is_verified():
+    run, second = corrected_run(second_discussion_early=True)
+    assert check(CYCLE, run)[0].startswith(f"#{second} discuss_initial_draft by "
+                                           f"{run[second].role}: not expected now")
+
+
+def test_only_the_drafts_discussion_may_ask_for_corrections():
+    run = run_of(CYCLE)
+    i = at(run, "6.2")
+    run[i] = replace(run[i], corrects=("DEP1",))
+    assert check(CYCLE, run)[0] == (
+        f"#{i} step 6.2 compose_outline (kepala_bagian/kepala_subbagian/staf) asked units to "
+        "correct their data; the standard gives it no such return")
