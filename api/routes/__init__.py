@@ -5,6 +5,7 @@ from api.routes import (
     definitions,
     deployments,
     documents,
+    following,
     history,
     instances,
     meta,
@@ -15,4 +16,4 @@ from api.routes import (
 )
 
 BLUEPRINTS = (auth.bp, users.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
-              history.bp, reports.bp, tasks.bp, documents.bp, meta.bp)
+              history.bp, reports.bp, tasks.bp, documents.bp, following.bp, meta.bp)

@@ -29,6 +29,12 @@ from engine.usecases.deployments import (
     list_definitions,
 )
 from engine.usecases.documents import document_path, get_document, upload_document
+from engine.usecases.following import (
+    instance_diagram,
+    instance_documents,
+    instance_timeline,
+    startable_processes,
+)
 from engine.usecases.instances import get_instance, list_instances, start_instance
 from engine.usecases.operations import (
     database_behind,
@@ -52,6 +58,7 @@ from engine.usecases.signing_in import (
 from engine.usecases.tasks import (
     TASK_COUNT_CAP,
     TASK_COUNTS,
+    MAX_SEARCH,
     claim_task,
     complete_task,
     get_task,
@@ -108,6 +115,7 @@ __all__ = [
     "list_instances",
     "TASK_COUNT_CAP",
     "TASK_COUNTS",
+    "MAX_SEARCH",
     "list_tasks",
     "get_task",
     "get_task_form",
@@ -139,4 +147,8 @@ __all__ = [
     "verify_audit_bundle",
     "sla_to_csv",
     "sla_to_json",
+    "instance_documents",
+    "instance_timeline",
+    "instance_diagram",
+    "startable_processes",
 ]

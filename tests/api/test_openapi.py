@@ -54,6 +54,6 @@ def test_operations_describe_bodies_responses_errors_and_security(spec):
     assert "413" in upload["responses"]
     task_params = {p["name"] for p in paths["/api/v1/tasks"]["get"]["parameters"]}
     assert task_params == {"state", "role", "assignee", "process_instance_id", "due_before",
-                           "sort", "limit", "offset", "count"}
+                           "sort", "limit", "offset", "count", "definition_key", "search"}
     task = spec["components"]["schemas"]["Task"]["properties"]
     assert {"id", "role", "assignee", "state", "due_at", "form_key"} <= set(task)

@@ -147,6 +147,15 @@ COMMANDS = {
     "calendar year": (lambda w, a: usecases.calendar_year(w.ctx, 2026), EVERYONE, False),
     "close a calendar day": (lambda w, a: usecases.set_calendar_day(
         w.ctx, a, date(2026, 12, 24), True, "Cuti bersama"), ADMIN_ONLY, False),
+    "instance documents": (lambda w, a: usecases.instance_documents(w.ctx, a, w.instance.id),
+                           READS_INSTANCE, False),
+    "instance timeline": (lambda w, a: usecases.instance_timeline(w.ctx, a, w.instance.id),
+                          READS_INSTANCE, False),
+    "instance diagram": (lambda w, a: usecases.instance_diagram(w.ctx, a, w.instance.id),
+                         READS_INSTANCE, False),
+    # everyone gets the list; what it holds follows may_start (tests/api/test_following.py)
+    "startable processes": (lambda w, a: usecases.startable_processes(w.ctx, a), EVERYONE,
+                            False),
 }
 
 
@@ -177,7 +186,8 @@ def test_the_table_names_every_command_the_engine_offers():
                "restore_admin", "create_unit", "update_unit", "list_units",
                "calendar_year", "set_calendar_day", "reset_calendar_day",
                "lease_due_timers", "fire_timers", "upgrade_database", "database_behind",
-               "verify_audit_bundle", "sla_to_csv", "sla_to_json"}
+               "verify_audit_bundle", "sla_to_csv", "sla_to_json", "instance_documents",
+               "instance_timeline", "instance_diagram", "startable_processes"}
     # Not in the table, and why: document_path is get_document plus a path; get_user,
     # authenticate, sign_in and user_of_token establish who the caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/
