@@ -59,6 +59,8 @@ def build_spec(app: Flask) -> dict:
     paths: dict[str, dict] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions[rule.endpoint]
+        if getattr(view, "lkj_not_api", False):  # the web console's pages and files
+            continue
         op = getattr(view, "lkj_operation", None)
         if op is None:
             raise RuntimeError(f"route {rule.rule} ({rule.endpoint}) has no @operation")

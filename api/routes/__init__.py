@@ -2,6 +2,7 @@
 from api.routes import (
     auth,
     calendar,
+    console,
     definitions,
     deployments,
     documents,
@@ -16,4 +17,4 @@ from api.routes import (
 )
 
 BLUEPRINTS = (auth.bp, users.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
-              history.bp, reports.bp, tasks.bp, documents.bp, following.bp, meta.bp)
+              history.bp, reports.bp, tasks.bp, documents.bp, following.bp, meta.bp, console.bp)

@@ -1,0 +1,1 @@
+import{a,b}from"./chunk-7EZYYB5G.js";import"./chunk-2YLSHXG5.js";import"./chunk-DX7AM732.js";import"./chunk-SI2OVB3A.js";import"./chunk-TCVO37XQ.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
