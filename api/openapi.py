@@ -25,6 +25,8 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 UNDOCUMENTED = {
     "docs": "Swagger UI: a page and its script and style files for people reading this "
             "document, not part of the API it describes",
+    "console": "the web console's pages and files (HTML, scripts, styles) for people; it is "
+               "a client of this API, not part of it",
     "observability": "/metrics: Prometheus text for a scraper (README, 'Watching the "
                      "service'), not a JSON resource of the API",
 }

@@ -35,6 +35,7 @@ from engine.usecases import (
     MAX_HISTORY_PAGE,
     MAX_OFFSET,
     MAX_PAGE,
+    MAX_SEARCH,
     MAX_VERSION,
     NOT_BLANK_PATTERN,
     PASSWORD_MIN_LENGTH,
@@ -298,6 +299,9 @@ class TaskQuerySchema(RequestSchema):
                           metadata={"description": f"capped (default): `total` counts at most "
                                     f"{TASK_COUNT_CAP:,} tasks; exact: every matching task "
                                     f"(slower on long queues)"})
+    definition_key = Text(metadata={"description": "only this process's tasks"})
+    search = Text(validate=validate.Length(max=MAX_SEARCH), metadata={
+        "description": "tasks whose name, subject or phase contains this (any case)"})
 
     @pre_load
     def restore_plus(self, data, **kwargs):
@@ -521,6 +525,11 @@ class TaskSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     form_key = fields.String()
+    subject = fields.String(allow_none=True, metadata={
+        "description": "what the task is about: the document title or the unit its "
+                       "sub-process was called for"})
+    phase = fields.String(allow_none=True, metadata={
+        "description": "the phase of the procedure: the top-level call activity it runs under"})
     overdue = fields.Method("_overdue", metadata={
         "type": "boolean", "description": "open past its due date, or completed after it"})
 
@@ -677,3 +686,75 @@ class DraftSchema(Schema):
 
 class DraftListSchema(Schema):
     items = fields.List(fields.Nested(DraftSchema))
+
+
+# ---------------------------------------------------------------- following an instance
+
+
+class DocumentListSchema(Schema):
+    items = fields.List(fields.Nested(DocumentSchema))
+
+
+class TimelineEntrySchema(Schema):
+    seq = fields.Integer()
+    occurred_at = fields.DateTime()
+    actor = fields.String(metadata={"description": "a user name, or system"})
+    actor_name = fields.String(allow_none=True, metadata={"description": "the user's full name"})
+    type = fields.String(metadata={"enum": list(EVENT_TYPES)})
+    element_id = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    task_name = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    details = fields.Dict(metadata={
+        "description": "what the event tells besides: role and due_at of a new task, the "
+                       "decision of a completed check, a document's filename, an error "
+                       "message, a reason; never the form data"})
+
+
+class TimelineSchema(Schema):
+    items = fields.List(fields.Nested(TimelineEntrySchema))
+
+
+class CallSchema(Schema):
+    element_id = fields.String(metadata={"description": "the call activity"})
+    runs = fields.List(fields.Nested("ProcessRunSchema"), metadata={
+        "description": "the sub-process runs it started: one per round or item"})
+
+
+class ProcessRunSchema(Schema):
+    workflow_id = fields.String(metadata={"description": "empty for the top-level process"})
+    process_id = fields.String()
+    process_name = fields.String()
+    file = fields.String(allow_none=True, metadata={"description": "its key in `diagrams`"})
+    subject = fields.String(allow_none=True)
+    completed = fields.List(fields.String(), metadata={"description": "finished element ids"})
+    active = fields.List(fields.String(), metadata={
+        "description": "element ids under way: a task waiting, a running call activity, a "
+                       "waiting timer"})
+    open_tasks = fields.List(fields.Nested(TaskSchema))
+    calls = fields.List(fields.Nested(CallSchema))
+
+
+class DiagramSchema(Schema):
+    process_instance_id = fields.String()
+    definition_key = fields.String()
+    definition_version = fields.Integer()
+    status = fields.String(metadata={"enum": list(INSTANCE_STATUSES)})
+    diagrams = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "file name -> BPMN XML, as deployed"})
+    root = fields.Nested(ProcessRunSchema)
+
+
+class StartableProcessSchema(Schema):
+    definition = fields.Nested(DefinitionSchema)
+    start_form_key = fields.String(allow_none=True)
+    start_form = fields.Dict(allow_none=True, metadata={
+        "description": "JSON Schema of the start variables; null: none are asked"})
+    units_variable = fields.String(allow_none=True, metadata={
+        "description": "the start variable listing unit codes (default: every active unit)"})
+    starter_unit_variable = fields.String(allow_none=True, metadata={
+        "description": "the start variable filled with the starter's own unit"})
+
+
+class StartableProcessListSchema(Schema):
+    items = fields.List(fields.Nested(StartableProcessSchema))

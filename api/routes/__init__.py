@@ -2,9 +2,11 @@
 from api.routes import (
     auth,
     calendar,
+    console,
     definitions,
     deployments,
     documents,
+    following,
     history,
     instances,
     lkj_report,
@@ -17,4 +19,5 @@ from api.routes import (
 )
 
 BLUEPRINTS = (auth.bp, users.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
-              history.bp, reports.bp, tasks.bp, documents.bp, lkj_report.bp, public.bp, meta.bp)
+              history.bp, reports.bp, tasks.bp, documents.bp, following.bp, lkj_report.bp,
+              public.bp, meta.bp, console.bp)

@@ -22,15 +22,16 @@ bp = Blueprint("tasks", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/tasks")
-@operation("The tasks the caller may see; by default the open ones", query=TaskQuerySchema,
-           response=TaskQueuePageSchema, description=(
+@operation("The tasks the caller may see; by default the open ones",
+           query=TaskQuerySchema, response=TaskQueuePageSchema, description=(
                f"`total` counts at most {usecases.TASK_COUNT_CAP:,} tasks, so the answer "
                f"takes the same time on a queue of any length: beyond, `total` is "
                f"{usecases.TASK_COUNT_CAP:,} and `total_exact` is false. `count=exact` "
                f"counts every matching task (its time grows with the queue)."))
 @authenticated
 def list_tasks(actor):
-    page = usecases.list_tasks(engine_context(), actor, **query_args(shared(TaskQuerySchema)))
+    query = query_args(shared(TaskQuerySchema))
+    page = usecases.list_tasks(engine_context(), actor, **query)
     return jsonify(shared(TaskQueuePageSchema).dump(page))
 
 

@@ -191,6 +191,9 @@ class Task(Base):
     process_id: Mapped[str] = mapped_column(String(120))  # the BPMN process the task is in
     element_id: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(255))
+    # what the task is about and its phase (engine/workflow/progress.py); shown and searched
+    subject: Mapped[str | None] = mapped_column(String(300))
+    phase: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(120))
     assignee: Mapped[str | None] = mapped_column(String(80))
     state: Mapped[str] = mapped_column(String(20))  # ready|claimed|completed|cancelled

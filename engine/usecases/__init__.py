@@ -58,6 +58,12 @@ from engine.usecases.deployments import (
     list_definitions,
 )
 from engine.usecases.documents import document_path, get_document, upload_document
+from engine.usecases.following import (
+    instance_diagram,
+    instance_documents,
+    instance_timeline,
+    startable_processes,
+)
 from engine.usecases.instances import get_instance, list_instances, start_instance
 from engine.usecases.operations import (
     OperationalCounts,
@@ -89,6 +95,7 @@ from engine.usecases.signing_in import (
     user_of_token,
 )
 from engine.usecases.tasks import (
+    MAX_SEARCH,
     TASK_COUNT_CAP,
     TASK_COUNTS,
     claim_task,
@@ -175,6 +182,7 @@ __all__ = [
     "list_instances",
     "TASK_COUNT_CAP",
     "TASK_COUNTS",
+    "MAX_SEARCH",
     "list_tasks",
     "get_task",
     "get_task_form",
@@ -216,4 +224,8 @@ __all__ = [
     "verify_lkj_archive",
     "published_years",
     "published_lkj",
+    "instance_documents",
+    "instance_timeline",
+    "instance_diagram",
+    "startable_processes",
 ]

@@ -11,6 +11,9 @@ Roles are the standard's (`kepala_biro`, `staf`, `satuan_kerja:<UNIT>`, ...) plu
   or an admin.
 - **Instances.** The roles that follow every instance of the procedure (`INSTANCE_READERS`)
   read every instance; anyone else reads the instances in which they see a task.
+- **Following an instance** (its documents, its diagram with each element's state and the
+  open tasks, its timeline of who did what and when without the data entered): read with
+  the instance.
 - **Documents.** Read with their instance. Uploaded by an admin, or by a user who holds or
   may claim an open task of the instance, only while it runs (the quota is in
   `documents.py`).

@@ -195,7 +195,7 @@ def _task_view(t: Task) -> TaskView:
                     process_instance_id=t.process_instance_id, definition_key=t.definition_key,
                     role=t.role, assignee=t.assignee, state=t.state, created_at=t.created_at,
                     due_at=t.due_at, completed_at=t.completed_at, completed_by=t.completed_by,
-                    form_key=t.form_key)
+                    form_key=t.form_key, subject=t.subject, phase=t.phase)
 
 
 def _instance_view(s, i: ProcessInstance, with_tasks: bool = True) -> InstanceView:

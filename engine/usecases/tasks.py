@@ -5,7 +5,7 @@ import json
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, literal_column, select, union_all, update
+from sqlalchemy import bindparam, func, literal_column, or_, select, union_all, update
 
 from engine.errors import (
     ConcurrentUpdate,
@@ -46,14 +46,18 @@ from engine.workflow import forms, runtime
 # count: the page costs the same for any queue length, an exact count grows with it.
 TASK_COUNT_CAP = 1000
 TASK_COUNTS = ("capped", "exact")
+MAX_SEARCH = 100  # characters of a queue search
 
 
 def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
                role: str | None = None, assignee: str | None = None,
                process_instance_id: str | None = None, due_before: datetime | None = None,
                sort: str | None = None, limit: int = 50, offset: int = 0,
-               count: str = "capped") -> Page:
+               count: str = "capped", definition_key: str | None = None,
+               search: str | None = None) -> Page:
     """The tasks the actor may see; by default the open ones (ready and claimed).
+    `definition_key` keeps one process's tasks; `search` those whose name, subject or phase
+    contains it (any case).
 
     `total` counts at most TASK_COUNT_CAP tasks: beyond, it is the cap and `total_exact`
     is false. `count="exact"` counts every matching task."""
@@ -64,6 +68,8 @@ def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
     if due_before is not None and due_before.tzinfo is None:
         errors["due_before"] = ["must carry a time zone offset"]
     _check_paging(limit, offset, errors)
+    if search is not None and len(search) > MAX_SEARCH:
+        errors["search"] = [f"at most {MAX_SEARCH} characters"]
     if errors:
         raise InvalidInput("Invalid query", errors)
     states = OPEN_STATES if state in (None, "open") else \
@@ -76,7 +82,9 @@ def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
     branch_roles = [r for r in roles if role in (None, r)]
     outside = not everyone and role not in actor.roles
     filters = {"role": role, "assignee": actor.username if assignee == "me" else assignee,
-               "process_instance_id": process_instance_id, "due_before": due_before}
+               "process_instance_id": process_instance_id, "due_before": due_before,
+               "definition_key": definition_key,
+               "search": _like_pattern(search.strip()) if search and search.strip() else None}
     filters = {name: value for name, value in filters.items() if value}
     order = sort or "due_at"
     page_query, count_query = _queue_queries(
@@ -126,7 +134,10 @@ def _queue_queries(everyone: bool, roles: int, outside: int | None, states: int,
                   "assignee": task.assignee == bindparam("assignee"),
                   "process_instance_id": task.process_instance_id
                   == bindparam("process_instance_id"),
-                  "due_before": task.due_at < bindparam("due_before")}
+                  "due_before": task.due_at < bindparam("due_before"),
+                  "definition_key": task.definition_key == bindparam("definition_key"),
+                  "search": or_(*(task[name].ilike(bindparam("search"), escape="\\")
+                                  for name in ("name", "subject", "phase")))}
     branches = [[*scope, *(conditions[name] for name in filters)] for scope in scopes]
     keys = [task[name] for name in _TASK_SORT_KEYS[order.lstrip("-")]]
     heads = union_all(*(select(select(*keys).where(*where).order_by(*_task_order(order))
@@ -143,6 +154,12 @@ def _queue_queries(everyone: bool, roles: int, outside: int | None, states: int,
     count_query = select(func.count()).select_from(matches.subquery())
     _QUEUE_QUERIES[shape] = page_query, count_query
     return page_query, count_query
+
+
+def _like_pattern(text: str) -> str:
+    """`text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 _TASK_SORT_KEYS = {"due_at": ("due_at", "created_at", "id"), "created_at": ("created_at", "id"),

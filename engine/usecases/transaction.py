@@ -30,6 +30,7 @@ from engine.persistence import event_log
 from engine.persistence.tables import ProcessInstance, Task
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import OPEN_STATES
+from engine.usecases.task_subjects import subject_and_phase
 from engine.usecases.views import Actor
 from engine.workflow import runtime
 from engine.workflow.model import is_known_role, resolve_role, user_task_key
@@ -235,9 +236,11 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
             raise WorkflowError(f"task '{meta['element_id']}': {exc.args[0]}") from None
         if not is_known_role(role):
             raise WorkflowError(f"task '{meta['element_id']}' resolved to unknown role '{role}'")
+        subject, phase = subject_and_phase(s, spiff_task)
         row = Task(id=task_id, process_instance_id=instance.id, definition_key=definition.key,
                    process_id=runtime.process_id_of(spiff_task), element_id=meta["element_id"],
-                   name=meta["name"], role=role, state="ready", form_key=meta["form_key"],
+                   name=meta["name"], subject=subject, phase=phase, role=role, state="ready",
+                   form_key=meta["form_key"],
                    created_at=now, due_at=ctx.calendar.add(now, meta["due_duration"])
                    if meta["due_duration"] else None)
         s.add(row)

@@ -71,6 +71,8 @@ class TaskView:
     completed_at: datetime | None
     completed_by: str | None
     form_key: str
+    subject: str | None = None  # the document or unit it is about (engine/workflow/progress.py)
+    phase: str | None = None  # the top-level call activity it runs under
 
     def is_overdue(self, now: datetime) -> bool:
         """Past its due date: still open after it, or completed after it."""
@@ -127,3 +129,58 @@ class MigrationView:
     reasons: list[str]
     dry_run: bool
     open_tasks: list[TaskView] = field(default_factory=list)  # after the move (when allowed)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event of an instance as people read it (no form data; see following.py)."""
+    seq: int
+    occurred_at: datetime
+    actor: str
+    actor_name: str | None
+    type: str
+    element_id: str | None
+    task_id: str | None
+    task_name: str | None
+    subject: str | None
+    details: dict
+
+
+@dataclass(frozen=True)
+class CallView:
+    """A call activity and the sub-process runs it started (one per round or item)."""
+    element_id: str
+    runs: list["ProcessRunView"]
+
+
+@dataclass(frozen=True)
+class ProcessRunView:
+    """One run of a process in an instance: its elements' state and open tasks."""
+    workflow_id: str
+    process_id: str
+    process_name: str
+    file: str | None
+    subject: str | None
+    completed: list[str]
+    active: list[str]
+    open_tasks: list[TaskView]
+    calls: list[CallView]
+
+
+@dataclass(frozen=True)
+class DiagramView:
+    process_instance_id: str
+    definition_key: str
+    definition_version: int
+    status: str
+    diagrams: dict[str, str]  # file name -> BPMN XML as deployed
+    root: ProcessRunView
+
+
+@dataclass(frozen=True)
+class StartableView:
+    definition: DefinitionView
+    start_form_key: str | None
+    start_form: dict | None
+    units_variable: str | None
+    starter_unit_variable: str | None

@@ -12,7 +12,7 @@ from tests.engine.test_tasks import seed_open_tasks
 
 TASK_FIELDS = {"id", "overdue", "name", "element_id", "process_instance_id", "definition_key", "role",
                "assignee", "state", "created_at", "due_at", "completed_at", "completed_by",
-               "form_key"}
+               "form_key", "subject", "phase"}
 
 
 def queue(client, headers, query=""):

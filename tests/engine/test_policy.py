@@ -157,6 +157,15 @@ COMMANDS = {
     "published LKj years": (lambda w, a: usecases.published_years(w.ctx), EVERYONE, False),
     "published LKj of a year": (lambda w, a: usecases.published_lkj(w.ctx, 2026),
                                 only("hidden"), False),
+    "instance documents": (lambda w, a: usecases.instance_documents(w.ctx, a, w.instance.id),
+                           READS_INSTANCE, False),
+    "instance timeline": (lambda w, a: usecases.instance_timeline(w.ctx, a, w.instance.id),
+                          READS_INSTANCE, False),
+    "instance diagram": (lambda w, a: usecases.instance_diagram(w.ctx, a, w.instance.id),
+                         READS_INSTANCE, False),
+    # everyone gets the list; what it holds follows may_start (tests/api/test_following.py)
+    "startable processes": (lambda w, a: usecases.startable_processes(w.ctx, a), EVERYONE,
+                            False),
 }
 
 
@@ -190,7 +199,8 @@ def test_the_table_names_every_command_the_engine_offers():
                "verify_audit_bundle", "sla_to_csv", "sla_to_json", "operational_counts",
                "OperationalCounts", "list_drafts", "get_archive", "published_years",
                "published_lkj", "lease_report_jobs", "run_report_job", "run_report_jobs",
-               "verify_lkj_archive"}
+               "verify_lkj_archive", "instance_documents", "instance_timeline",
+               "instance_diagram", "startable_processes"}
     # Not in the table, and why: document_path is get_document plus a path; get_user,
     # authenticate, sign_in and user_of_token establish who the caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/

@@ -1,0 +1,24 @@
+// Names people read instead of identifiers: roles (queues), units, processes.
+import { t } from '../i18n/index.js';
+
+const UNIT_PREFIX = 'satuan_kerja:';
+
+export function roleLabel(role, units = {}) {
+  if (!role) return '';
+  if (role.startsWith(UNIT_PREFIX)) {
+    const code = role.slice(UNIT_PREFIX.length);
+    return t('role.unit', { unit: units[code] ? `${units[code]} (${code})` : code });
+  }
+  const key = `role.${role}`;
+  const text = t(key);
+  return text === key ? role : text;
+}
+
+export function processLabel(key, definitions = {}) {
+  return definitions[key] || key;
+}
+
+export function userLabel(username, me) {
+  if (!username) return t('task.unassigned');
+  return me && username === me.username ? `${t('task.you')} (${username})` : username;
+}

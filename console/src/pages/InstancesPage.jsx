@@ -1,0 +1,75 @@
+// The process instances the user may follow, newest first, each linking to where it stands.
+import * as engine from '../api/engine.js';
+import { useApp } from '../components/AppContext.js';
+import { Message } from '../components/Banner.jsx';
+import { processLabel } from '../components/labels.js';
+import { Pager } from '../components/Pager.jsx';
+import { useResource } from '../components/useResource.js';
+import { dateTime, isoAttribute, t } from '../i18n/index.js';
+import { Link, setQuery } from '../router.jsx';
+
+const PAGE = 25;
+const STATUSES = ['running', 'completed', 'suspended', 'terminated', 'error'];
+
+export function StatusBadge({ status }) {
+  return <span class={`badge badge-status-${status}`}>{t(`status.${status}`)}</span>;
+}
+
+export default function InstancesPage({ query }) {
+  const app = useApp();
+  const status = query.get('status') || '';
+  const process = query.get('process') || '';
+  const offset = Math.max(0, Number(query.get('offset')) || 0);
+  const page = useResource(() => engine.instances({ status, definition_key: process, limit: PAGE, offset }),
+    [status, process, offset], { poll: 30_000 });
+  const startable = new Set(app.startable.map((p) => p.definition.key));
+  const processes = Object.entries(app.definitions).filter(([key]) => startable.has(key) || key === process);
+  return (
+    <section>
+      <h1>{t('instances.title')}</h1>
+      <form class="filters" onSubmit={(event) => event.preventDefault()}>
+        <div class="field">
+          <label for="status">{t('instances.status')}</label>
+          <select id="status" value={status} onChange={(event) => setQuery({ status: event.currentTarget.value, offset: null })}>
+            <option value="">{t('instances.anyStatus')}</option>
+            {STATUSES.map((s) => <option key={s} value={s}>{t(`status.${s}`)}</option>)}
+          </select>
+        </div>
+        {processes.length > 1 && (
+          <div class="field">
+            <label for="process">{t('inbox.process')}</label>
+            <select id="process" value={process} onChange={(event) => setQuery({ process: event.currentTarget.value, offset: null })}>
+              <option value="">{t('inbox.anyProcess')}</option>
+              {processes.map(([key, name]) => <option key={key} value={key}>{name}</option>)}
+            </select>
+          </div>
+        )}
+      </form>
+      {page.error && !page.data && <Message kind="error">{t('error.generic', { detail: page.error.message })}</Message>}
+      {!page.data && !page.error && <p aria-busy="true">{t('app.loading')}</p>}
+      {page.data && page.data.items.length === 0 && <p class="empty">{t('instances.empty')}</p>}
+      {page.data && page.data.items.length > 0 && (
+        <table class="tasks">
+          <thead><tr>
+            <th scope="col">{t('inbox.process')}</th>
+            <th scope="col">{t('instances.status')}</th>
+            <th scope="col">{t('instances.started')}</th>
+            <th scope="col">{t('instances.startedBy')}</th>
+          </tr></thead>
+          <tbody>
+            {page.data.items.map((instance) => (
+              <tr key={instance.id}>
+                <td data-label={t('inbox.process')}><Link href={`/instances/${instance.id}`}>{processLabel(instance.definition_key, app.definitions)}</Link></td>
+                <td data-label={t('instances.status')}><StatusBadge status={instance.status} /></td>
+                <td data-label={t('instances.started')}><time datetime={isoAttribute(instance.started_at)}>{dateTime(instance.started_at)}</time></td>
+                <td data-label={t('instances.startedBy')}>{instance.started_by}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {page.data && <Pager offset={offset} limit={PAGE} total={page.data.total} shown={page.data.items.length}
+        onPage={(next) => setQuery({ offset: next || null })} />}
+    </section>
+  );
+}

@@ -1,0 +1,18 @@
+// The console's pages: which path, which module (loaded when first needed), whether it is
+// in the main navigation, and who may see it. A page for some roles only names them in
+// `roles` (e.g. an administrator's page: roles: ['admin']); without `roles` every signed-in
+// user sees it. The paths themselves are in paths.js (the server reads them too).
+import { PATHS } from './paths.js';
+
+export const ROUTES = [
+  { name: 'inbox', load: () => import('./pages/InboxPage.jsx'), nav: 'nav.inbox' },
+  { name: 'task', load: () => import('./pages/TaskPage.jsx') },
+  { name: 'start', load: () => import('./pages/StartPage.jsx'), nav: 'nav.start' },
+  { name: 'instances', load: () => import('./pages/InstancesPage.jsx'), nav: 'nav.instances' },
+  { name: 'instance', load: () => import('./pages/InstancePage.jsx') },
+  { name: 'account', load: () => import('./pages/AccountPage.jsx'), nav: 'nav.account' },
+].map((route) => ({ ...route, path: PATHS[route.name] }));
+
+export function mayVisit(route, user) {
+  return !route.roles || route.roles.some((role) => user.roles.includes(role));
+}
