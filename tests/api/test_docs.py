@@ -4,13 +4,11 @@ no other host still shows every operation)."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
-
-import pytest
+from urllib.parse import urlsplit
 
 from api.docs import CONTENT_SECURITY_POLICY
+from tests.browser.conftest import browser  # noqa: F401  (the shared Chromium fixture)
 
 DOCS = "/api/v1/docs/"
 
@@ -47,19 +45,28 @@ def test_an_unknown_docs_file_is_a_404_problem(client):
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
 
 
-def test_a_browser_without_any_other_host_shows_every_operation(live_server, tmp_path):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("NOT RENDERED: chromium is missing (apt-get install -y chromium)")
-    # Every host name but the server's fails to resolve: a CDN would leave the page empty.
-    run = subprocess.run([
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        "--virtual-time-budget=15000", "--dump-dom", f"{live_server.url}{DOCS}"],
-        capture_output=True, text=True, timeout=120)
-    dom = run.stdout
-    assert "LKj process engine" in dom, run.stderr[-2000:]
-    for summary in ("Exchange a user name and password for a bearer token",
-                    "Claim an open task of one of the caller", "Upload a document to an"):
-        assert summary in dom, summary
+def test_a_browser_without_any_other_host_shows_every_operation(live_server, browser):
+    """Headless Chromium (the browser tests' fixture) with every request to another host
+    refused: a CDN would leave the page empty, and the refusal is recorded."""
+    from playwright.sync_api import expect  # installed with the browser fixture's package
+
+    page = browser.new_page()
+    elsewhere = []
+
+    def only_this_server(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    try:
+        page.goto(f"{live_server.url}{DOCS}")
+        expect(page.get_by_text("LKj process engine").first).to_be_visible(timeout=60_000)
+        for summary in ("Exchange a user name and password for a bearer token",
+                        "Claim an open task of one of the caller", "Upload a document to an"):
+            expect(page.get_by_text(summary).first).to_be_attached(timeout=60_000)
+        assert elsewhere == []
+    finally:
+        page.close()
