@@ -1,8 +1,13 @@
 """Part 4, concurrent HTTP: a real server (`lkj serve`: gunicorn gthread workers) on a fresh
 PostgreSQL database, and 16 client threads (one requests.Session each, loopback only, bounded
-in time and count) that list their role's ready tasks, claim one and complete it, across 100
+in time and count) that list their role's ready tasks and claim-and-complete one (`POST
+/tasks/{id}/complete {"claim": true, ...}`: two requests per completion), across 100
 instances of bench/diagrams/bench_chain.bpmn (rounds of draft -> check -> approve, one role
 each).
+
+The ceiling, in the same run: the same server answering `GET /api/v1/me` (authenticated, no
+engine work) from 16 client threads. `share_of_ceiling` = completions per second over half
+those requests per second (a completion takes two requests).
 
 Afterwards the database is checked against what the clients were told: every completion
 acknowledged with 200 is `completed` by its user exactly once in the task rows, has exactly
@@ -104,10 +109,8 @@ def client_loop(client: srv.Client, username: str, role: str, recorder: Recorder
             threading.Event().wait(0.005)
             continue
         task_id = rng.choice(items)["id"]
-        claim = _call(recorder, "claim", lambda: client.post(f"/tasks/{task_id}/claim"))
-        if claim is None or claim.status_code != 200:
-            continue
-        data = {"data": {"note": f"{username} {mine}", "score": mine}}
+        # claimed and completed in one request (409 when another client was first)
+        data = {"claim": True, "data": {"note": f"{username} {mine}", "score": mine}}
         done = _call(recorder, "complete", lambda: client.post(f"/tasks/{task_id}/complete", data))
         if done is not None and done.status_code == 200:
             recorder.ack(task_id, username)
@@ -238,6 +241,30 @@ def baseline(base_url: str, clients: int, seconds: float) -> dict:
     return {"requests_per_s": round(len(ok) / elapsed, 1), **summary(ok)}
 
 
+def me_ceiling(base_url: str, clients: int, seconds: float) -> dict:
+    """What the server answers with authentication but no engine work: GET /api/v1/me from
+    `clients` threads, each signed in as a user of its own."""
+    admin = srv.Client(base_url, "admin", srv.ADMIN_PASSWORD)
+    users = {f"ceiling{i:02d}": ["staf"] for i in range(clients)}
+    srv.create_users(admin, users)
+    admin.close()
+    sessions = [srv.Client(base_url, name, srv.USER_PASSWORD) for name in users]
+    recorder = Recorder()
+    deadline = now() + seconds
+
+    def loop(client):
+        while now() < deadline:
+            _call(recorder, "me", lambda: client.get("/me"))
+    started = now()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(loop, sessions))
+    elapsed = now() - started
+    for client in sessions:
+        client.close()
+    ok = [s for _, st, s in recorder.requests if st == 200]
+    return {"requests_per_s": round(len(ok) / elapsed, 1), **summary(ok)}
+
+
 class CpuMeter:
     """CPU seconds used meanwhile by the server's workers, PostgreSQL and this (client)
     process: where the machine's two cores went."""
@@ -276,6 +303,7 @@ def one_shape(workdir, workers: int, threads: int, clients: int, instances: int,
                 on_go=lambda: meters.append(CpuMeter(server)))
             cpu = meters[0].used(recorder.completions)
             memory = server.worker_memory()
+            ceiling = me_ceiling(server.url, clients, 2 if quick_baseline else 5)
         finally:
             server.stop()
         ctx = context(url, workdir / "http-verify")
@@ -300,13 +328,15 @@ def one_shape(workdir, workers: int, threads: int, clients: int, instances: int,
         "completions_per_s": round(completions / elapsed, 1) if elapsed else None,
         "requests_per_s": round(len(recorder.requests) / elapsed, 1) if elapsed else None,
         "complete": summary(latencies["complete"]),
-        "claim": summary(latencies["claim"]),
         "list": summary(latencies["list"]),
         "statuses": statuses, "http_5xx": five_xx, "client_exceptions": exceptions,
         "client_exception_examples": recorder.exception_examples,
         "verification": checked,
         "cpu": cpu,
         "healthz_baseline": idle,
+        "me_ceiling": ceiling,
+        "share_of_ceiling": round(completions / elapsed / (ceiling["requests_per_s"] / 2), 3)
+        if elapsed and ceiling["requests_per_s"] else None,
         "worker_rss_mb": {str(pid): m for pid, m in memory.items()},
     }
 

@@ -3,7 +3,7 @@
     python -m bench                 # the full run (a few minutes on 2 cores) -> bench/results.json
     python -m bench --quick         # every part at tiny sizes (CI): asserts correctness only
 
-Parts: overhead, growth, queue, http, memory, replay, scripts, isolation. See BENCHMARKS.md for what
+Parts: overhead, growth, queue, http, memory, replay, scripts, isolation, seq20. See BENCHMARKS.md for what
 each measures and the latest figures.
 """
 from __future__ import annotations
@@ -28,7 +28,8 @@ from bench.common import (  # noqa: E402
     postgres_reason,
 )
 
-PARTS = ("overhead", "growth", "queue", "http", "memory", "replay", "scripts", "isolation")
+PARTS = ("overhead", "growth", "queue", "http", "memory", "replay", "scripts", "isolation",
+         "seq20")
 POSTGRES_PARTS = ("http", "memory")
 DEFAULT_SHAPES = "2x8,3x6,4x4"
 
@@ -48,6 +49,8 @@ TARGETS = {
                                lambda v: v >= 200),
     "http_p50_ms": ("http: complete p50 (ms)", "-", None),
     "http_p99_ms": ("http: complete p99 (ms)", "<= 250", lambda v: v <= 250),
+    "http_share_of_ceiling": ("http: completions/s over the server's own ceiling (/me rps / 2)",
+                              ">= 0.6", lambda v: v >= 0.6),
     "http_5xx": ("http: 5xx responses", "0", lambda v: v == 0),
     "http_lost_or_duplicated": ("http: lost or duplicated completions", "0",
                                 lambda v: v == 0),
@@ -61,6 +64,19 @@ TARGETS = {
     "isolation_claim_max_ms_sqlite": (
         "isolation: slowest claim while a script spins, SQLite (ms)", "<= 200",
         lambda v: v <= 200),
+    "seq20_sqlite_1_per_s": ("seq20 SQLite, 1 client: completions per second", "-", None),
+    "seq20_sqlite_1_cpu_ms": ("seq20 SQLite, 1 client: server CPU per completion (ms)", "<= 4",
+                              lambda v: v <= 4),
+    "seq20_sqlite_8_per_s": ("seq20 SQLite, 8 clients: completions per second", "-", None),
+    "seq20_sqlite_8_p99_ms": ("seq20 SQLite, 8 clients: completion p99 (ms)", "<= 100",
+                              lambda v: v <= 100),
+    "seq20_sqlite_8_share": ("seq20 SQLite, 8 clients: share of the /me ceiling", "-", None),
+    "seq20_postgresql_8_per_s": ("seq20 PostgreSQL, 8 clients: completions per second", "-",
+                                 None),
+    "seq20_postgresql_8_p99_ms": ("seq20 PostgreSQL, 8 clients: completion p99 (ms)", "-",
+                                  None),
+    "seq20_postgresql_8_share": ("seq20 PostgreSQL, 8 clients: share of the /me ceiling", "-",
+                                 None),
     "isolation_claim_max_ms_postgresql": (
         "isolation: slowest claim while a script spins, PostgreSQL (ms)", "<= 200",
         lambda v: v <= 200),
@@ -97,7 +113,16 @@ def _shapes(text: str):
 
 
 def run_parts(args, workdir: Path) -> tuple[dict, dict]:
-    from bench import growth, http_load, isolation, overhead, queue_scale, replay, scripts
+    from bench import (
+        growth,
+        http_load,
+        isolation,
+        overhead,
+        queue_scale,
+        replay,
+        scripts,
+        seq20,
+    )
 
     parts = [p for p in (args.only or PARTS) if p not in args.skip]
     pg_reason = "--no-postgres" if args.no_postgres else postgres_reason()
@@ -129,6 +154,8 @@ def run_parts(args, workdir: Path) -> tuple[dict, dict]:
                 details[part] = replay.run(workdir, quick=args.quick)
             elif part == "scripts":
                 details[part] = scripts.run(workdir, quick=args.quick)
+            elif part == "seq20":
+                details[part] = seq20.run(workdir, quick=args.quick, postgres=not pg_reason)
             elif part == "isolation":
                 details[part] = isolation.run(workdir, quick=args.quick,
                                               postgres=not pg_reason)
@@ -163,6 +190,19 @@ def figures(details: dict) -> dict:
         "script_condition_us_jail": get("scripts", "condition", "jail", "median_us"),
         "script_small_us_in_process": get("scripts", "script", "in_process", "median_us"),
         "script_small_us_jail": get("scripts", "script", "jail", "median_us"),
+        "http_share_of_ceiling": http.get("share_of_ceiling"),
+        "seq20_sqlite_1_per_s": get("seq20", "sqlite", "clients_1", "completions_per_s"),
+        "seq20_sqlite_1_cpu_ms": get("seq20", "sqlite", "clients_1",
+                                     "server_cpu_ms_per_completion"),
+        "seq20_sqlite_8_per_s": get("seq20", "sqlite", "clients_8", "completions_per_s"),
+        "seq20_sqlite_8_p99_ms": get("seq20", "sqlite", "clients_8", "complete", "p99_ms"),
+        "seq20_sqlite_8_share": get("seq20", "sqlite", "clients_8", "share_of_ceiling"),
+        "seq20_postgresql_8_per_s": get("seq20", "postgresql", "clients_8",
+                                        "completions_per_s"),
+        "seq20_postgresql_8_p99_ms": get("seq20", "postgresql", "clients_8", "complete",
+                                         "p99_ms"),
+        "seq20_postgresql_8_share": get("seq20", "postgresql", "clients_8",
+                                        "share_of_ceiling"),
         "isolation_claim_max_ms_sqlite": get("isolation", "sqlite", "while_spinning_max_ms"),
         "isolation_claim_max_ms_postgresql": get("isolation", "postgresql",
                                                  "while_spinning_max_ms"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from engine.persistence.tables import OutboxMessage, User, UserRole
 
@@ -51,9 +51,19 @@ class MessageView:
 
 
 def queue(session, settings, notices: list[Notice], now: datetime) -> int:
-    """Write the outbox rows for these notices; returns how many."""
-    written = 0
+    """Write the outbox rows for these notices (one query for every role's recipients, one
+    insert for every row); returns how many."""
+    if not notices:
+        return 0
     zone = ZoneInfo(settings.timezone)
+    recipients: dict[str, list[tuple[str, str]]] = {}
+    for role, username, email in session.execute(
+            select(UserRole.role, User.username, User.email).join(User).where(
+                UserRole.role.in_({notice.role for notice in notices}),
+                User.active.is_(True), User.email.is_not(None))
+            .order_by(UserRole.role, User.username)):
+        recipients.setdefault(role, []).append((username, email))
+    rows = []
     for notice in notices:
         subject = _SUBJECTS[notice.kind].format(name=notice.name)
         due = notice.due_at.astimezone(zone).isoformat(timespec="minutes") if notice.due_at else "-"
@@ -63,19 +73,18 @@ def queue(session, settings, notices: list[Notice], now: datetime) -> int:
                    "process_instance_id": notice.process_instance_id,
                    "definition_key": notice.definition_key, "task_id": notice.task_id,
                    "due_at": notice.due_at.isoformat() if notice.due_at else None}
-        targets = [("email", email, username) for username, email in session.execute(
-            select(User.username, User.email).join(UserRole).where(
-                UserRole.role == notice.role, User.active.is_(True), User.email.is_not(None)))]
+        targets = [("email", email, username)
+                   for username, email in recipients.get(notice.role, ())]
         if settings.webhook_url:
             targets.append(("webhook", settings.webhook_url, None))
-        for channel, recipient, username in targets:
-            session.add(OutboxMessage(
-                created_at=now, kind=notice.kind, channel=channel, recipient=recipient,
-                username=username, process_instance_id=notice.process_instance_id,
-                task_id=notice.task_id, subject=subject, body=body, payload=payload,
-                state="pending", attempts=0, next_attempt_at=now))
-            written += 1
-    return written
+        rows += [dict(created_at=now, kind=notice.kind, channel=channel, recipient=recipient,
+                      username=username, process_instance_id=notice.process_instance_id,
+                      task_id=notice.task_id, subject=subject, body=body, payload=payload,
+                      state="pending", attempts=0, next_attempt_at=now)
+                 for channel, recipient, username in targets]
+    if rows:  # plain INSERTs: the rows are not read back in this transaction
+        session.connection().execute(insert(OutboxMessage), rows)
+    return len(rows)
 
 
 def lease_messages(ctx, owner: str, limit: int = 20, lease_s: int = 60,

@@ -169,7 +169,9 @@ class ProcessInstance(Base):
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     timer_lease_owner: Mapped[str | None] = mapped_column(String(80))
     timer_lease_until: Mapped[datetime | None]
-    definition: Mapped[ProcessDefinition] = relationship(lazy="joined", innerjoin=True)
+    # Loaded when read: the commands on the hot path take a deployed version's (immutable)
+    # fields from the engine context's cache instead (EngineContext.definition).
+    definition: Mapped[ProcessDefinition] = relationship(lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
 

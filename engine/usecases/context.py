@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -12,7 +13,7 @@ from engine.clock import Clock
 from engine.persistence import state_store
 from engine.persistence.db import Database
 from engine.persistence.documents import DocumentStore
-from engine.persistence.tables import CalendarDay
+from engine.persistence.tables import CalendarDay, ProcessDefinition
 from engine.security.user_cache import UserCache
 from engine.settings import Settings
 from engine.workflow import runtime
@@ -46,6 +47,20 @@ class _LRU:
                 self._items.popitem(last=False)
 
 
+@dataclass(frozen=True)
+class DeployedVersion:
+    """What the commands read of a deployed version (its row never changes)."""
+    id: int
+    key: str
+    version: int
+    name: str
+    content_hash: str
+    user_tasks: dict
+    forms: dict
+    start_rules: dict
+    startable_by: tuple[str, ...]
+
+
 class EngineContext:
     def __init__(self, settings: Settings, clock: Clock | None = None,
                  workflow_cache_size: int = 256):
@@ -60,6 +75,7 @@ class EngineContext:
         self._calendar: WorkingCalendar | None = None
         self._calendar_read_at = 0.0
         self._specs = _LRU(64)  # definition id -> ExecutableSpec (immutable, shared)
+        self._definitions = _LRU(256)  # definition id -> DeployedVersion (immutable)
         self.users = UserCache(settings.user_cache_ttl_s)  # active users, for token checks
         # instance id -> (version, workflow, Stored). A command takes the workflow out while
         # it works and puts it back only after its transaction committed, so no half-applied
@@ -89,13 +105,34 @@ class EngineContext:
             self._specs.put(definition.id, spec)
         return spec
 
+    def executable_of(self, s, definition_id: int) -> runtime.ExecutableSpec:
+        spec = self._specs.get(definition_id)
+        if spec is None:
+            spec = runtime.load_spec(s.scalar(select(ProcessDefinition.spec_json).where(
+                ProcessDefinition.id == definition_id)))
+            self._specs.put(definition_id, spec)
+        return spec
+
+    def definition(self, s, definition_id: int) -> "DeployedVersion":
+        """A deployed version's fields that never change (all but its spec), read once per
+        process: the hot path needs its user tasks and forms on every command."""
+        version = self._definitions.get(definition_id)
+        if version is None:
+            row = s.get(ProcessDefinition, definition_id)
+            version = DeployedVersion(
+                id=row.id, key=row.key, version=row.version, name=row.name,
+                content_hash=row.content_hash, user_tasks=row.user_tasks, forms=row.forms,
+                start_rules=row.start_rules, startable_by=tuple(row.startable_by))
+            self._definitions.put(definition_id, version)
+        return version
+
     def take_workflow(self, s, instance):
         """(workflow, what its rows hold) of the instance at its stored version, from the
         cache or the database (session `s`)."""
         cached = self._workflows.pop(instance.id)
         if cached is not None and cached[0] == instance.version:
             return cached[1], cached[2]
-        return state_store.load(s, instance, self.executable(instance.definition))
+        return state_store.load(s, instance, self.executable_of(s, instance.definition_id))
 
     def keep_workflow(self, instance_id: str, version: int, workflow, stored) -> None:
         self._workflows.put(instance_id, (version, workflow, stored))

@@ -268,7 +268,7 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict,
         raise InvalidInput("data must be an object", {"data": ["must be an object"]})
     _check_json_data(data)
     result = change_instance(
-        ctx, _Completion(actor, str(task_id), data, claim),
+        ctx, _Completion(ctx, actor, str(task_id), data, claim),
         select(Task.process_instance_id).where(Task.id == str(task_id)).scalar_subquery(),
         missing=TaskNotFound(f"no task '{task_id}'"))
     metrics().completions.labels(result.task.definition_key).inc()
@@ -278,8 +278,9 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: str, data: dict,
 class _Completion(InstanceCommand):
     name = "complete_task"
 
-    def __init__(self, actor: Actor, task_id: str, data: dict, claim: bool):
-        self.actor, self.task_id, self.submitted, self.claim = actor, task_id, data, claim
+    def __init__(self, ctx: EngineContext, actor: Actor, task_id: str, data: dict, claim: bool):
+        self.ctx, self.actor, self.task_id = ctx, actor, task_id
+        self.submitted, self.claim = data, claim
         self.returned = data.get("decision") == "revise"
 
     def check(self, s, instance):
@@ -299,7 +300,7 @@ class _Completion(InstanceCommand):
         self.task = task
 
     def prepare(self, s, instance):
-        schema = instance.definition.forms.get(self.task.form_key, {})
+        schema = self.ctx.definition(s, instance.definition_id).forms.get(self.task.form_key, {})
         forms.validate(schema, self.submitted, _document_checker(s, instance.id))
         self.data = forms.declared_data(schema, self.submitted)
 

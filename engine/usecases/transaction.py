@@ -217,7 +217,7 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
     rows whose task is gone are cancelled, and the instance status follows the workflow.
     Each change is also appended to the instance's event log; the notifications it causes
     go to the outbox, and the instance's next timer is noted for the workers."""
-    definition = instance.definition
+    definition = ctx.definition(s, instance.definition_id)
     open_rows = {t.id: t for t in s.scalars(select(Task).where(
         Task.process_instance_id == instance.id, Task.state.in_(OPEN_STATES)))}
     created, notices = [], []
@@ -265,11 +265,11 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
         instance.status, instance.ended_at = "completed", now
         log.append(event_log.INSTANCE_COMPLETED, actor.username, now)
     instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None
-    outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, thrown), now)
+    outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, definition, thrown), now)
     return created
 
 
-def _thrown_notices(instance, thrown: Thrown | None) -> list[outbox.Notice]:
+def _thrown_notices(instance, definition, thrown: Thrown | None) -> list[outbox.Notice]:
     notices = []
     for task in (thrown.tasks if thrown else []):
         properties = task.task_spec.extensions["properties"]
@@ -277,5 +277,5 @@ def _thrown_notices(instance, thrown: Thrown | None) -> list[outbox.Notice]:
             kind=properties["notify"],
             role=resolve_role(properties.get("notifyRole", ""), task.data),
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-            process_instance_id=instance.id, definition_key=instance.definition.key))
+            process_instance_id=instance.id, definition_key=definition.key))
     return notices
