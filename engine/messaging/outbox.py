@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select
 
 from engine.persistence.tables import OutboxMessage, User, UserRole
 
@@ -50,6 +50,13 @@ class MessageView:
     attempts: int
 
 
+# Built once: every command that makes a task ready runs it.
+_RECIPIENTS = (select(UserRole.role, User.username, User.email).join(User)
+               .where(UserRole.role.in_(bindparam("roles", expanding=True)),
+                      User.active.is_(True), User.email.is_not(None))
+               .order_by(UserRole.role, User.username))
+
+
 def queue(session, settings, notices: list[Notice], now: datetime) -> int:
     """Write the outbox rows for these notices (one query for every role's recipients, one
     insert for every row); returns how many."""
@@ -57,11 +64,10 @@ def queue(session, settings, notices: list[Notice], now: datetime) -> int:
         return 0
     zone = ZoneInfo(settings.timezone)
     recipients: dict[str, list[tuple[str, str]]] = {}
-    for role, username, email in session.execute(
-            select(UserRole.role, User.username, User.email).join(User).where(
-                UserRole.role.in_({notice.role for notice in notices}),
-                User.active.is_(True), User.email.is_not(None))
-            .order_by(UserRole.role, User.username)):
+    # On the connection: users are not changed in a command's transaction, so the ORM's
+    # autoflush and row bookkeeping would buy nothing here.
+    for role, username, email in session.connection().execute(
+            _RECIPIENTS, {"roles": sorted({notice.role for notice in notices})}):
         recipients.setdefault(role, []).append((username, email))
     rows = []
     for notice in notices:

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from engine.persistence.tables import Event
 from engine.workflow.runtime import canonical_json
@@ -91,6 +91,13 @@ class Appended:
     payload: dict
 
 
+# The chain's last event (built once: every command reads it). Events are written with plain
+# INSERTs on the connection (below), so nothing of them waits in the session to be flushed.
+_CHAIN_HEAD = (select(Event.seq, Event.hash)
+               .where(Event.process_instance_id == bindparam("instance_id"))
+               .order_by(Event.seq.desc()).limit(1))
+
+
 class EventLog:
     """Appends to one instance's chain within the caller's transaction. The caller holds the
     instance's lock, so nobody else appends to this chain meanwhile. `appended` lists what
@@ -100,9 +107,8 @@ class EventLog:
         self.session = session
         self.instance_id = instance_id
         self.appended: list[Appended] = []
-        last = None if new_instance else session.execute(
-            select(Event.seq, Event.hash).where(Event.process_instance_id == instance_id)
-            .order_by(Event.seq.desc()).limit(1)).first()
+        last = None if new_instance else session.connection().execute(
+            _CHAIN_HEAD, {"instance_id": instance_id}).first()
         self.seq, self.head = (last.seq, last.hash) if last else (0, GENESIS)
 
     def append(self, type_: str, actor: str, at: datetime, element_id: str | None = None,

@@ -159,7 +159,8 @@ class ProcessInstance(Base):
     # Incremented by every change of state: a write that does not find the version it
     # read is a lost update and is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
-    state_json: Mapped[str] = mapped_column(Text)
+    # Read only when the workflow is not in the engine's cache: commands load the row twice
+    state_json: Mapped[str] = mapped_column(Text, deferred=True)
     state_format: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime]
     started_by: Mapped[str | None] = mapped_column(String(80))

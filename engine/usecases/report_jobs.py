@@ -44,7 +44,7 @@ BUILDERS = {report.DRAFT: report.build_draft_document, report.ARCHIVE: archives.
 def after_write(ctx: EngineContext, s, instance, wf, log_: event_log.EventLog,
                 now: datetime) -> None:
     """Queue drafts and the archive, publish the signed LKj (see the module docstring)."""
-    if instance.definition.key != report.PROCEDURE:
+    if ctx.definition(s, instance.definition_id).key != report.PROCEDURE:
         return
     for event in list(log_.appended):
         if event.type == event_log.TASK_READY and event.element_id in report.DRAFT_STEPS \

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConcurrentUpdate, InstanceNotFound, WorkflowError
@@ -210,6 +210,10 @@ def write_state(ctx: EngineContext, s, instance: ProcessInstance, wf, stored, no
     return new_tasks, ctx.save_workflow(s, instance, wf, stored)
 
 
+_OPEN_ROWS = select(Task).where(Task.process_instance_id == bindparam("instance_id"),
+                                Task.state.in_(OPEN_STATES))  # built once: the hot path
+
+
 def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: datetime,
                log: event_log.EventLog, actor: Actor, thrown: Thrown | None = None,
                returned: bool = False) -> list[Task]:
@@ -218,8 +222,7 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
     Each change is also appended to the instance's event log; the notifications it causes
     go to the outbox, and the instance's next timer is noted for the workers."""
     definition = ctx.definition(s, instance.definition_id)
-    open_rows = {t.id: t for t in s.scalars(select(Task).where(
-        Task.process_instance_id == instance.id, Task.state.in_(OPEN_STATES)))}
+    open_rows = {t.id: t for t in s.scalars(_OPEN_ROWS, {"instance_id": instance.id})}
     created, notices = [], []
     ready_ids = set()
     for spiff_task in runtime.ready_user_tasks(wf):
@@ -240,10 +243,9 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
         row = Task(id=task_id, process_instance_id=instance.id, definition_key=definition.key,
                    process_id=runtime.process_id_of(spiff_task), element_id=meta["element_id"],
                    name=meta["name"], subject=subject, phase=phase, role=role, state="ready",
-                   form_key=meta["form_key"],
+                   form_key=meta["form_key"], version=1,
                    created_at=now, due_at=ctx.calendar.add(now, meta["due_duration"])
                    if meta["due_duration"] else None)
-        s.add(row)
         created.append(row)
         kind = meta.get("notification", "task_assigned")
         if returned and kind == "task_assigned":
@@ -265,8 +267,17 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
         instance.status, instance.ended_at = "completed", now
         log.append(event_log.INSTANCE_COMPLETED, actor.username, now)
     instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None
+    if created:  # plain INSERTs: nothing in this transaction changes the new rows again
+        s.connection().execute(insert(Task), [_row_values(row) for row in created])
     outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, definition, thrown), now)
     return created
+
+
+_TASK_COLUMNS = tuple(column.key for column in Task.__table__.columns)
+
+
+def _row_values(row: Task) -> dict:
+    return {key: getattr(row, key) for key in _TASK_COLUMNS}
 
 
 def _thrown_notices(instance, definition, thrown: Thrown | None) -> list[outbox.Notice]:
