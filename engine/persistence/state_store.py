@@ -47,6 +47,8 @@ class Stored:
     open_texts: dict[UUID, str] = field(default_factory=dict)  # unsettled task -> its row
     parent_data: dict[UUID, dict] = field(default_factory=dict)  # unsettled parent of settled
     # children -> a copy of its data, to tell which of those children's deltas changed
+    marks: dict[UUID, tuple] = field(default_factory=dict)  # predicted task -> its mark as
+    # stored (runtime.prediction_mark): most of a long sequence is predictions nobody changed
 
 
 def _dumps(value) -> str:
@@ -87,16 +89,19 @@ def save(s, instance: ProcessInstance, wf, stored: Stored | None,
                    for key in changed_keys[parent_id])
 
     inserts, updates = [], []
-    seqs, open_texts = {}, {}
+    seqs, open_texts, marks = {}, {}, {}
     next_seq = max(stored.seqs.values(), default=0) + 1
     for workflow_id, task in tasks:
         task_id = task.id
         seq = stored.seqs.get(task_id)
+        mark = runtime.prediction_mark(task)
         if seq is None:
             seq, next_seq = next_seq, next_seq + 1
             text = _dumps(runtime.task_dict(task))
             inserts.append({"process_instance_id": instance.id, "task_id": str(task_id),
                             "seq": seq, "workflow_id": workflow_id, "body": text})
+        elif mark is not None and mark == stored.marks.get(task_id):
+            text = stored.open_texts[task_id]  # the same prediction as stored
         elif not _settled(task) or task_id in stored.open_texts or (
                 task._parent is not None and delta_changed(task)):
             text = _dumps(runtime.task_dict(task))
@@ -107,6 +112,8 @@ def save(s, instance: ProcessInstance, wf, stored: Stored | None,
         seqs[task_id] = seq
         if not _settled(task):
             open_texts[task_id] = text
+            if mark is not None:
+                marks[task_id] = mark
     gone = [str(task_id) for task_id in stored.seqs if task_id not in seqs]
 
     if gone:
@@ -121,7 +128,8 @@ def save(s, instance: ProcessInstance, wf, stored: Stored | None,
     instance.state_json = _dumps(runtime.state_head(wf))
     instance.state_format = runtime.STATE_FORMAT
     flag_modified(instance, "state_json")  # every save is a new version, whatever changed
-    saved = Stored(seqs=seqs, open_texts=open_texts, parent_data=_parent_data(tasks))
+    saved = Stored(seqs=seqs, open_texts=open_texts, parent_data=_parent_data(tasks),
+                   marks=marks)
     if check:
         _check(s, instance, wf)
     return saved

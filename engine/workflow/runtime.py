@@ -207,6 +207,20 @@ def is_settled(task) -> bool:
     return bool(task.state & _SETTLED)
 
 
+_PREDICTED = TaskState.FUTURE | TaskState.PREDICTED_MASK  # not yet reached
+
+
+def prediction_mark(task):
+    """For a predicted task (FUTURE, LIKELY, MAYBE) with no data of its own: everything its
+    stored form depends on (its delta against the parent is the parent's keys). Equal marks
+    mean an equal stored form, so a save need not serialize it again. None otherwise."""
+    if not task.state & _PREDICTED or task.data or task.internal_data:
+        return None
+    parent = task.parent
+    return (task.state, task.last_state_change, task.triggered, tuple(task._children),
+            task._parent, tuple(parent.data) if parent is not None else ())
+
+
 def is_ready_user_task(task) -> bool:
     return task.state == TaskState.READY and task.task_spec.manual
 

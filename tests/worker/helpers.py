@@ -112,16 +112,21 @@ class WebhookReceiver:
                 status, delay = receiver.answer(number, body)
                 if delay:
                     receiver.release.wait(delay)
+                # Noted before the answer goes out: the worker may read `delivered` as soon
+                # as it has the answer, before this thread runs again.
+                delivered = 200 <= status < 300
+                if delivered:
+                    with receiver._lock:
+                        receiver.delivered.append(body["id"])
                 try:
                     self.send_response(status)
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"ok")
-                except OSError:
-                    return  # the worker went away meanwhile
-                if 200 <= status < 300:
-                    with receiver._lock:
-                        receiver.delivered.append(body["id"])
+                except OSError:  # the worker went away meanwhile: it has no answer
+                    if delivered:
+                        with receiver._lock:
+                            receiver.delivered.remove(body["id"])
 
             def log_message(self, *args):
                 pass
