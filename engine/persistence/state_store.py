@@ -64,6 +64,11 @@ def _tasks(wf):
             for task in workflow.tasks.values()]
 
 
+_UPDATE_BODY = (update(ROWS).where(ROWS.c.process_instance_id == bindparam("b_instance"),
+                                   ROWS.c.task_id == bindparam("b_id"))
+                .values(body=bindparam("b_body")))
+
+
 def save(s, instance: ProcessInstance, wf, stored: Stored | None,
          check: bool = False) -> Stored:
     """Write the workflow's state for the instance; `stored` None rewrites every row (a new
@@ -116,15 +121,18 @@ def save(s, instance: ProcessInstance, wf, stored: Stored | None,
                 marks[task_id] = mark
     gone = [str(task_id) for task_id in stored.seqs if task_id not in seqs]
 
+    # On the connection: the rows are not mapped objects, and going through the session
+    # would flush the instance's pending change before each statement, then again at the end.
+    connection = s.connection()
     if gone:
-        s.execute(delete(ROWS).where(ROWS.c.process_instance_id == instance.id,
-                                     ROWS.c.task_id.in_(gone)))
+        connection.execute(delete(ROWS).where(ROWS.c.process_instance_id == instance.id,
+                                              ROWS.c.task_id.in_(gone)))
     if updates:
-        s.execute(update(ROWS).where(ROWS.c.process_instance_id == instance.id,
-                                     ROWS.c.task_id == bindparam("b_id"))
-                  .values(body=bindparam("b_body")), updates)
+        for update_ in updates:
+            update_["b_instance"] = instance.id
+        connection.execute(_UPDATE_BODY, updates)
     if inserts:
-        s.execute(insert(ROWS), inserts)
+        connection.execute(insert(ROWS), inserts)
     instance.state_json = _dumps(runtime.state_head(wf))
     instance.state_format = runtime.STATE_FORMAT
     flag_modified(instance, "state_json")  # every save is a new version, whatever changed

@@ -8,9 +8,11 @@ existed) is not valid.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 import jwt
 
@@ -42,8 +44,19 @@ def issue(settings: Settings, username: str, generation: int) -> dict:
 def read(settings: Settings, token: str) -> TokenClaims:
     """The claims of a token this server signed and that has not expired;
     AuthenticationFailed (saying why) otherwise."""
+    claims, expires_at = _verified(settings.secret_key, token)
+    if time.time() >= expires_at:  # as PyJWT decides it (no leeway)
+        raise AuthenticationFailed("The token has expired")
+    return claims
+
+
+@lru_cache(maxsize=4096)
+def _verified(secret_key: str, token: str) -> tuple[TokenClaims, float]:
+    """(claims, expiry as a Unix time) of a token whose signature holds. Remembered: a
+    client sends the same token with every request, and checking its signature costs more
+    than the rest of reading it; a refused token raises, and is not remembered."""
     try:
-        claims = jwt.decode(token, settings.secret_key, algorithms=[ALGORITHM],
+        claims = jwt.decode(token, secret_key, algorithms=[ALGORITHM],
                             options={"require": REQUIRED_CLAIMS})
     except jwt.ExpiredSignatureError:
         raise AuthenticationFailed("The token has expired") from None
@@ -53,4 +66,4 @@ def read(settings: Settings, token: str) -> TokenClaims:
     if not isinstance(generation, int) or isinstance(generation, bool) \
             or not isinstance(claims["sub"], str):
         raise AuthenticationFailed("The token is not valid")
-    return TokenClaims(claims["sub"], generation)
+    return TokenClaims(claims["sub"], generation), float(claims["exp"])
