@@ -46,6 +46,7 @@ GROUP_NAME_RULE = (f"must be 1 to {GROUP_NAME_MAX_LENGTH} letters, digits, '-', 
                    f"starting with a letter or digit")
 GROUP_DESCRIPTION_MAX_LENGTH = 300
 ROLE_PATTERN = GROUP_NAME_PATTERN + "|" + UNIT_ROLE_PREFIX + UNIT_CODE_PATTERN
+ROLE_RULE = f"a group's name, or {UNIT_ROLE_PREFIX}<unit code>"
 
 # The working calendar covers these years (inclusive); CALENDAR_DAY_PATTERN says the same
 # for a day (YYYY-MM-DD) in those years.
