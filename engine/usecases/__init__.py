@@ -126,6 +126,7 @@ from engine.usecases.groups import (
     list_groups,
     remove_member,
 )
+from engine.usecases.procedure_folder import deploy_procedure_folder
 from engine.usecases.users import (
     create_unit,
     create_user,
@@ -208,6 +209,7 @@ __all__ = [
     "add_member",
     "remove_member",
     "known_groups",
+    "deploy_procedure_folder",
     "GROUP_NAME_PATTERN",
     "GROUP_NAME_RULE",
     "GROUP_NAME_MAX_LENGTH",

@@ -236,14 +236,16 @@ def test_the_table_names_every_command_the_engine_offers():
                "instance_diagram", "startable_processes", "list_deployments",
                "get_deployment", "delete_version", "suspend_definition",
                "resume_definition", "list_groups", "create_group", "delete_group",
-               "group_members", "add_member", "remove_member", "known_groups"}
+               "group_members", "add_member", "remove_member", "known_groups",
+               "deploy_procedure_folder"}
     # Not in the table, and why: document_path is get_document plus a path; get_user,
     # authenticate, sign_in and user_of_token establish who the caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/
     # test_users_*.py); check_deployment and verify_audit_bundle read only their input;
     # restore_admin, lease_due_timers, fire_timers, *_report_job(s), upgrade_database and
     # database_behind are for operators and workers (no caller); verify_lkj_archive reads
-    # only its input; known_groups feeds the deployment check; sla_to_* format a report; operational_counts feeds /metrics, whose
+    # only its input; known_groups feeds the deployment check; deploy_procedure_folder is
+    # `lkj serve`'s start (as the system); sla_to_* format a report; operational_counts feeds /metrics, whose
     # access is the API's (README).
     assert offered <= covered, f"commands without a row: {sorted(offered - covered)}"
 
