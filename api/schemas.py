@@ -20,6 +20,7 @@ from marshmallow import (
 )
 
 from api.extension import engine_context
+from engine import usecases
 from engine.usecases import (
     CALENDAR_DAY_NAME_MAX_LENGTH,
     CALENDAR_DAY_PATTERN,
@@ -180,16 +181,20 @@ def _version(**kwargs):
 
 
 def _roles(description: str, **kwargs):
-    # Checked as a list, so the error names `roles` and each role of the wrong shape; which
-    # groups exist is data, checked by the engine (GET /groups lists them).
+    # Checked as a list, so the error names `roles` and each unknown role, as the engine
+    # does, in the same answer as the other fields' problems. Which groups exist is data
+    # (GET /groups); the pattern states their shape.
     return fields.List(Text(metadata={"pattern": anchored(ROLE_PATTERN)}),
-                       validate=_role_shapes, metadata={"description": description}, **kwargs)
+                       validate=_known_roles, metadata={"description": description}, **kwargs)
 
 
-def _role_shapes(roles: list[str]) -> None:
+def _known_roles(roles: list[str]) -> None:
     wrong = [role for role in roles if not re.fullmatch(ROLE_PATTERN, role)]
-    if wrong:
-        raise ValidationError([f"unknown role '{role}': {ROLE_RULE}" for role in wrong])
+    known = usecases.known_groups(engine_context()) if len(wrong) < len(roles) else set()
+    unknown = [role for role in roles if role not in wrong and role not in known]
+    if wrong or unknown:
+        raise ValidationError([f"unknown role '{role}': {ROLE_RULE}" for role in wrong]
+                              + [f"unknown role '{role}'" for role in unknown])
 
 
 def _email(**kwargs):

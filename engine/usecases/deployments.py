@@ -43,6 +43,7 @@ from engine.usecases.shared import (
     _definition,
     _definition_view,
     _latest_definition,
+    _stored_files,
     _suspended_keys,
 )
 from engine.usecases.views import (
@@ -98,7 +99,7 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
             digest = _fingerprint([model.files[f] for f in meta.files],
                                   {k: model.forms.get(k) for k in meta.form_keys})
             latest = _latest_definition(s, meta.process_id)
-            if latest is not None and _means_the_same(s, latest, digest):
+            if latest is not None and _means_the_same(s, latest, meta.content_hash, digest):
                 views.append(_definition_view(latest))
                 continue
             if deployment is None:
@@ -113,7 +114,8 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
                 version=(latest.version + 1) if latest else 1,
                 name=meta.name,
                 deployment_id=deployment.id,
-                content_hash=digest,
+                # what audit bundles check the files against (engine/audit/bundle.py)
+                content_hash=meta.content_hash,
                 spec_json=runtime.dump_spec(spec, subprocesses),
                 user_tasks={key: task.__dict__ for key, task in model.user_tasks.items()
                             if key.split("#", 1)[0] in meta.files},
@@ -174,15 +176,14 @@ def _fingerprint(diagram_contents: list[bytes], form_schemas: dict[str, dict]) -
     return digest.hexdigest()
 
 
-def _means_the_same(s, latest: ProcessDefinition, digest: str) -> bool:
-    if latest.content_hash == digest:
+def _means_the_same(s, latest: ProcessDefinition, content_hash: str, digest: str) -> bool:
+    """Whether the latest version means what the files sent mean: the same bytes under the
+    same names, or the same semantic digest of its stored files."""
+    if latest.content_hash == content_hash:
         return True
-    # A version deployed before digests were semantic: compare from its stored files.
-    contents = s.scalars(select(DeploymentFile.content).join(
-        DefinitionResource, DefinitionResource.file_id == DeploymentFile.id).where(
-        DefinitionResource.definition_id == latest.id,
-        DeploymentFile.filename.in_(latest.files))).all()
-    return bool(contents) and _fingerprint(list(contents), latest.forms) == digest
+    stored = _stored_files(s, latest)
+    diagrams = [stored[name] for name in latest.files if name in stored]
+    return len(diagrams) == len(latest.files) and _fingerprint(diagrams, latest.forms) == digest
 
 
 def _stored_resource(s, deployment: Deployment, filename: str, content: bytes
@@ -333,11 +334,7 @@ def definition_xml(ctx: EngineContext, key: str, version: int) -> tuple[str, byt
     with ctx.db.read() as s:
         definition = _definition(s, key, version)
         filename = json.loads(definition.spec_json)["spec"]["file"]
-        content = s.scalar(select(DeploymentFile.content).join(
-            DefinitionResource, DefinitionResource.file_id == DeploymentFile.id).where(
-            DefinitionResource.definition_id == definition.id,
-            DeploymentFile.filename == filename))
-        return filename, content
+        return filename, _stored_files(s, definition)[filename]
 
 
 def list_definitions(ctx: EngineContext) -> list[DefinitionView]:

@@ -15,6 +15,8 @@ from engine.errors import (
     TaskNotFound,
 )
 from engine.persistence.tables import (
+    DefinitionResource,
+    DeploymentFile,
     Document,
     ProcessDefinition,
     ProcessInstance,
@@ -142,6 +144,14 @@ def _definition(s, key: str, version: int | None) -> ProcessDefinition:
         raise DefinitionNotFound(f"no process definition '{key}'"
                                  + (f" version {version}" if version else ""))
     return definition
+
+
+def _stored_files(s, definition: ProcessDefinition) -> dict[str, bytes]:
+    """The files (file name -> bytes) a version was built from, as deployed, wherever each
+    was stored first."""
+    return dict(s.execute(select(DeploymentFile.filename, DeploymentFile.content).join(
+        DefinitionResource, DefinitionResource.file_id == DeploymentFile.id).where(
+        DefinitionResource.definition_id == definition.id)).all())
 
 
 def _suspended_keys(s) -> set[str]:

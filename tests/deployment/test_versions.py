@@ -159,6 +159,7 @@ def test_a_suspended_process_starts_nothing_new_and_running_instances_go_on(ctx,
     running = usecases.start_instance(ctx, KEPALA_BIRO, "mini_review", {})
     view = usecases.suspend_definition(ctx, ADMIN, "mini_review")
     assert view.suspended and usecases.list_definitions(ctx)[0].suspended
+    assert usecases.startable_processes(ctx, KEPALA_BIRO) == []
     with pytest.raises(DefinitionSuspended, match="suspended by admin"):
         usecases.start_instance(ctx, KEPALA_BIRO, "mini_review", {})
     with pytest.raises(DefinitionSuspended):
@@ -169,6 +170,8 @@ def test_a_suspended_process_starts_nothing_new_and_running_instances_go_on(ctx,
     usecases.complete_task(ctx, staf, task.id, {"title": "Konsep"})
     assert not usecases.resume_definition(ctx, ADMIN, "mini_review").suspended
     assert usecases.start_instance(ctx, KEPALA_BIRO, "mini_review", {}).status == "running"
+    assert [v.definition.key for v in usecases.startable_processes(ctx, KEPALA_BIRO)] == [
+        "mini_review"]
 
 
 def test_groups_are_data(ctx):
