@@ -97,8 +97,7 @@ def deploy_at_start(ctx: EngineContext, bpmn_dir: Path, forms_dir: Path) -> None
     if not diagrams:
         log.warning("no diagrams in %s: nothing deployed", bpmn_dir)
         return
-    name = str(bpmn_dir) if bpmn_dir.parent == forms_dir.parent and forms_dir.name == "forms" \
-        else f"{bpmn_dir} + {forms_dir}"
+    name = str(bpmn_dir)  # the notices name its diagrams as <name>/<file>
     outcome = usecases.deploy_procedure_folder(ctx, name, diagrams, form_files)
     for notice in outcome.kept:
         log.warning(notice)

@@ -138,8 +138,7 @@ class ProcessDefinition(Base):
     """One version of one executable process. The spec (with every process it calls) is
     stored here once and shared by all instances of the version."""
     __tablename__ = "process_definition"
-    # AUTOINCREMENT: a deleted version's id is never given to another (caches key on it).
-    __table_args__ = (UniqueConstraint("key", "version"), {"sqlite_autoincrement": True})
+    __table_args__ = (UniqueConstraint("key", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(120), index=True)
@@ -166,6 +165,18 @@ class DefinitionResource(Base):
         ForeignKey("process_definition.id", ondelete="CASCADE"), primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("deployment_file.id"), primary_key=True,
                                          index=True)
+
+
+class DeletedDefinition(Base):
+    """A version an admin deleted: who and when, and its id, which no later version gets
+    (the engine caches versions by id; SQLite would otherwise give the highest id again)."""
+    __tablename__ = "deleted_definition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer)
+    deleted_at: Mapped[datetime]
+    deleted_by: Mapped[str] = mapped_column(String(80))
 
 
 class ProcessSuspension(Base):

@@ -30,6 +30,7 @@ from engine.errors import (
 )
 from engine.persistence.tables import (
     DefinitionResource,
+    DeletedDefinition,
     Deployment,
     DeploymentFile,
     ProcessDefinition,
@@ -110,6 +111,7 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
                 s.flush()
             spec, subprocesses = model.spec_and_subprocesses(meta.process_id)
             definition = ProcessDefinition(
+                id=_next_definition_id(s),
                 key=meta.process_id,
                 version=(latest.version + 1) if latest else 1,
                 name=meta.name,
@@ -141,6 +143,14 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
     views = [_with_suspension(v, suspended) for v in views]
     return DeploymentView(definitions=sorted(views, key=lambda v: v.key), warnings=warnings,
                           deployment_id=deployment.id if deployment else None)
+
+
+def _next_definition_id(s) -> int:
+    """Above every id a version has had: a deleted version's id is never given again (the
+    engine caches versions by id). Two deployments taking the same id at once: the second
+    fails on the key and is told to deploy again."""
+    return 1 + max(s.scalar(select(func.max(ProcessDefinition.id))) or 0,
+                   s.scalar(select(func.max(DeletedDefinition.id))) or 0)
 
 
 def _check_deployment_fields(name: str | None, source: str) -> None:
@@ -373,6 +383,8 @@ def delete_version(ctx: EngineContext, actor: Actor, key: str, version: int) -> 
             DefinitionResource.definition_id == definition.id)))
         s.execute(delete(DefinitionResource).where(
             DefinitionResource.definition_id == definition.id))
+        s.add(DeletedDefinition(id=definition.id, key=key, version=version,
+                                deleted_at=ctx.clock.now(), deleted_by=actor.username))
         s.delete(definition)
         s.flush()
         still_used = set(s.scalars(select(DefinitionResource.file_id).where(

@@ -77,7 +77,7 @@ def deploy_procedure_folder(ctx: EngineContext, name: str, diagrams: dict[str, b
     api_forms = set().union(*(v.file_names for v in kept_over.values()))
     for filename in sorted(set(form_files) & set(outcome.changed) & api_forms):
         skipped.add(filename)
-        outcome.kept.append(f"form {name}/{filename} changed in the folder, but a version "
+        outcome.kept.append(f"form {filename} changed in the folder {name}, but a version "
                             "deployed through the API uses its own copy: not deployed from "
                             "the folder")
     deploy_now = [n for n in outcome.changed if n not in skipped]

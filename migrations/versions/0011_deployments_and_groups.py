@@ -4,8 +4,8 @@ they were built from; suspended processes; role groups as data.
 Existing deployments made by the `system` user were folder deployments (`lkj serve`): their
 files become the folder's manifest. Every existing version is linked to the files of its own
 deployment. The standard's roles, `admin` and `auditor` are seeded as groups (written out
-here, as they were when this revision was made). On SQLite process_definition is rebuilt
-with AUTOINCREMENT so that a deleted version's id is never reused.
+here, as they were when this revision was made). Deleted versions are remembered with their
+id, which no later version gets.
 
 Revision ID: 0011_deployments_and_groups
 Revises: 0010_task_subject_phase
@@ -65,12 +65,17 @@ def upgrade() -> None:
         sa.Column("description", sa.String(300), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "deleted_definition",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("key", sa.String(120), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deleted_by", sa.String(80), nullable=False),
+    )
     now = datetime.now(timezone.utc)
     if op.get_bind().dialect.name == "sqlite":
         now = now.replace(tzinfo=None)  # as the engine stores times on SQLite
-        with op.batch_alter_table("process_definition", recreate="always",
-                                  table_kwargs={"sqlite_autoincrement": True}):
-            pass
     op.bulk_insert(groups, [{"name": name, "description": description, "created_at": now}
                             for name, description in STANDARD_GROUPS.items()])
     _describe_existing_deployments()
@@ -110,15 +115,12 @@ def _json(value):
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        with op.batch_alter_table("process_definition", recreate="always",
-                                  table_kwargs={"sqlite_autoincrement": False}):
-            pass
+    op.drop_table("deleted_definition")
     op.drop_table("role_group")
     op.drop_table("process_suspension")
     op.drop_index("ix_definition_resource_file_id", table_name="definition_resource")
     op.drop_table("definition_resource")
-    with op.batch_alter_table("deployment") as batch:
-        batch.drop_column("manifest")
-        batch.drop_column("source")
-        batch.drop_column("name")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): rebuilding the table, as batch mode
+    # would, fails on the files and versions that refer to its rows.
+    for column in ("manifest", "source", "name"):
+        op.drop_column("deployment", column)
