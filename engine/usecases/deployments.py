@@ -145,10 +145,13 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
                           deployment_id=deployment.id if deployment else None)
 
 
-def _next_definition_id(s) -> int:
+def _next_definition_id(s) -> int | None:
     """Above every id a version has had: a deleted version's id is never given again (the
-    engine caches versions by id). Two deployments taking the same id at once: the second
-    fails on the key and is told to deploy again."""
+    engine caches versions by id). PostgreSQL's sequence never gives one twice (None: take
+    its next); SQLite would give the highest again once deleted. Two deployments taking the
+    same id at once: the second fails on the key and is told to deploy again."""
+    if s.get_bind().dialect.name != "sqlite":
+        return None
     return 1 + max(s.scalar(select(func.max(ProcessDefinition.id))) or 0,
                    s.scalar(select(func.max(DeletedDefinition.id))) or 0)
 
