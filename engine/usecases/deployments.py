@@ -88,6 +88,7 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
     policy.require_admin(actor)
     _check_deployment_fields(name, source)
     warnings = form_warnings(form_files)
+    name = name or _default_name(diagrams, form_files)  # the files sent, not those kept
     if on_top_of_latest:
         diagrams, form_files = _on_top_of_latest(ctx, diagrams, form_files)
     model = check_deployment(diagrams, form_files)
@@ -105,7 +106,7 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
                 continue
             if deployment is None:
                 deployment = Deployment(deployed_at=now, deployed_by=actor.username,
-                                        name=name or _default_name(diagrams, form_files),
+                                        name=name,
                                         source=source, manifest=manifest)
                 s.add(deployment)
                 s.flush()
@@ -309,7 +310,8 @@ def get_deployment(ctx: EngineContext, actor: Actor, deployment_id: int) -> Depl
 
 def _deployment_view(s, d: Deployment) -> DeploymentRecordView:
     files = s.execute(select(DeploymentFile.id, DeploymentFile.filename, DeploymentFile.kind,
-                             DeploymentFile.sha256, func.length(DeploymentFile.content))
+                             DeploymentFile.sha256,
+                             func.length(DeploymentFile.content).label("size"))
                       .where(DeploymentFile.deployment_id == d.id)
                       .order_by(DeploymentFile.filename)).all()
     built = {}
@@ -325,9 +327,8 @@ def _deployment_view(s, d: Deployment) -> DeploymentRecordView:
         id=d.id, name=d.name, source=d.source, deployed_at=d.deployed_at,
         deployed_by=d.deployed_by,
         definitions=[{"key": k, "version": v} for k, v in definitions],
-        resources=[ResourceView(name=f.filename, kind=f.kind, size=size, sha256=f.sha256,
-                                definitions=built.get(f.id, []))
-                   for f, size in ((f, f[4]) for f in files)])
+        resources=[ResourceView(name=f.filename, kind=f.kind, size=f.size, sha256=f.sha256,
+                                definitions=built.get(f.id, [])) for f in files])
 
 
 # ---------------------------------------------------------------- versions

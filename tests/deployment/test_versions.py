@@ -100,6 +100,7 @@ def test_byte_identical_resources_are_stored_once(ctx, mini_deployed):
                              on_top_of_latest=True)
     [record] = usecases.list_deployments(ctx, ADMIN, limit=1)
     assert record.id == result.deployment_id and record.source == "api"
+    assert record.name == "mini_draft.json"  # by default, the files sent
     assert [(r.name, r.kind) for r in record.resources] == [("mini_draft.json", "form")]
     assert record.resources[0].definitions == [{"key": "mini_review", "version": 2}]
 
