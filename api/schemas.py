@@ -20,6 +20,7 @@ from marshmallow import (
 )
 
 from api.extension import engine_context
+from engine import usecases
 from engine.usecases import (
     CALENDAR_DAY_NAME_MAX_LENGTH,
     CALENDAR_DAY_PATTERN,
@@ -29,6 +30,9 @@ from engine.usecases import (
     EVENT_TYPES,
     FIRST_CALENDAR_YEAR,
     FULL_NAME_MAX_LENGTH,
+    GROUP_DESCRIPTION_MAX_LENGTH,
+    GROUP_NAME_PATTERN,
+    GROUP_NAME_RULE,
     INSTANCE_STATUSES,
     INT32_MAX,
     LAST_CALENDAR_YEAR,
@@ -40,6 +44,7 @@ from engine.usecases import (
     NOT_BLANK_PATTERN,
     PASSWORD_MIN_LENGTH,
     ROLE_PATTERN,
+    ROLE_RULE,
     TASK_COUNT_CAP,
     TASK_COUNTS,
     TASK_SORTS,
@@ -176,15 +181,20 @@ def _version(**kwargs):
 
 
 def _roles(description: str, **kwargs):
-    # Checked as a list, so the error names `roles` and each unknown role, as the engine does.
+    # Checked as a list, so the error names `roles` and each unknown role, as the engine
+    # does, in the same answer as the other fields' problems. Which groups exist is data
+    # (GET /groups); the pattern states their shape.
     return fields.List(Text(metadata={"pattern": anchored(ROLE_PATTERN)}),
                        validate=_known_roles, metadata={"description": description}, **kwargs)
 
 
 def _known_roles(roles: list[str]) -> None:
-    unknown = [role for role in roles if not re.fullmatch(ROLE_PATTERN, role)]
-    if unknown:
-        raise ValidationError([f"unknown role '{role}'" for role in unknown])
+    wrong = [role for role in roles if not re.fullmatch(ROLE_PATTERN, role)]
+    known = usecases.known_groups(engine_context()) if len(wrong) < len(roles) else set()
+    unknown = [role for role in roles if role not in wrong and role not in known]
+    if wrong or unknown:
+        raise ValidationError([f"unknown role '{role}': {ROLE_RULE}" for role in wrong]
+                              + [f"unknown role '{role}'" for role in unknown])
 
 
 def _email(**kwargs):
@@ -228,6 +238,23 @@ class DocumentPath(RequestSchema):
     document_id = Text(required=True, metadata={"format": "uuid"})
 
 
+class GroupPath(RequestSchema):
+    # Not checked against the pattern: a name no group can have is simply not found (404).
+    name = Text(required=True, metadata={"pattern": anchored(ROLE_PATTERN)})
+
+
+class GroupMemberPath(GroupPath):
+    username = Text(required=True)
+
+
+class DeploymentPath(RequestSchema):
+    deployment_id = WholeNumber(1, INT32_MAX, in_text=True, required=True)
+
+
+class DefinitionKeyPath(RequestSchema):
+    key = Text(required=True)
+
+
 class UnitPath(RequestSchema):
     # Not checked against the pattern: a code no unit can have is simply not found (404).
     code = Text(required=True, metadata={"pattern": anchored(UNIT_CODE_PATTERN)})
@@ -261,6 +288,17 @@ class UnitCreateSchema(RequestSchema):
 class UnitUpdateSchema(RequestSchema):
     name = Text(validate=validate.Length(1, UNIT_NAME_MAX_LENGTH))
     active = StrictBoolean()
+
+
+class GroupCreateSchema(RequestSchema):
+    name = Text(required=True, pattern=GROUP_NAME_PATTERN, pattern_error=GROUP_NAME_RULE)
+    description = Text(validate=validate.Length(max=GROUP_DESCRIPTION_MAX_LENGTH),
+                       allow_none=True)
+
+
+class DeploymentQuerySchema(RequestSchema):
+    limit = _limit()
+    offset = _offset()
 
 
 class UnitQuerySchema(RequestSchema):
@@ -484,6 +522,8 @@ class DefinitionSchema(Schema):
     name = fields.String()
     deployed_at = fields.DateTime()
     startable_by = fields.List(fields.String())
+    suspended = fields.Boolean(metadata={"description": "an admin suspended the process: "
+                                         "starting it answers 409; running instances go on"})
 
 
 class DefinitionListSchema(Schema):
@@ -503,7 +543,51 @@ class DeploymentProblemSchema(Schema):
     message = fields.String()
 
 
+class VersionRefSchema(Schema):
+    key = fields.String()
+    version = fields.Integer()
+
+
+class ResourceSchema(Schema):
+    name = fields.String()
+    kind = fields.String(metadata={"description": "bpmn, form, or the file name's ending"})
+    size = fields.Integer()
+    sha256 = fields.String()
+    definitions = fields.List(fields.Nested(VersionRefSchema), metadata={
+        "description": "the versions built from this file"})
+
+
+class DeploymentRecordSchema(Schema):
+    id = fields.Integer()
+    name = fields.String(allow_none=True)
+    source = fields.String(metadata={"description": "api, folder (`lkj serve`'s procedure "
+                                     "folder) or cli (`lkj deploy`)"})
+    deployed_at = fields.DateTime()
+    deployed_by = fields.String(allow_none=True)
+    definitions = fields.List(fields.Nested(VersionRefSchema), metadata={
+        "description": "the versions this deployment made"})
+    resources = fields.List(fields.Nested(ResourceSchema), metadata={
+        "description": "the files it stored (the others it used were deployed before)"})
+
+
+class DeploymentRecordListSchema(Schema):
+    items = fields.List(fields.Nested(DeploymentRecordSchema))
+
+
+class GroupSchema(Schema):
+    name = fields.String()
+    description = fields.String(allow_none=True)
+    kind = fields.String(metadata={"description": "role, or unit (comes with a unit)"})
+    members = fields.Integer()
+
+
+class GroupListSchema(Schema):
+    items = fields.List(fields.Nested(GroupSchema))
+
+
 class DeploymentSchema(Schema):
+    deployment_id = fields.Integer(allow_none=True, metadata={
+        "description": "the deployment recorded; null when nothing changed"})
     definitions = fields.List(fields.Nested(DeployedDefinitionSchema))
     warnings = fields.List(fields.Nested(DeploymentProblemSchema), metadata={
         "description": "what deployed but deserves attention, e.g. a form that does not "

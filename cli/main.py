@@ -1,9 +1,9 @@
 """The `lkj` command: serve the API, migrate the database, deploy the procedure, manage users.
 
-`lkj serve` on a fresh checkout is all a newcomer needs: it creates the SQLite database under
-`var/`, migrates it, deploys `bpmn/` and `forms/`, makes the user `admin` an active admin with
-`LKJ_ADMIN_PASSWORD` when that is set (creating it, or restoring it), and serves under
-gunicorn.
+`lkj serve` on a fresh checkout (or after `pip install`) is all a newcomer needs: it creates the
+SQLite database under `var/`, migrates it, deploys the procedure's diagrams and forms (see
+SERVE_DEPLOYS), makes the user `admin` an active admin with `LKJ_ADMIN_PASSWORD` when that is
+set (creating it, or restoring it), and serves under gunicorn.
 """
 from __future__ import annotations
 
@@ -20,11 +20,18 @@ from pathlib import Path
 
 from engine import usecases
 from engine.errors import DiagramInvalid, EngineError
-from engine.settings import Settings
+from engine.settings import Settings, shipped_folder
 from engine.usecases.context import EngineContext
 from engine.usecases.views import SYSTEM
 
 log = logging.getLogger("lkj")
+
+SERVE_DEPLOYS = """\
+What serve deploys: into a database with no process yet, every diagram and form of the
+procedure folders (--bpmn-dir, --forms-dir; default: the ones shipped with the engine).
+At later starts only the files that changed in those folders since their last deployment,
+and never over a process whose latest version came through the API or `lkj deploy`: that
+version stays the latest and a WARNING names both versions. --no-deploy deploys nothing."""
 
 
 class JsonLines(logging.Formatter):
@@ -40,6 +47,22 @@ class JsonLines(logging.Formatter):
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class MissingFolder(EngineError):
+    title = "Missing folder"
+
+
+def procedure_folders(args) -> tuple[Path, Path]:
+    """The diagram and form folders named on the command line, else the shipped ones; a
+    folder that is not there is said plainly."""
+    bpmn_dir = Path(args.bpmn_dir) if args.bpmn_dir else shipped_folder("bpmn")
+    forms_dir = Path(args.forms_dir) if args.forms_dir else shipped_folder("forms")
+    for option, folder in (("--bpmn-dir", bpmn_dir), ("--forms-dir", forms_dir)):
+        if not folder.is_dir():
+            raise MissingFolder(f"{folder} is not a folder: name the procedure's folder with "
+                                f"{option} (or start with --no-deploy)")
+    return bpmn_dir, forms_dir
 
 
 def read_procedure(bpmn_dir: Path, forms_dir: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
@@ -68,23 +91,30 @@ def format_diagram_errors(error: DiagramInvalid) -> str:
     return "\n".join(lines)
 
 
-def deploy_folder(ctx: EngineContext, bpmn_dir: Path, forms_dir: Path) -> list:
+def deploy_at_start(ctx: EngineContext, bpmn_dir: Path, forms_dir: Path) -> None:
+    """SERVE_DEPLOYS, with every step in the log."""
     diagrams, form_files = read_procedure(bpmn_dir, forms_dir)
     if not diagrams:
         log.warning("no diagrams in %s: nothing deployed", bpmn_dir)
-        return []
-    return usecases.deploy(ctx, SYSTEM, diagrams, form_files).definitions
+        return
+    name = str(bpmn_dir)  # the notices name its diagrams as <name>/<file>
+    outcome = usecases.deploy_procedure_folder(ctx, name, diagrams, form_files)
+    for notice in outcome.kept:
+        log.warning(notice)
+    if not outcome.changed:
+        log.info("procedure folder %s unchanged since its last deployment", name)
+    for view in outcome.definitions:
+        log.info("process %s version %d%s", view.key, view.version,
+                 " (new)" if view.created else "")
 
 
-def prepare(settings: Settings, bpmn_dir: Path | None, forms_dir: Path) -> None:
+def prepare(settings: Settings, folders: tuple[Path, Path] | None) -> None:
     """Migrate, deploy and create or restore the admin: what `serve` does before it
     listens."""
     usecases.upgrade_database(settings.database_url)
     with engine_context(settings) as ctx:
-        if bpmn_dir is not None:
-            for view in deploy_folder(ctx, bpmn_dir, forms_dir):
-                log.info("process %s version %d%s", view.key, view.version,
-                         " (new)" if view.created else "")
+        if folders is not None:
+            deploy_at_start(ctx, *folders)
         password = os.environ.get("LKJ_ADMIN_PASSWORD")
         changes = usecases.restore_admin(ctx, password) if password else []
         if changes == ["created"]:
@@ -121,7 +151,7 @@ def cmd_serve(args) -> int:
     from api.errors import REQUEST_HEADER_LIMITS, REQUEST_LINE_LIMIT
     from cli.http_worker import ProblemJsonWorker
 
-    prepare(settings, None if args.no_deploy else Path(args.bpmn_dir), Path(args.forms_dir))
+    prepare(settings, None if args.no_deploy else procedure_folders(args))
     sqlite = settings.database_url.startswith("sqlite")
     # SQLite has one writer at a time: one process with threads is its best shape.
     workers = args.workers or (1 if sqlite else int(os.environ.get("LKJ_WORKERS", 2)))
@@ -159,15 +189,22 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_deploy(args) -> int:
-    bpmn_dir, forms_dir = Path(args.bpmn_dir), Path(args.forms_dir)
+    bpmn_dir, forms_dir = procedure_folders(args)
     if args.check:
         diagrams, form_files = read_procedure(bpmn_dir, forms_dir)
         model = usecases.check_deployment(diagrams, form_files)
         print(f"{len(diagrams)} diagram(s), {len(model.forms)} form(s): "
               f"processes {', '.join(sorted(model.processes))} are valid")
         return 0
+    diagrams, form_files = read_procedure(bpmn_dir, forms_dir)
+    if not diagrams:
+        raise MissingFolder(f"no .bpmn diagram in {bpmn_dir}: nothing to deploy")
     with engine_context() as ctx:
-        for view in deploy_folder(ctx, bpmn_dir, forms_dir):
+        # The operator's explicit wish: every changed process of the folder, over whatever
+        # version is the latest (unlike serve's start).
+        result = usecases.deploy(ctx, SYSTEM, diagrams, form_files, on_top_of_latest=True,
+                                 name=str(bpmn_dir), source="cli")
+        for view in result.definitions:
             print(f"{view.key} version {view.version}{' (new)' if view.created else ' (unchanged)'}")
     return 0
 
@@ -227,24 +264,30 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lkj", description=__doc__.splitlines()[0])
     sub = root.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="migrate, deploy bpmn/ and forms/, serve the API")
+    serve = sub.add_parser("serve", help="migrate, deploy the procedure, serve the API",
+                           description="Migrate the database, deploy the procedure, make "
+                                       "the admin (LKJ_ADMIN_PASSWORD), serve the API and "
+                                       "the console.", epilog=SERVE_DEPLOYS,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("--host", default=os.environ.get("LKJ_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("LKJ_PORT", 8000)))
     serve.add_argument("--workers", type=int, default=0,
                        help="processes (default: 1 on SQLite, $LKJ_WORKERS or 2 otherwise)")
     serve.add_argument("--threads", type=int, default=8)
-    serve.add_argument("--bpmn-dir", default="bpmn")
-    serve.add_argument("--forms-dir", default="forms")
-    serve.add_argument("--no-deploy", action="store_true")
+    serve.add_argument("--bpmn-dir", help="the procedure's diagrams (default: shipped)")
+    serve.add_argument("--forms-dir", help="the procedure's forms (default: shipped)")
+    serve.add_argument("--no-deploy", action="store_true",
+                       help="deploy nothing at start")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(run=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="migrate to the newest revision").set_defaults(run=cmd_db_upgrade)
 
-    deploy = sub.add_parser("deploy", help="deploy the diagrams and forms")
-    deploy.add_argument("--bpmn-dir", default="bpmn")
-    deploy.add_argument("--forms-dir", default="forms")
+    deploy = sub.add_parser("deploy", help="deploy the diagrams and forms (every changed "
+                                           "process, over whatever version is the latest)")
+    deploy.add_argument("--bpmn-dir", help="default: the procedure shipped with the engine")
+    deploy.add_argument("--forms-dir", help="default: the procedure shipped with the engine")
     deploy.add_argument("--check", action="store_true",
                         help="only validate, offline: report every problem, store nothing")
     deploy.set_defaults(run=cmd_deploy)

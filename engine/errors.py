@@ -45,6 +45,14 @@ class UserNotFound(NotFound):
     title = "User not found"
 
 
+class DeploymentNotFound(NotFound):
+    title = "Deployment not found"
+
+
+class GroupNotFound(NotFound):
+    title = "Group not found"
+
+
 class ArchiveNotFound(NotFound):
     title = "Archive not found"
 
@@ -76,6 +84,15 @@ class InstanceNotRunning(Conflict):
 
 class ConcurrentUpdate(Conflict):
     title = "Concurrent update"
+
+
+class DefinitionSuspended(Conflict):
+    """An admin suspended the process: no new instance starts until it is resumed."""
+    title = "Process suspended"
+
+
+class DefinitionInUse(Conflict):
+    title = "Process version in use"
 
 
 class AlreadyExists(Conflict):

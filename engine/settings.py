@@ -20,6 +20,20 @@ class InvalidSettings(EngineError, ValueError):
     title = "Invalid settings"
 
 
+# The procedure's folders (`bpmn`, `forms`, `calendars`) as the engine ships them: beside
+# the package in a source checkout, inside it (package data, see pyproject.toml) when
+# installed.
+_SOURCE_ROOT = Path(__file__).resolve().parents[1]
+_PACKAGED = Path(__file__).resolve().parent / "procedure"
+
+
+def shipped_folder(name: str) -> Path:
+    """The shipped `bpmn`, `forms` or `calendars` folder: the packaged copy when there is
+    one (an installed engine), else the source tree's."""
+    packaged = _PACKAGED / name
+    return packaged if packaged.is_dir() else _SOURCE_ROOT / name
+
+
 def _number(env, name: str, default, kind=int):
     """The variable as a whole (`int`) or finite (`float`) number; unset or empty: default.
     Ranges are checked in `Settings.__post_init__`, whatever the values came from."""

@@ -17,11 +17,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.engine import make_url
 
 from engine.persistence.schema import upgrade
 from engine.settings import Settings
+from engine.usecases.groups import STANDARD_GROUPS
 from engine.usecases.context import EngineContext
 from engine.usecases.views import Actor
 
@@ -32,7 +33,7 @@ TEST_DB = os.environ.get("LKJ_TEST_DB", "sqlite")
 # Every state the engine writes under test is compared with a full serialization of its
 # workflow (engine/persistence/state_store.py); servers the tests start inherit this.
 os.environ.setdefault("LKJ_CHECK_STATE_WRITES", "1")
-TABLES = ("lkj_publication", "lkj_archive", "report_draft", "report_job", "calendar_day", "outbox", "event", "document", "task", "instance_task_state", "process_instance", "process_definition", "deployment_file",
+TABLES = ("lkj_publication", "lkj_archive", "report_draft", "report_job", "calendar_day", "outbox", "event", "document", "task", "instance_task_state", "process_instance", "definition_resource", "deleted_definition", "process_suspension", "process_definition", "deployment_file",
           "deployment", "user_role", "app_user", "unit", "sign_in_failure")
 
 
@@ -101,6 +102,10 @@ def database_url(migrated_database, tmp_path):
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        # The groups the schema seeds stay; the ones a test added go.
+        connection.execute(text("DELETE FROM role_group WHERE name NOT IN :standard")
+                           .bindparams(bindparam("standard", expanding=True)),
+                           {"standard": sorted(STANDARD_GROUPS)})
     engine.dispose()
     return url
 

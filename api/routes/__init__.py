@@ -7,6 +7,7 @@ from api.routes import (
     deployments,
     documents,
     following,
+    groups,
     history,
     instances,
     lkj_report,
@@ -18,6 +19,6 @@ from api.routes import (
     users,
 )
 
-BLUEPRINTS = (auth.bp, users.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
+BLUEPRINTS = (auth.bp, users.bp, groups.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
               history.bp, reports.bp, tasks.bp, documents.bp, following.bp, lkj_report.bp,
               public.bp, meta.bp, console.bp)

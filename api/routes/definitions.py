@@ -9,7 +9,9 @@ from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import json_body
 from api.schemas import (
+    DefinitionKeyPath,
     DefinitionListSchema,
+    DefinitionSchema,
     DefinitionVersionPath,
     MigrationListSchema,
     MigrationRequestSchema,
@@ -64,3 +66,37 @@ def migrate_version(actor, key, version):
     fields = json_body(shared(MigrationRequestSchema))
     results = usecases.migrate_version(engine_context(), actor, key, version, **fields)
     return jsonify(shared(MigrationListSchema).dump({"items": results}))
+
+
+@bp.delete("/process-definitions/<key>/versions/<int:version>")
+@operation("Delete a version no instance uses (admin)", path=DefinitionVersionPath,
+           status=204, errors=(403, 404, 409),
+           description="409 when instances use it (the answer says how many: move them to "
+                       "another version first). The files no other version was built from go "
+                       "with it. A later deployment may give the same number again.")
+@authenticated
+def delete_version(actor, key, version):
+    usecases.delete_version(engine_context(), actor, key, version)
+    return "", 204
+
+
+@bp.post("/process-definitions/<key>/suspend")
+@operation("Suspend a process: no new instance of any of its versions starts (admin)",
+           path=DefinitionKeyPath, response=DefinitionSchema, errors=(403, 404),
+           description="Suspension is of the process (its key), not of one version: starting "
+                       "any version answers 409 until it is resumed. Running instances go "
+                       "on, their call activities included. Suspending twice changes "
+                       "nothing.")
+@authenticated
+def suspend_definition(actor, key):
+    definition = usecases.suspend_definition(engine_context(), actor, key)
+    return jsonify(shared(DefinitionSchema).dump(definition))
+
+
+@bp.post("/process-definitions/<key>/resume")
+@operation("Resume a suspended process: instances start again (admin)",
+           path=DefinitionKeyPath, response=DefinitionSchema, errors=(403, 404))
+@authenticated
+def resume_definition(actor, key):
+    definition = usecases.resume_definition(engine_context(), actor, key)
+    return jsonify(shared(DefinitionSchema).dump(definition))

@@ -1,16 +1,26 @@
-"""Deploying diagrams and form schemas (admin): a changed process becomes a new version."""
+"""Deployments (admin): sets of diagrams and forms; a changed process becomes a new
+version, whatever file it came in."""
 from flask import Blueprint, jsonify, request
 
 from api.auth import authenticated
 from api.errors import bad_request
 from api.extension import engine_context
 from api.openapi import operation
-from api.schemas import DeploymentSchema, shared
+from api.parsing import query_args
+from api.schemas import (
+    DeploymentPath,
+    DeploymentQuerySchema,
+    DeploymentRecordListSchema,
+    DeploymentRecordSchema,
+    DeploymentSchema,
+    shared,
+)
 from engine import usecases
 from engine.errors import InvalidInput
 
 bp = Blueprint("deployments", __name__, url_prefix="/api/v1")
 FILES_FIELD = "files"
+NAME_FIELD = "name"
 
 
 @bp.post("/deployments")
@@ -18,19 +28,59 @@ FILES_FIELD = "files"
            upload=FILES_FIELD, upload_many=True, response=DeploymentSchema, status=201,
            errors=(403, 409),
            description="multipart/form-data with the field `files` repeated: `.bpmn` diagrams "
-                       "and form schemas named `<formKey>.json`. They replace their namesakes "
-                       "in the latest deployment; its other files are kept. Every process "
-                       "whose content changed gets a new version (`created: true`); unchanged "
-                       "ones are listed with their current version and `created: false`. When "
-                       "nothing changed the answer is still 201, every `created` is false and "
-                       "nothing is stored. An invalid diagram is 400 with errors "
-                       "[{file, line, column, element_id, message}].")
+                       "and form schemas named `<formKey>.json`; optionally the field `name` "
+                       "(the deployment's name; default: the file names). A process is "
+                       "known by its process id, not by its file's name: a file defining a "
+                       "process id replaces, among the files of the latest versions, the "
+                       "file that defined it (and any file of the same name); the other "
+                       "files are kept. Every process whose meaning changed gets a new "
+                       "version (`created: true`); unchanged ones are listed with their "
+                       "current version and `created: false`. What does not count as a "
+                       "change: the diagram interchange (layout), the modeler's `exporter` "
+                       "attributes, attribute order, indentation, the file's name, byte-"
+                       "identical files. When nothing changed the answer is still 201, every "
+                       "`created` is false, `deployment_id` is null and nothing is stored. An "
+                       "invalid diagram is 400 with errors [{file, line, column, element_id, "
+                       "message}].")
 @authenticated
 def deploy(actor):
     diagrams, form_files = _uploaded_files()
     deployment = usecases.deploy(engine_context(), actor, diagrams, form_files,
-                                 on_top_of_latest=True)
+                                 on_top_of_latest=True, name=_deployment_name())
     return jsonify(shared(DeploymentSchema).dump(deployment)), 201
+
+
+@bp.get("/deployments")
+@operation("Deployments, newest first, with their resources (admin)",
+           query=DeploymentQuerySchema, response=DeploymentRecordListSchema, errors=(403,),
+           description="Each deployment lists the versions it made and the files it stored "
+                       "(name, kind, size, sha256, the versions built from each). Only what "
+                       "was new is stored: a file already deployed byte for byte is "
+                       "linked, not stored again.")
+@authenticated
+def list_deployments(actor):
+    query = query_args(shared(DeploymentQuerySchema))
+    items = usecases.list_deployments(engine_context(), actor, **query)
+    return jsonify(shared(DeploymentRecordListSchema).dump({"items": items}))
+
+
+@bp.get("/deployments/<int:deployment_id>")
+@operation("One deployment with its resources (admin)", path=DeploymentPath,
+           response=DeploymentRecordSchema, errors=(403, 404))
+@authenticated
+def get_deployment(actor, deployment_id):
+    deployment = usecases.get_deployment(engine_context(), actor, deployment_id)
+    return jsonify(shared(DeploymentRecordSchema).dump(deployment))
+
+
+def _deployment_name() -> str | None:
+    name = request.form.get(NAME_FIELD)
+    if name is None:
+        return None
+    if "\x00" in name:
+        raise InvalidInput("The deployment cannot be made",
+                           {NAME_FIELD: ["must not contain the NUL character"]})
+    return name
 
 
 def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:
@@ -58,5 +108,5 @@ def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:
     if problems:
         raise InvalidInput("Some files cannot be deployed", {FILES_FIELD: problems})
     diagrams = {n: c for n, c in files.items() if n.endswith(".bpmn")}
-    form_files = {n: c for n, c in files.items() if n.endswith(".json")}
+    form_files = {n: c for n, c in files.items() if not n.endswith(".bpmn")}
     return diagrams, form_files

@@ -107,12 +107,19 @@ class Unit(Base):
 
 
 class Deployment(Base):
-    """One upload of diagrams and forms; its files are kept byte-for-byte."""
+    """One set of resources (diagrams, forms) deployed together; its files are kept
+    byte-for-byte. Only resources that differ from the ones already deployed are stored."""
     __tablename__ = "deployment"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str | None] = mapped_column(String(80))
+    name: Mapped[str | None] = mapped_column(String(200))
+    # api | folder (what `lkj serve` deploys from its procedure folder) | cli (`lkj deploy`)
+    source: Mapped[str] = mapped_column(String(20), default="api", server_default="api")
+    # Of a folder deployment: every file of the folder then, name -> sha256, so the next
+    # start deploys only what changed in the folder since.
+    manifest: Mapped[dict | None] = mapped_column(JSON)
 
 
 class DeploymentFile(Base):
@@ -147,6 +154,50 @@ class ProcessDefinition(Base):
     startable_by: Mapped[list] = mapped_column(JSON)
     start_rules: Mapped[dict] = mapped_column(JSON, default=dict)
     deployed_at: Mapped[datetime]
+
+
+class DefinitionResource(Base):
+    """The deployed files a version was built from (its diagrams, those of the processes it
+    calls, its forms), wherever each was stored first."""
+    __tablename__ = "definition_resource"
+
+    definition_id: Mapped[int] = mapped_column(
+        ForeignKey("process_definition.id", ondelete="CASCADE"), primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("deployment_file.id"), primary_key=True,
+                                         index=True)
+
+
+class DeletedDefinition(Base):
+    """A version an admin deleted: who and when, and its id, which no later version gets
+    (the engine caches versions by id; SQLite would otherwise give the highest id again)."""
+    __tablename__ = "deleted_definition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer)
+    deleted_at: Mapped[datetime]
+    deleted_by: Mapped[str] = mapped_column(String(80))
+
+
+class ProcessSuspension(Base):
+    """A process no one may start (any version) until an admin resumes it; running
+    instances go on. Read on every start, never through a cache."""
+    __tablename__ = "process_suspension"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    suspended_at: Mapped[datetime]
+    suspended_by: Mapped[str] = mapped_column(String(80))
+
+
+class RoleGroup(Base):
+    """A group of users a task may be queued for (a role): the standard's roles, `admin`
+    and `auditor` from the first start, and the ones an admin adds. Members are the users
+    holding it in `user_role`; unit groups (`satuan_kerja:<code>`) come with units."""
+    __tablename__ = "role_group"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    description: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
 
 
 class ProcessInstance(Base):

@@ -11,7 +11,6 @@ from engine.audit.replay import ReplayReport, StoredState, replay
 from engine.errors import InstanceNotFound, InvalidInput
 from engine.persistence import event_log, state_store
 from engine.persistence.tables import (
-    DeploymentFile,
     Document,
     Event,
     ProcessDefinition,
@@ -26,6 +25,7 @@ from engine.usecases.shared import (
     _check_choice,
     _check_paging,
     _document_view,
+    _stored_files,
     _task_view,
 )
 from engine.usecases.views import Actor, Page
@@ -123,8 +123,7 @@ def completed_tasks(ctx: EngineContext, actor: Actor, role: str | None = None,
 
 def _version_files(s, definition: ProcessDefinition) -> bundle.VersionFiles:
     """A version's diagrams byte-for-byte, and its forms (the deployed files where kept)."""
-    files = {f.filename: f.content for f in s.scalars(select(DeploymentFile).where(
-        DeploymentFile.deployment_id == definition.deployment_id))}
+    files = _stored_files(s, definition)
     return bundle.VersionFiles(
         content_hash=definition.content_hash,
         diagrams={name: files[name] for name in definition.files},

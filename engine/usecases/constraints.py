@@ -35,9 +35,18 @@ UNIT_CODE_RULE = (f"must be 1 to {UNIT_CODE_MAX_LENGTH} letters, digits, '-', '_
                   f"starting with a letter or digit")
 UNIT_NAME_MAX_LENGTH = 200
 
-# Roles: one of the procedure's roles, or the queue of a unit.
+# Roles are groups (engine/usecases/groups.py): the standard's (ROLE_NAMES, there from the
+# first start) and the ones an admin adds, or the queue of a unit. A group's name is part of
+# URLs (`/groups/<name>`) and never holds ':' (the unit groups' prefix). Which groups exist is
+# data: a pattern only checks the shape.
 ROLE_NAMES = tuple(sorted(KNOWN_ROLES))
-ROLE_PATTERN = "(?:" + "|".join(ROLE_NAMES) + ")|" + UNIT_ROLE_PREFIX + UNIT_CODE_PATTERN
+GROUP_NAME_MAX_LENGTH = 80
+GROUP_NAME_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{GROUP_NAME_MAX_LENGTH - 1}}}"
+GROUP_NAME_RULE = (f"must be 1 to {GROUP_NAME_MAX_LENGTH} letters, digits, '-', '_' or '.', "
+                   f"starting with a letter or digit")
+GROUP_DESCRIPTION_MAX_LENGTH = 300
+ROLE_PATTERN = GROUP_NAME_PATTERN + "|" + UNIT_ROLE_PREFIX + UNIT_CODE_PATTERN
+ROLE_RULE = f"a group's name, or {UNIT_ROLE_PREFIX}<unit code>"
 
 # The working calendar covers these years (inclusive); CALENDAR_DAY_PATTERN says the same
 # for a day (YYYY-MM-DD) in those years.

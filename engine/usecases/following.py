@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from engine.persistence import event_log, state_store
 from engine.persistence.tables import (
-    DeploymentFile,
     Document,
     Event,
     ProcessDefinition,
@@ -24,6 +23,8 @@ from engine.usecases.shared import (
     OPEN_STATES,
     _definition_view,
     _document_view,
+    _stored_files,
+    _suspended_keys,
     _task_view,
     _visible_instance,
 )
@@ -102,9 +103,8 @@ def instance_diagram(ctx: EngineContext, actor: Actor, instance_id: str) -> Diag
         tree = progress.instance_progress(wf)
         open_tasks = {t.id: _task_view(t) for t in s.scalars(select(Task).where(
             Task.process_instance_id == instance.id, Task.state.in_(OPEN_STATES)))}
-        files = {f.filename: f.content.decode("utf-8") for f in s.scalars(
-            select(DeploymentFile).where(DeploymentFile.deployment_id == definition.deployment_id,
-                                         DeploymentFile.filename.in_(definition.files)))}
+        stored = _stored_files(s, definition)
+        files = {name: stored[name].decode("utf-8") for name in definition.files}
         root = _run_view(s, tree, open_tasks)
         return DiagramView(process_instance_id=instance.id, definition_key=definition.key,
                            definition_version=definition.version, status=instance.status,
@@ -123,14 +123,16 @@ def _run_view(s, node: progress.WorkflowProgress, open_tasks: dict) -> ProcessRu
 
 
 def startable_processes(ctx: EngineContext, actor: Actor) -> list[StartableView]:
-    """The latest version of each process someone may start (it names its starters) and the
-    actor may start, with its start form (None: it starts without one)."""
+    """The latest version of each process someone may start (it names its starters), the
+    actor may start and no admin suspended, with its start form (None: it starts without
+    one)."""
     with ctx.db.read() as s:
         rows = s.scalars(_latest_definitions().order_by(ProcessDefinition.key))
+        suspended = _suspended_keys(s)
         views = []
         for definition in rows:
-            if not definition.startable_by or not policy.may_start(actor,
-                                                                  definition.startable_by):
+            if not definition.startable_by or definition.key in suspended \
+                    or not policy.may_start(actor, definition.startable_by):
                 continue
             rules = definition.start_rules or {}
             form_key = rules.get("startForm")

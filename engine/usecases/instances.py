@@ -17,6 +17,7 @@ from engine.usecases.shared import (
     _definition,
     _instance_view,
     _prepared_variables,
+    _require_not_suspended,
     _visible_instance,
 )
 from engine.usecases.transaction import Thrown, run_step, write_state
@@ -34,6 +35,7 @@ def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
     with ctx.db.read() as s:
         definition = _definition(s, key, version)
         policy.check_start(actor, key, definition.startable_by)
+        _require_not_suspended(s, key)
         variables = _prepared_variables(s, actor, definition, variables)
         executable = ctx.executable(definition)
         definition_id = definition.id

@@ -1,8 +1,9 @@
 """Who may do what: every authorization rule of the engine, in one place. Every command asks
 here; nothing else decides.
 
-Roles are the standard's (`kepala_biro`, `staf`, `satuan_kerja:<UNIT>`, ...) plus `admin`
-(process owner and operator) and `auditor` (reads everything, changes nothing).
+Roles are groups (engine/usecases/groups.py): the standard's (`kepala_biro`, `staf`,
+`satuan_kerja:<UNIT>`, ...), those an admin adds, plus `admin` (process owner and operator)
+and `auditor` (reads everything, changes nothing).
 
 - **Tasks.** A task is seen by the holders of its role, its assignee and whoever completed
   it; admins and auditors see every task. Claiming needs the task's role. Keeping a claim
@@ -20,7 +21,8 @@ Roles are the standard's (`kepala_biro`, `staf`, `satuan_kerja:<UNIT>`, ...) plu
 - **Starting.** The process's `startableBy` roles (`satuan_kerja:*`: any unit); admins
   always.
 - **Definitions, units, the calendar.** Read by every signed-in user; changed by admins.
-- **Users.** Admins; each user changes their own password.
+- **Users and groups** (groups, their members). Admins; each user changes their own
+  password.
 - **History, replay, audit bundles, completed tasks.** Auditors and admins.
 - **The SLA report.** Auditors, admins and `kepala_biro` (the owner of the service).
 - **The LKj drafts the engine assembles** are documents of their instance: read with it
@@ -28,8 +30,9 @@ Roles are the standard's (`kepala_biro`, `staf`, `satuan_kerja:<UNIT>`, ...) plu
 - **The year's LKj archive.** Auditors, admins and `kepala_biro` (`ARCHIVE_READERS`).
 - **Public (no sign-in):** the signed LKj of a year, and the list of published years, once
   Biro TI completed its website upload step (standard §J.3). Nothing else is public.
-- **Deployments and instance administration** (suspend, resume, terminate, retry, version
-  moves): admins.
+- **Deployments** (deploying, listing deployments, deleting a version, suspending and
+  resuming a process) **and instance administration** (suspend, resume, terminate, retry,
+  version moves): admins.
 """
 from __future__ import annotations
 

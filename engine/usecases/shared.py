@@ -8,15 +8,20 @@ from sqlalchemy import select
 
 from engine.errors import (
     DefinitionNotFound,
+    DefinitionSuspended,
     InstanceNotFound,
     InstanceNotRunning,
     InvalidInput,
     TaskNotFound,
 )
 from engine.persistence.tables import (
+    DefinitionResource,
+    DeploymentFile,
     Document,
     ProcessDefinition,
     ProcessInstance,
+    ProcessSuspension,
+    RoleGroup,
     Task,
     Unit,
     User,
@@ -33,10 +38,7 @@ from engine.usecases.views import (
     UserView,
 )
 from engine.workflow import forms
-from engine.workflow.model import (
-    UNIT_ROLE_PREFIX,
-    is_known_role,
-)
+from engine.workflow.model import UNIT_ROLE_PREFIX
 
 OPEN_STATES = ("ready", "claimed")
 TASK_STATES = ("ready", "claimed", "completed", "cancelled")
@@ -73,10 +75,11 @@ def _check_json_data(data: dict):
         raise InvalidInput("data must be plain JSON", {"data": [str(exc)]}) from None
 
 
-def _role_exists(s, role: str) -> bool:
-    if role.startswith(UNIT_ROLE_PREFIX):
-        return s.get(Unit, role[len(UNIT_ROLE_PREFIX):]) is not None
-    return is_known_role(role)
+def group_exists(s, name: str) -> bool:
+    """A role group (engine/usecases/groups.py) or the group of a registered unit."""
+    if name.startswith(UNIT_ROLE_PREFIX):
+        return s.get(Unit, name[len(UNIT_ROLE_PREFIX):]) is not None
+    return s.get(RoleGroup, name) is not None
 
 
 def _prepared_variables(s, actor: Actor, definition: ProcessDefinition,
@@ -141,6 +144,28 @@ def _definition(s, key: str, version: int | None) -> ProcessDefinition:
         raise DefinitionNotFound(f"no process definition '{key}'"
                                  + (f" version {version}" if version else ""))
     return definition
+
+
+def _stored_files(s, definition: ProcessDefinition) -> dict[str, bytes]:
+    """The files (file name -> bytes) a version was built from, as deployed, wherever each
+    was stored first."""
+    return dict(s.execute(select(DeploymentFile.filename, DeploymentFile.content).join(
+        DefinitionResource, DefinitionResource.file_id == DeploymentFile.id).where(
+        DefinitionResource.definition_id == definition.id)).all())
+
+
+def _suspended_keys(s) -> set[str]:
+    """The processes an admin suspended (read each time: it changes, unlike a version)."""
+    return set(s.scalars(select(ProcessSuspension.key)))
+
+
+def _require_not_suspended(s, key: str) -> None:
+    suspension = s.get(ProcessSuspension, key)
+    if suspension is not None:
+        raise DefinitionSuspended(
+            f"process '{key}' was suspended by {suspension.suspended_by} at "
+            f"{suspension.suspended_at.isoformat(timespec='seconds')}: no new instance starts "
+            "until an admin resumes it (running instances go on)")
 
 
 def _latest_definition(s, key: str) -> ProcessDefinition | None:

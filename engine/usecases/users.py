@@ -29,7 +29,7 @@ from engine.usecases.constraints import (
     USERNAME_RULE,
 )
 from engine.usecases.context import EngineContext
-from engine.usecases.shared import _role_exists, _unit_view, _user_view
+from engine.usecases.shared import _unit_view, _user_view, group_exists
 from engine.usecases.signing_in import _account
 from engine.usecases.tasks import release_claim
 from engine.usecases.views import Actor, UnitView, UserView
@@ -58,7 +58,7 @@ def create_user(ctx: EngineContext, actor: Actor, username: str, password: str,
     # Hashed before the transaction: no database lock is held while Argon2 waits or runs.
     password_hash = None if errors else hash_password(ctx.settings, password)
     with ctx.db.write() as s:
-        bad_roles = [r for r in roles if not _role_exists(s, r)]
+        bad_roles = [r for r in roles if not group_exists(s, r)]
         if bad_roles:
             errors["roles"] = [f"unknown role '{r}'" for r in bad_roles]
         if errors:
@@ -100,7 +100,7 @@ def update_user(ctx: EngineContext, actor: Actor, username: str, full_name: str 
         if user is None:
             raise UserNotFound(f"no user '{username}'")
         if roles is not None:
-            bad_roles = [r for r in roles if not _role_exists(s, r)]
+            bad_roles = [r for r in roles if not group_exists(s, r)]
             if bad_roles:
                 errors["roles"] = [f"unknown role '{r}'" for r in bad_roles]
         if errors:

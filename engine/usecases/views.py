@@ -46,6 +46,7 @@ class DefinitionView:
     deployed_at: datetime
     startable_by: list[str]
     created: bool = False  # by the deployment that returned it
+    suspended: bool = False  # an admin suspended the process: nothing new starts
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,30 @@ class DeploymentView:
     files sent, each {file, line, column, element_id, message}."""
     definitions: list[DefinitionView]
     warnings: list[dict] = field(default_factory=list)
+    deployment_id: int | None = None  # None: nothing changed, nothing was recorded
+
+
+@dataclass(frozen=True)
+class ResourceView:
+    """A stored file of a deployment and the versions built from it ({key, version})."""
+    name: str
+    kind: str
+    size: int
+    sha256: str
+    definitions: list[dict]
+
+
+@dataclass(frozen=True)
+class DeploymentRecordView:
+    """A recorded deployment: the versions it made and the resources it stored (the files
+    that were new; the others were already deployed)."""
+    id: int
+    name: str | None
+    source: str
+    deployed_at: datetime
+    deployed_by: str | None
+    definitions: list[dict]
+    resources: list[ResourceView]
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,10 @@ from zoneinfo import ZoneInfo
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-#: The committed calendars of this repository (and their schema).
-DEFAULT_CALENDAR_DIR = Path(__file__).resolve().parents[2] / "calendars"
+from engine.settings import shipped_folder
+
+#: The committed calendars (and their schema): the checkout's, or the installed package's.
+DEFAULT_CALENDAR_DIR = shipped_folder("calendars")
 SCHEMA_FILE = "schema.json"
 _YEAR_FILE = re.compile(r"^\d{4}\.json$")
 
@@ -259,8 +261,7 @@ class WorkingCalendar:
 
 
 def _validator(folder: str | Path | None = None) -> Draft202012Validator:
-    """The calendar file schema: `folder/schema.json`, else the repository's. (An installed
-    package has no repository beside it: point the engine at a copy of `calendars/`.)"""
+    """The calendar file schema: `folder/schema.json`, else the shipped one."""
     candidates = [Path(folder) / SCHEMA_FILE] if folder else []
     candidates.append(DEFAULT_CALENDAR_DIR / SCHEMA_FILE)
     for path in candidates:

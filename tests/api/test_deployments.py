@@ -113,10 +113,15 @@ def test_a_diagram_saved_by_a_modeler_deploys(client, admin, login, mini_deploye
 
     response = deploy(client, admin, ("review.bpmn", saved))
     assert response.status_code == 201, response.get_json()
-    # Other bytes, so another version, with the same behaviour.
+    # Other bytes, the same meaning: a re-save makes no version and stores nothing.
     [definition] = response.get_json()["definitions"]
+    assert (definition["version"], definition["created"]) == (1, False)
+    assert response.get_json()["deployment_id"] is None
+    # A change made in the modeler's saved file becomes version 2, with the same behaviour.
+    edited = saved.replace(b"Reviu dokumen", b"Reviu v2")
+    [definition] = deploy(client, admin, ("review.bpmn", edited)).get_json()["definitions"]
     assert (definition["version"], definition["created"]) == (2, True)
-    assert client.get(f"{VERSIONS}/2/xml", headers=admin).data == saved
+    assert client.get(f"{VERSIONS}/2/xml", headers=admin).data == edited
     instance = client.post("/api/v1/process-definitions/mini_review/instances",
                            headers=admin).get_json()
     [draft] = instance["open_tasks"]

@@ -139,3 +139,24 @@ def test_serve_with_the_admin_password_restores_the_admin(database_url, tmp_path
         assert sign_in(server, "admin", password).status_code == 200
     finally:
         server.stop()
+
+
+def test_serve_says_what_it_deploys_and_names_a_missing_folder(settings, tmp_path):
+    described = lkj("serve", "--help", settings=settings)
+    assert described.returncode == 0
+    text = " ".join(described.stdout.split())
+    assert "never over a process whose latest version came through the API" in text
+    assert "only the files that changed in those folders since their last deployment" in text
+    missing = lkj("serve", "--bpmn-dir", str(tmp_path / "nowhere"), settings=settings)
+    assert missing.returncode == 1
+    assert "nowhere is not a folder: name the procedure's folder with --bpmn-dir" in \
+        missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_deploy_from_the_command_line_is_recorded_as_such(settings, ctx):
+    mini = FIXTURES / "mini"
+    result = lkj("deploy", "--bpmn-dir", str(mini), "--forms-dir", str(mini), settings=settings)
+    assert result.returncode == 0, result.stderr
+    [record] = usecases.list_deployments(ctx, actor("root", "admin"))
+    assert (record.source, record.name) == ("cli", str(mini))

@@ -24,7 +24,9 @@ def test_not_blank_is_pythons_strip_without_nul():
 def test_every_known_role_and_unit_queue_matches_the_role_pattern():
     for role in (*KNOWN_ROLES, "satuan_kerja:BIRO-1", "satuan_kerja:a.b_c"):
         assert re.fullmatch(constraints.ROLE_PATTERN, role) and is_known_role(role)
-    for role in ("wizard", "admin ", "satuan_kerja:", "satuan_kerja:.x", "staf\x00"):
+    # a group an admin adds has the shape of a name; whether it exists is data
+    assert re.fullmatch(constraints.ROLE_PATTERN, "wizard")
+    for role in ("admin ", "satuan_kerja:", "satuan_kerja:.x", "staf\x00", "a:b", ".x"):
         assert not re.fullmatch(constraints.ROLE_PATTERN, role), role
 
 

@@ -76,6 +76,19 @@ def _user(world):
                                 ["staf"])
 
 
+def _suspend_then_resume(world, who):
+    """Suspend as `who`, then resume as an admin: the next caller's world starts again."""
+    try:
+        usecases.suspend_definition(world.ctx, who, "mini_review")
+    finally:
+        usecases.resume_definition(world.ctx, ADMIN, "mini_review")
+
+
+def _group(world):
+    """A group only this caller's row touches."""
+    return usecases.create_group(world.ctx, ADMIN, f"group_of_{world.caller}").name
+
+
 # name -> (run(world, caller), expected outcome per caller, world needs a claim)
 COMMANDS = {
     "list tasks": (lambda w, a: usecases.list_tasks(w.ctx, a), EVERYONE, False),
@@ -118,6 +131,26 @@ COMMANDS = {
     "deploy": (lambda w, a: usecases.deploy(w.ctx, a, *read_folder(FIXTURES / "mini")),
                ADMIN_ONLY, False),
     "list definitions": (lambda w, a: usecases.list_definitions(w.ctx), EVERYONE, False),
+    "list deployments": (lambda w, a: usecases.list_deployments(w.ctx, a), ADMIN_ONLY, False),
+    "get deployment": (lambda w, a: usecases.get_deployment(w.ctx, a, 1), ADMIN_ONLY, False),
+    # the world's instances use version 1
+    "delete version": (lambda w, a: usecases.delete_version(w.ctx, a, "mini_review", 1),
+                       {**ADMIN_ONLY, "admin": "conflict"}, False),
+    "suspend definition": (_suspend_then_resume, ADMIN_ONLY, False),
+    "resume definition": (lambda w, a: usecases.resume_definition(w.ctx, a, "mini_review"),
+                          ADMIN_ONLY, False),
+    "list groups": (lambda w, a: usecases.list_groups(w.ctx, a), ADMIN_ONLY, False),
+    "create group": (lambda w, a: usecases.create_group(w.ctx, a, f"new_{w.caller}"),
+                     ADMIN_ONLY, False),
+    "delete group": (lambda w, a: usecases.delete_group(w.ctx, a, _group(w)), ADMIN_ONLY,
+                     False),
+    "group members": (lambda w, a: usecases.group_members(w.ctx, a, "staf"), ADMIN_ONLY,
+                      False),
+    "add member": (lambda w, a: usecases.add_member(w.ctx, a, _group(w), _user(w).username),
+                   ADMIN_ONLY, False),
+    "remove member": (lambda w, a: usecases.remove_member(w.ctx, a, "staf",
+                                                          _user(w).username),
+                      ADMIN_ONLY, False),
     "definition versions": (lambda w, a: usecases.definition_versions(w.ctx, "mini_review"),
                             EVERYONE, False),
     "definition xml": (lambda w, a: usecases.definition_xml(w.ctx, "mini_review", 1),
@@ -200,14 +233,19 @@ def test_the_table_names_every_command_the_engine_offers():
                "OperationalCounts", "list_drafts", "get_archive", "published_years",
                "published_lkj", "lease_report_jobs", "run_report_job", "run_report_jobs",
                "verify_lkj_archive", "instance_documents", "instance_timeline",
-               "instance_diagram", "startable_processes"}
+               "instance_diagram", "startable_processes", "list_deployments",
+               "get_deployment", "delete_version", "suspend_definition",
+               "resume_definition", "list_groups", "create_group", "delete_group",
+               "group_members", "add_member", "remove_member", "known_groups",
+               "deploy_procedure_folder"}
     # Not in the table, and why: document_path is get_document plus a path; get_user,
     # authenticate, sign_in and user_of_token establish who the caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/
     # test_users_*.py); check_deployment and verify_audit_bundle read only their input;
     # restore_admin, lease_due_timers, fire_timers, *_report_job(s), upgrade_database and
     # database_behind are for operators and workers (no caller); verify_lkj_archive reads
-    # only its input; sla_to_* format a report; operational_counts feeds /metrics, whose
+    # only its input; known_groups feeds the deployment check; deploy_procedure_folder is
+    # `lkj serve`'s start (as the system); sla_to_* format a report; operational_counts feeds /metrics, whose
     # access is the API's (README).
     assert offered <= covered, f"commands without a row: {sorted(offered - covered)}"
 
