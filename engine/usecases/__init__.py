@@ -56,6 +56,7 @@ from engine.usecases.deployments import (
     definition_xml,
     deploy,
     list_definitions,
+    validation_report,
 )
 from engine.usecases.documents import document_path, get_document, upload_document
 from engine.usecases.following import (
@@ -174,6 +175,7 @@ __all__ = [
     "list_units",
     "deploy",
     "check_deployment",
+    "validation_report",
     "definition_versions",
     "definition_xml",
     "list_definitions",

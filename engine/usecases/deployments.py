@@ -17,7 +17,7 @@ from engine.usecases.shared import (
     _latest_definition,
 )
 from engine.usecases.views import Actor, DefinitionView, DeploymentView
-from engine.workflow import forms, runtime
+from engine.workflow import runtime
 from engine.workflow.model import ProcessModel
 
 # ---------------------------------------------------------------- deployment
@@ -34,12 +34,13 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
     versions and warnings about the files sent (deployed anyway).
     """
     policy.require_admin(actor)
-    warnings = form_warnings(form_files)
+    diagrams_sent, form_files_sent = set(diagrams), set(form_files)
     if on_top_of_latest:
         kept_diagrams, kept_forms = _latest_files(ctx)
         diagrams = {**kept_diagrams, **diagrams}
         form_files = {**kept_forms, **form_files}
     model = check_deployment(diagrams, form_files)
+    warnings = _about_files_sent(model.warnings, diagrams_sent, form_files_sent)
     form_schemas = model.forms
     now = ctx.clock.now()
     views = []
@@ -78,18 +79,27 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
     return DeploymentView(definitions=sorted(views, key=lambda v: v.key), warnings=warnings)
 
 
-def form_warnings(form_files: dict[str, bytes]) -> list[dict]:
-    """What deploys but deserves the process owner's attention in these form files."""
-    warnings = []
-    for filename, content in sorted(form_files.items()):
-        try:
-            problem = forms.closed_problem(json.loads(content))
-        except (ValueError, UnicodeDecodeError):
-            continue  # not JSON: an error, reported by the validation
-        if problem:
-            warnings.append({"file": filename, "line": None, "column": None,
-                             "element_id": None, "message": problem})
-    return warnings
+def _about_files_sent(warnings: list[dict], *sent: set[str]) -> list[dict]:
+    """The warnings about the files sent (the kept files were warned about before)."""
+    names = set().union(*sent)
+    return [w for w in warnings if w["file"] in names]
+
+
+def validation_report(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
+                      form_files: dict[str, bytes]) -> dict:
+    """Every problem and warning of these files as a deployment on top of the latest would
+    find them, storing nothing: {"problems": [...], "warnings": [...]}, each
+    {file, line, column, element_id, message}."""
+    policy.require_admin(actor)
+    kept_diagrams, kept_forms = _latest_files(ctx)
+    try:
+        model = check_deployment({**kept_diagrams, **diagrams}, {**kept_forms, **form_files})
+    except DiagramInvalid as exc:
+        problems, warnings = exc.errors, exc.warnings
+    else:
+        problems, warnings = [], model.warnings
+    return {"problems": problems,
+            "warnings": _about_files_sent(warnings, set(diagrams), set(form_files))}
 
 
 def _latest_files(ctx) -> tuple[dict[str, bytes], dict[str, bytes]]:
@@ -106,29 +116,8 @@ def _latest_files(ctx) -> tuple[dict[str, bytes], dict[str, bytes]]:
 
 def check_deployment(diagrams: dict[str, bytes], form_files: dict[str, bytes]) -> ProcessModel:
     """Validate a deployment without storing anything; raises DiagramInvalid with every
-    problem found."""
-    return ProcessModel.from_files(diagrams, _parse_forms(form_files))
-
-
-def _parse_forms(form_files: dict[str, bytes]) -> dict[str, dict]:
-    schemas, errors = {}, []
-    for filename, content in sorted(form_files.items()):
-        key = filename.rsplit("/", 1)[-1].removesuffix(".json")
-        try:
-            schema = json.loads(content)
-        except (ValueError, UnicodeDecodeError) as exc:
-            errors.append({"file": filename, "line": getattr(exc, "lineno", None),
-                           "column": getattr(exc, "colno", None), "element_id": None,
-                           "message": f"not valid JSON: {exc}"})
-            continue
-        problem = forms.schema_problem(schema)
-        if problem:
-            errors.append({"file": filename, "line": None, "column": None,
-                           "element_id": None, "message": problem})
-        schemas[key] = schema
-    if errors:
-        raise DiagramInvalid(f"{len(errors)} problem(s) in the form schemas", errors)
-    return schemas
+    problem found (diagrams and forms together)."""
+    return ProcessModel.from_sources(diagrams, form_files)
 
 
 def _store_deployment(s, actor, now, diagrams, form_files) -> Deployment:

@@ -27,13 +27,13 @@ from engine.errors import ConcurrentUpdate, InstanceNotFound, WorkflowError
 from engine.messaging import outbox
 from engine.metrics import Stopwatch, record_command
 from engine.persistence import event_log
-from engine.persistence.tables import ProcessInstance, Task
+from engine.persistence.tables import ProcessInstance, Task, TaskQueue
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import OPEN_STATES
 from engine.usecases.task_subjects import subject_and_phase
 from engine.usecases.views import Actor
 from engine.workflow import runtime
-from engine.workflow.model import is_known_role, resolve_role, user_task_key
+from engine.workflow.model import queues_of, resolve_due_date, resolve_role, user_task_key
 
 # How often a command starts again because the instance changed under it before giving up
 # with ConcurrentUpdate (409): only a burst of changes to one instance gets there.
@@ -232,18 +232,19 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
             raise WorkflowError(f"user task '{spiff_task.task_spec.bpmn_id}' has no metadata")
         try:
             role = resolve_role(meta["role_template"], spiff_task.data)
-        except KeyError as exc:
+            due_at = _due_at(ctx, meta, spiff_task.data, now)
+        except (KeyError, ValueError) as exc:
             raise WorkflowError(f"task '{meta['element_id']}': {exc.args[0]}") from None
-        if not is_known_role(role):
-            raise WorkflowError(f"task '{meta['element_id']}' resolved to unknown role '{role}'")
+        # A group nobody holds yet is no error: admins see every task until someone does.
         subject, phase = subject_and_phase(s, spiff_task)
         row = Task(id=task_id, process_instance_id=instance.id, definition_key=definition.key,
                    process_id=runtime.process_id_of(spiff_task), element_id=meta["element_id"],
                    name=meta["name"], subject=subject, phase=phase, role=role, state="ready",
-                   form_key=meta["form_key"],
-                   created_at=now, due_at=ctx.calendar.add(now, meta["due_duration"])
-                   if meta["due_duration"] else None)
+                   form_key=meta["form_key"], created_at=now, due_at=due_at)
         s.add(row)
+        queues = queues_of(role)
+        if len(queues) > 1:
+            s.add_all(TaskQueue(task_id=task_id, queue=queue) for queue in queues)
         created.append(row)
         kind = meta.get("notification", "task_assigned")
         if returned and kind == "task_assigned":
@@ -267,6 +268,13 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
     instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None
     outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, definition, thrown), now)
     return created
+
+
+def _due_at(ctx: EngineContext, meta: dict, data: dict, now: datetime) -> datetime | None:
+    """Working time from now (dueDuration), a date (camunda:dueDate), or no due date."""
+    if meta["due_duration"]:
+        return ctx.calendar.add(now, meta["due_duration"])
+    return resolve_due_date(meta.get("due_date", ""), data)
 
 
 def _thrown_notices(instance, definition, thrown: Thrown | None) -> list[outbox.Notice]:
