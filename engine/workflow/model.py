@@ -26,6 +26,7 @@ from engine.workflow.dialects import (
     BPMN_NS,
     NS,
     QUEUE_SEPARATOR,
+    camunda,
     extension_properties,
     parse_due_date,
     read_user_task,
@@ -348,7 +349,8 @@ class _ModelBuilder:
                 meta.form_key for key, meta in user_tasks.items()
                 if key.split("#", 1)[0] in files and meta.form_key} | (
                     {start_form} if start_form else set())))
-            startable = properties.get("startableBy", "")
+            startable = (properties.get("startableBy")
+                         or node.get(camunda("candidateStarterGroups")) or "")
             processes[process_id] = ProcessMeta(
                 process_id=process_id,
                 name=node.get("name") or process_id,
