@@ -117,7 +117,10 @@ def _references(doc, ids: dict, report: Report) -> bool:
 
 
 def _element_of(node):
-    while node is not None and not node.get("id"):
+    """The element a problem belongs to: the nearest with an id, past event definitions
+    (a timer's problem is the timer event's)."""
+    while node is not None and (not node.get("id")
+                                or local(node).endswith("EventDefinition")):
         node = node.getparent()
     return node
 
@@ -184,12 +187,12 @@ def timer_problem(source: str, kind: str) -> str | None:
     an expression over variables compiles now and is evaluated when the timer starts."""
     shape = _TIMERS[kind]
     if _ISO_LOOKING.match(source) and check_source(source, "eval") is None:
-        return (f"timer value {source} is read as a Python expression (a variable named "
-                f"{source}); write it in quotes: \"{source}\"")
+        return (f"timer value {source} is read as a Python expression, not as an ISO "
+                f"8601 {shape}; write it in quotes: \"{source}\"")
     reason = check_source(source, "eval")
     if reason:
         if _ISO_LOOKING.match(source):
-            return (f"timer value {source} is not a Python expression; write the "
+            return (f"timer value {source} is not a Python expression; write the ISO 8601 "
                     f"{shape} in quotes: \"{source}\"")
         return f"timer expression does not compile: {reason}"
     try:
