@@ -12,7 +12,7 @@ import json
 import string
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -157,7 +157,7 @@ def resolve_due_date(template: str, data: dict) -> datetime | None:
     moment = parse_due_date(value)
     if moment is None:
         raise ValueError(f"due date {value!r} is not an ISO 8601 date-time with a time zone")
-    return moment
+    return moment.astimezone(timezone.utc)  # stored and compared in UTC like every due date
 
 
 def _problem(file, message, node=None, element_id=None, line=None, column=None) -> dict:
