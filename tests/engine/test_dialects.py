@@ -240,3 +240,14 @@ def test_the_dialect_diagrams_run_to_the_end_in_process(ctx):
         usecases.claim_task(ctx, ALICE, approve.id)
     usecases.complete_task(ctx, KABAG, approve.id, {"decision": "approve"}, claim=True)
     assert usecases.get_instance(ctx, ADMIN, instance.id).status == "completed"
+
+
+def test_the_sla_report_says_no_limit_for_a_task_without_due_date(ctx):
+    [task] = start_one(ctx, one_task("p", 'camunda:assignee="alice"')).open_tasks
+    usecases.complete_task(ctx, ALICE, task.id, {}, claim=True)
+    report = usecases.sla_report(ctx, ADMIN, datetime(2000, 1, 1, tzinfo=timezone.utc),
+                                 datetime(2100, 1, 1, tzinfo=timezone.utc))
+    [step] = usecases.sla_to_json(report)["steps"]
+    assert (step["completed"], step["with_due"], step["on_time_share"], step["limit"]) == (
+        1, 0, None, "no limit")
+    assert report.breaches == []
