@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConcurrentUpdate, InstanceNotFound, WorkflowError
@@ -242,9 +242,7 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
                    name=meta["name"], subject=subject, phase=phase, role=role, state="ready",
                    form_key=meta["form_key"], created_at=now, due_at=due_at)
         s.add(row)
-        queues = queues_of(role)
-        if len(queues) > 1:
-            s.add_all(TaskQueue(task_id=task_id, queue=queue) for queue in queues)
+        set_task_queues(s, task_id, role, new=True)
         created.append(row)
         kind = meta.get("notification", "task_assigned")
         if returned and kind == "task_assigned":
@@ -268,6 +266,15 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
     instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None
     outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, definition, thrown), now)
     return created
+
+
+def set_task_queues(s, task_id: str, role: str, new: bool = False) -> None:
+    """The `task_queue` rows of a task several queues may work (none for one queue)."""
+    if not new:
+        s.execute(delete(TaskQueue).where(TaskQueue.task_id == task_id))
+    queues = queues_of(role)
+    if len(queues) > 1:
+        s.add_all(TaskQueue(task_id=task_id, queue=queue) for queue in queues)
 
 
 def _due_at(ctx: EngineContext, meta: dict, data: dict, now: datetime) -> datetime | None:

@@ -36,7 +36,9 @@ _EXPRESSIONS = (
     (".//bpmn:loopCondition", "eval", "loop condition"),
 )
 _TIMERS = {"timeDuration": "duration", "timeDate": "date-time", "timeCycle": "repeating cycle"}
-_ISO_LOOKING = re.compile(r"^(R\d*/|P|\d{4}-\d{2}-\d{2}T)", re.IGNORECASE)
+# ISO 8601 written bare: a repeating cycle, a duration, a date or date-time
+_ISO_LOOKING = re.compile(r"^(R\d*/\S+|P(?=[\dT])[\dYMWDTHS.,]+|\d{4}-\d{2}-\d{2}(T\S*)?)$",
+                          re.IGNORECASE)
 _FLOW_NODES = ("startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
                "boundaryEvent", "task", "userTask", "manualTask", "scriptTask", "serviceTask",
                "sendTask", "receiveTask", "businessRuleTask", "callActivity", "subProcess",
@@ -134,6 +136,11 @@ def _java_only(doc, report: Report) -> None:
                     "intermediateThrowEvent", "endEvent"}:
                 report("error", f"camunda:{attribute} names {what}, which only a Java engine "
                                 "runs; use a script task (Python) instead", node)
+    for listener in doc.xpath(".//camunda:executionListener | .//camunda:taskListener",
+                              namespaces=NS):
+        report("error", f"a Camunda {local(listener)} is not run here (it is Java or a "
+                        "Camunda script); use a script task or a pre- or post-script",
+               _element_of(listener))
     for script in doc.xpath(".//bpmn:scriptTask", namespaces=NS):
         language = (script.get("scriptFormat") or "python").strip().lower()
         if language not in ("python", "python3", "text/x-python"):

@@ -2,25 +2,12 @@
 HTTP to a real `lkj serve` unchanged and run to the end by the right users."""
 from __future__ import annotations
 
-import pytest
-
 from tests.api.helpers import PASSWORD, assert_problem
 from tests.api.test_live import Client, create_users
-from tests.conftest import FIXTURES, LiveServer, read_folder
+from tests.api.test_live import server  # noqa: F401  (`lkj serve --no-deploy`, a fixture)
+from tests.conftest import FIXTURES, read_folder
 
 DIALECTS = FIXTURES / "dialects"
-
-
-@pytest.fixture
-def server(database_url, tmp_path):
-    data_dir = tmp_path / "server-data"
-    data_dir.mkdir()
-    live = LiveServer(database_url, data_dir, admin_password="admin-password-123",
-                      extra_args=["--no-deploy"])
-    try:
-        yield live.wait_ready()
-    finally:
-        live.stop()
 
 
 def deploy_folder(admin: Client, folder: str) -> dict:

@@ -78,6 +78,8 @@ def test_schema_violations_are_placed_and_the_rest_still_checked():
     ('"2026-12-31T17:00:00+07:00"', "timeDate", None),
     ('"R3/PT10M"', "timeCycle", None),
     ("deadline", "timeDate", None),  # a variable: evaluated when the timer starts
+    ("PERIOD", "timeDuration", None),  # a variable that only starts like a duration
+    ('"P%dD" % days', "timeDuration", None),
     ("PT1M", "timeDuration", 'write it in quotes: "PT1M"'),
     ("R3/PT10M", "timeCycle", 'not as an ISO 8601 repeating cycle; write it in quotes'),
     ("2026-12-31T17:00:00Z", "timeDate", 'write the ISO 8601 date-time in quotes'),
@@ -131,6 +133,15 @@ def test_java_only_implementations_are_refused_naming_the_element():
         [problem] = answer({"p.bpmn": xml}).errors
         assert problem["element_id"] == "Activity_1" and "Java" in problem["message"] \
             or "external task" in problem["message"], problem
+
+
+def test_camunda_listeners_and_foreign_scripts_are_refused():
+    listener = ('<camunda:taskListener class="com.example.Notify" event="create" />')
+    [problem] = answer({"p.bpmn": one_task("p", 'camunda:assignee="a"', listener)}).errors
+    assert problem["element_id"] == "Activity_1" and "taskListener" in problem["message"]
+    groovy = one_task("p", 'scriptFormat="groovy"', task_kind="scriptTask")
+    [problem] = answer({"p.bpmn": groovy}).errors
+    assert "script format 'groovy'" in problem["message"]
 
 
 def test_warnings_for_what_deploys_but_deserves_a_look(ctx):
