@@ -107,12 +107,26 @@ def _group(text: str, where: str, is_known_group, reading: TaskReading) -> str:
     return group
 
 
+# stands for a placeholder's value when a group template is checked
+FILLED = "\0"
+
+
 def group_may_exist(template: str, is_known_group) -> bool:
     """Whether a group template can name a known group: `{x}` alone is checked when it is
-    filled; `satuan_kerja:{unit}` is checked as a unit group."""
+    filled; `satuan_kerja:{unit}` is checked with FILLED for the unit."""
     if re.fullmatch(r"\{[A-Za-z_][A-Za-z0-9_]*\}", template):
         return True
-    return is_known_group(re.sub(r"\{[^}]*\}", "x", template))
+    return is_known_group(re.sub(r"\{[^}]*\}", FILLED, template))
+
+
+def known_in(groups: frozenset[str]):
+    """is_known_group for a set of groups: a template matches a group it can fill to."""
+    def is_known(group: str) -> bool:
+        if FILLED not in group:
+            return group in groups
+        pattern = re.compile(".+".join(re.escape(part) for part in group.split(FILLED)))
+        return any(pattern.fullmatch(known) for known in groups)
+    return is_known
 
 
 def _form(task, props, reading: TaskReading) -> None:

@@ -28,6 +28,7 @@ from engine.workflow.dialects import (
     QUEUE_SEPARATOR,
     camunda,
     extension_properties,
+    known_in,
     parse_due_date,
     read_user_task,
 )
@@ -174,8 +175,8 @@ class _ModelBuilder:
         self.files = dict(sorted(files.items()))
         self.forms = forms
         self.require_forms = require_forms
-        known = frozenset(known_groups) if known_groups is not None else None
-        self.is_known_group = is_known_role if known is None else known.__contains__
+        self.is_known_group = (is_known_role if known_groups is None
+                               else known_in(frozenset(known_groups)))
         self.errors: list[dict] = []
         self.warnings: list[dict] = []
         self.documents: dict[str, etree._ElementTree] = {}  # parsed by SpiffWorkflow too

@@ -138,6 +138,11 @@ def test_the_known_groups_are_a_parameter():
     assert ProcessModel.from_sources({"p.bpmn": xml}, {}, known_groups={"humas"}).warnings == []
     model = ProcessModel.from_sources({"p.bpmn": xml}, {}, known_groups={"staf"})
     assert [w["message"][:14] for w in model.warnings] == ["group 'humas' "]
+    # A placeholder matches the groups it can fill to.
+    per_unit = one_task("p", 'camunda:candidateGroups="satuan_kerja:${unit}"', lane="staf")
+    assert ProcessModel.from_sources({"p.bpmn": per_unit}, {},
+                                     known_groups={"satuan_kerja:A"}).warnings == []
+    assert ProcessModel.from_sources({"p.bpmn": per_unit}, {}, known_groups={"staf"}).warnings
     # A lane's name counts only when it names a known group.
     lane_named = one_task("p", lane="humas")
     assert ProcessModel.from_sources({"p.bpmn": lane_named}, {}, known_groups={"humas"})
