@@ -169,12 +169,11 @@ def cmd_deploy(args) -> int:
             model = usecases.check_deployment(diagrams, form_files)
         except DiagramInvalid as exc:
             for line in [*(located(e) for e in exc.errors),
-                         *(located(w, "warning: ") for w in exc.warnings)]:
-                print(line)
-            print(exc.detail)
+                         *(located(w, "warning: ") for w in exc.warnings), exc.detail]:
+                print(line, file=sys.stderr)
             return 1
         for warning in model.warnings:
-            print(located(warning, "warning: "))
+            print(located(warning, "warning: "), file=sys.stderr)
         print(f"{len(diagrams)} diagram(s), {len(model.forms)} form(s): "
               f"processes {', '.join(sorted(model.processes))} are valid")
         return 0

@@ -232,8 +232,8 @@ def test_lkj_deploy_check_prints_file_line_column_element_message(tmp_path):
                            "--bpmn-dir", str(tmp_path / "bpmn"),
                            "--forms-dir", str(tmp_path / "forms")],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1, done.stderr
-    lines = done.stdout.splitlines()
+    assert done.returncode == 1, done.stdout
+    lines = done.stderr.splitlines()
     assert "many_defects.bpmn:85: Activity_java: camunda:class names a Java class, which only " \
            "a Java engine runs; use a script task (Python) instead" in lines
     assert "many_defects.bpmn:90: Event_end: warning: no diagram interchange (BPMNShape) for " \
