@@ -33,7 +33,13 @@ from engine.usecases.shared import OPEN_STATES
 from engine.usecases.task_subjects import subject_and_phase
 from engine.usecases.views import Actor
 from engine.workflow import runtime
-from engine.workflow.model import queues_of, resolve_due_date, resolve_role, user_task_key
+from engine.workflow.model import (
+    groups_and_users,
+    queues_of,
+    resolve_due_date,
+    resolve_role,
+    user_task_key,
+)
 
 # How often a command starts again because the instance changed under it before giving up
 # with ConcurrentUpdate (409): only a burst of changes to one instance gets there.
@@ -247,9 +253,11 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
         kind = meta.get("notification", "task_assigned")
         if returned and kind == "task_assigned":
             kind = "returned_for_revision"
+        groups, users = groups_and_users(role)
         notices.append(outbox.Notice(
             kind=kind, role=role, name=row.name, process_instance_id=instance.id,
-            definition_key=definition.key, task_id=row.id, due_at=row.due_at))
+            definition_key=definition.key, task_id=row.id, due_at=row.due_at,
+            groups=groups, users=users))
         log.append(event_log.TASK_READY, "system", now, element_id=row.element_id,
                    task_id=row.id,
                    payload={"role": role, "name": row.name, "process_id": row.process_id,

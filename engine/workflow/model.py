@@ -26,6 +26,7 @@ from engine.workflow.dialects import (
     BPMN_NS,
     NS,
     QUEUE_SEPARATOR,
+    USER_QUEUE_PREFIX,
     camunda,
     extension_properties,
     known_in,
@@ -142,6 +143,13 @@ def resolve_role(template: str, data: dict) -> str:
 def queues_of(role: str) -> list[str]:
     """The queues a task row's `role` names: groups and `user:<username>`."""
     return role.split(QUEUE_SEPARATOR)
+
+
+def groups_and_users(role: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The groups and the usernames among a task row's queues."""
+    queues = queues_of(role)
+    return (tuple(q for q in queues if not q.startswith(USER_QUEUE_PREFIX)),
+            tuple(q[len(USER_QUEUE_PREFIX):] for q in queues if q.startswith(USER_QUEUE_PREFIX)))
 
 
 def resolve_due_date(template: str, data: dict) -> datetime | None:

@@ -256,3 +256,19 @@ def test_the_sla_report_says_no_limit_for_a_task_without_due_date(ctx):
     assert (step["completed"], step["with_due"], step["on_time_share"], step["limit"]) == (
         1, 0, None, "no limit")
     assert report.breaches == []
+
+
+def test_the_assignee_and_every_candidate_are_told_of_a_new_task(ctx):
+    from sqlalchemy import select
+
+    from engine.persistence.tables import OutboxMessage
+    for username, role in (("alice", "staf"), ("bob", "staf"), ("kabag", "kepala_bagian"),
+                           ("biro", "kepala_biro")):
+        usecases.create_user(ctx, ADMIN, username, "a-long-password-1", [role],
+                             email=f"{username}@setneg.example")
+    xml = one_task("p", 'camunda:candidateGroups="kepala_bagian" '
+                        'camunda:candidateUsers="alice,{deputy}"', lane="staf")
+    start_one(ctx, xml, {"deputy": "bob"})
+    with ctx.db.read() as s:
+        told = sorted(m.username for m in s.scalars(select(OutboxMessage)))
+    assert told == ["alice", "bob", "kabag"]
