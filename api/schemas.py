@@ -595,6 +595,13 @@ class DeploymentSchema(Schema):
                        "dropped at completion)"})
 
 
+class DeploymentCheckSchema(Schema):
+    problems = fields.List(fields.Nested(DeploymentProblemSchema), metadata={
+        "description": "what keeps the files from deploying, every one at once"})
+    warnings = fields.List(fields.Nested(DeploymentProblemSchema), metadata={
+        "description": "what would deploy but deserves attention"})
+
+
 class TaskSchema(Schema):
     id = fields.String()
     name = fields.String()
@@ -639,6 +646,10 @@ class TaskQueuePageSchema(TaskPageSchema):
 
 class TaskFormSchema(Schema):
     form_key = fields.String()
+    kind = fields.String(metadata={
+        "description": "json-schema; form-js (a Camunda form: `schema` is its JSON Schema "
+                       "translation, the form itself under `schema.x-form-js`); none (the "
+                       "task has no form and takes an object of variables)"})
     # Named `schema` in JSON; a different attribute name keeps it apart from Schema itself.
     form_schema = fields.Dict(data_key="schema",
                               metadata={"description": "JSON Schema (draft 2020-12)"})

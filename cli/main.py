@@ -67,7 +67,8 @@ def procedure_folders(args) -> tuple[Path, Path]:
 
 def read_procedure(bpmn_dir: Path, forms_dir: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
     diagrams = {p.name: p.read_bytes() for p in sorted(bpmn_dir.glob("*.bpmn"))}
-    form_files = {p.name: p.read_bytes() for p in sorted(forms_dir.glob("*.json"))}
+    form_files = {p.name: p.read_bytes() for p in sorted([*forms_dir.glob("*.json"),
+                                                          *forms_dir.glob("*.form")])}
     return diagrams, form_files
 
 
@@ -82,13 +83,15 @@ def engine_context(settings: Settings | None = None):
 
 
 def format_diagram_errors(error: DiagramInvalid) -> str:
-    lines = [error.detail]
-    for e in error.errors:
-        where = ":".join(str(part) for part in (e.get("file"), e.get("line"), e.get("column"))
-                         if part not in (None, ""))
-        element = f" [{e['element_id']}]" if e.get("element_id") else ""
-        lines.append(f"  {where or '-'}{element}: {e['message']}")
-    return "\n".join(lines)
+    return "\n".join([error.detail, *(located(e) for e in error.errors)])
+
+
+def located(problem: dict, label: str = "") -> str:
+    """`file:line:col: element: message`, as compilers print (editors jump to it)."""
+    where = ":".join(str(part) for part in (problem.get("file"), problem.get("line"),
+                                            problem.get("column")) if part not in (None, ""))
+    element = f" {problem['element_id']}:" if problem.get("element_id") else ""
+    return f"{where or '-'}:{element} {label}{problem['message']}"
 
 
 def deploy_at_start(ctx: EngineContext, bpmn_dir: Path, forms_dir: Path) -> None:
@@ -192,7 +195,15 @@ def cmd_deploy(args) -> int:
     bpmn_dir, forms_dir = procedure_folders(args)
     if args.check:
         diagrams, form_files = read_procedure(bpmn_dir, forms_dir)
-        model = usecases.check_deployment(diagrams, form_files)
+        try:
+            model = usecases.check_deployment(diagrams, form_files)
+        except DiagramInvalid as exc:
+            for line in [*(located(e) for e in exc.errors),
+                         *(located(w, "warning: ") for w in exc.warnings), exc.detail]:
+                print(line, file=sys.stderr)
+            return 1
+        for warning in model.warnings:
+            print(located(warning, "warning: "), file=sys.stderr)
         print(f"{len(diagrams)} diagram(s), {len(model.forms)} form(s): "
               f"processes {', '.join(sorted(model.processes))} are valid")
         return 0

@@ -143,13 +143,15 @@ class DocumentTooLarge(EngineError):
 
 class DiagramInvalid(EngineError):
     """A deployment that cannot be executed. `errors` is a list of dicts with
-    file, line, column, element_id and message: every problem at once."""
+    file, line, column, element_id and message: every problem at once; `warnings` in the
+    same shape, what would deserve a look even once the problems are fixed."""
 
     title = "Diagram invalid"
 
-    def __init__(self, detail: str, errors: list[dict]):
+    def __init__(self, detail: str, errors: list[dict], warnings: list[dict] | None = None):
         super().__init__(detail)
         self.errors = errors
+        self.warnings = warnings or []
 
 
 class WorkflowError(EngineError):

@@ -131,9 +131,10 @@ def actor(username: str, *roles: str) -> Actor:
 
 
 def read_folder(folder: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """(diagrams, form files) of a folder holding *.bpmn and *.json."""
+    """(diagrams, form files) of a folder holding *.bpmn, *.json and *.form."""
     diagrams = {p.name: p.read_bytes() for p in sorted(folder.glob("*.bpmn"))}
-    form_files = {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
+    form_files = {p.name: p.read_bytes()
+                  for p in sorted([*folder.glob("*.json"), *folder.glob("*.form")])}
     return diagrams, form_files
 
 

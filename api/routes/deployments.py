@@ -8,6 +8,7 @@ from api.extension import engine_context
 from api.openapi import operation
 from api.parsing import query_args
 from api.schemas import (
+    DeploymentCheckSchema,
     DeploymentPath,
     DeploymentQuerySchema,
     DeploymentRecordListSchema,
@@ -27,8 +28,9 @@ NAME_FIELD = "name"
 @operation("Deploy diagrams and form schemas on top of the latest deployment (admin)",
            upload=FILES_FIELD, upload_many=True, response=DeploymentSchema, status=201,
            errors=(403, 409),
-           description="multipart/form-data with the field `files` repeated: `.bpmn` diagrams "
-                       "and form schemas named `<formKey>.json`; optionally the field `name` "
+           description="multipart/form-data with the field `files` repeated: `.bpmn` diagrams, "
+                       "form schemas named `<formKey>.json` and Camunda forms (`.form`, known "
+                       "by their `id`); optionally the field `name` "
                        "(the deployment's name; default: the file names). A process is "
                        "known by its process id, not by its file's name: a file defining a "
                        "process id replaces, among the files of the latest versions, the "
@@ -83,6 +85,21 @@ def _deployment_name() -> str | None:
     return name
 
 
+@bp.post("/deployments/check")
+@operation("Check diagrams and forms without deploying them (admin)",
+           upload=FILES_FIELD, upload_many=True, response=DeploymentCheckSchema, status=200,
+           errors=(403,),
+           description="The same multipart upload as POST /deployments, checked on top of the "
+                       "latest deployment with nothing stored: 200 with every problem and "
+                       "warning, each {file, line, column, element_id, message} (a modeler "
+                       "shows them on the elements). No problems: the upload would deploy.")
+@authenticated
+def check(actor):
+    diagrams, form_files = _uploaded_files()
+    report = usecases.validation_report(engine_context(), actor, diagrams, form_files)
+    return jsonify(shared(DeploymentCheckSchema).dump(report)), 200
+
+
 def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:
     """(diagrams, form files) of the request, each file name -> bytes."""
     if request.mimetype != "multipart/form-data":
@@ -101,7 +118,8 @@ def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:
                             f"{usecases.FILE_NAME_MAX_LENGTH} characters")
         # Case matters: the engine takes the form key as the name without ".json".
         elif not name.endswith(usecases.DEPLOYABLE_SUFFIXES):
-            problems.append(f"'{name}': only .bpmn diagrams and .json form schemas")
+            problems.append(f"'{name}': only .bpmn diagrams, .json form schemas and .form "
+                            "Camunda forms")
         elif name in files:
             problems.append(f"'{name}': sent twice")
         files[name] = upload.read()

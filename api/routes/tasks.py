@@ -43,12 +43,13 @@ def get_task(actor, task_id):
 
 
 @bp.get("/tasks/<task_id>/form")
-@operation("The task's form: its key and JSON Schema", path=TaskPath, response=TaskFormSchema,
+@operation("The task's form: its key, kind and JSON Schema", path=TaskPath, response=TaskFormSchema,
            errors=(404,))
 @authenticated
 def get_task_form(actor, task_id):
-    form_key, schema = usecases.get_task_form(engine_context(), actor, task_id)
-    return jsonify(shared(TaskFormSchema).dump({"form_key": form_key, "form_schema": schema}))
+    form_key, schema, kind = usecases.get_task_form(engine_context(), actor, task_id)
+    return jsonify(shared(TaskFormSchema).dump({"form_key": form_key, "form_schema": schema,
+                                                "kind": kind}))
 
 
 @bp.get("/tasks/<task_id>/variables")

@@ -129,10 +129,10 @@ def _version_model(members, number: str, content_hash: str, key: str, problems: 
     prefix = f"versions/{number}/"
     diagrams = {n.removeprefix(prefix + "diagrams/"): d for n, d in members.items()
                 if n.startswith(prefix + "diagrams/")}
-    forms = {n.removeprefix(prefix + "forms/").removesuffix(".json"): json.loads(d)
-             for n, d in members.items() if n.startswith(prefix + "forms/")}
+    form_files = {n.removeprefix(prefix + "forms/"): d for n, d in members.items()
+                  if n.startswith(prefix + "forms/")}
     try:
-        model = ProcessModel.from_files(diagrams, forms)
+        model = ProcessModel.from_sources(diagrams, form_files)
     except DiagramInvalid as exc:
         problems.append(f"version {number}: diagrams do not parse: {exc.errors}")
         return None

@@ -3,8 +3,9 @@ causes them, leased and delivered by workers (at least once), with retries.
 
 Kinds: `task_assigned` (a task is ready in your role's queue), `returned_for_revision`
 (a checker sent the work back), `reminder` and `escalation` (the diagram's deadlines).
-Each goes by e-mail to every active user of the role who has an address, and to the
-webhook when one is configured.
+Each goes by e-mail to every active user of the role (or of each of a task's queues: its
+groups and the users it names) who has an address, and to the webhook when one is
+configured.
 """
 from __future__ import annotations
 
@@ -36,6 +37,12 @@ class Notice:
     definition_key: str
     task_id: str | None = None
     due_at: datetime | None = None
+    # a task's queues when it has other than `role` alone: the groups and the users to tell
+    groups: tuple[str, ...] | None = None  # None: (role,)
+    users: tuple[str, ...] = ()
+
+    def roles(self) -> tuple[str, ...]:
+        return (self.role,) if self.groups is None else self.groups
 
 
 @dataclass(frozen=True)
@@ -67,8 +74,14 @@ def queue(session, settings, notices: list[Notice], now: datetime) -> int:
     # On the connection: users are not changed in a command's transaction, so the ORM's
     # autoflush and row bookkeeping would buy nothing here.
     for role, username, email in session.connection().execute(
-            _RECIPIENTS, {"roles": sorted({notice.role for notice in notices})}):
+            _RECIPIENTS, {"roles": sorted({role for notice in notices
+                                           for role in notice.roles()})}):
         recipients.setdefault(role, []).append((username, email))
+    named = {notice_user for notice in notices for notice_user in notice.users}
+    addresses = {username: email for username, email in session.connection().execute(
+        select(User.username, User.email).where(User.username.in_(named),
+                                                User.active.is_(True),
+                                                User.email.is_not(None)))} if named else {}
     rows = []
     for notice in notices:
         subject = _SUBJECTS[notice.kind].format(name=notice.name)
@@ -79,8 +92,10 @@ def queue(session, settings, notices: list[Notice], now: datetime) -> int:
                    "process_instance_id": notice.process_instance_id,
                    "definition_key": notice.definition_key, "task_id": notice.task_id,
                    "due_at": notice.due_at.isoformat() if notice.due_at else None}
-        targets = [("email", email, username)
-                   for username, email in recipients.get(notice.role, ())]
+        people = {username: email for role in notice.roles()
+                  for username, email in recipients.get(role, ())}
+        people.update((u, addresses[u]) for u in notice.users if u in addresses)
+        targets = [("email", email, username) for username, email in sorted(people.items())]
         if settings.webhook_url:
             targets.append(("webhook", settings.webhook_url, None))
         rows += [dict(created_at=now, kind=notice.kind, channel=channel, recipient=recipient,

@@ -262,6 +262,17 @@ class Task(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class TaskQueue(Base):
+    """One of the queues of a task that several queues may work (candidate users and
+    groups); a task of one queue has no rows here (its `role` is that queue)."""
+    __tablename__ = "task_queue"
+    __table_args__ = (Index("ix_task_queue_queue", "queue", "task_id"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    queue: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
 class Document(Base):
     """An uploaded file; the bytes live in the document store, addressed by sha256."""
     __tablename__ = "document"

@@ -66,6 +66,7 @@ from engine.usecases.deployments import (
     list_deployments,
     resume_definition,
     suspend_definition,
+    validation_report,
 )
 from engine.usecases.documents import document_path, get_document, upload_document
 from engine.usecases.following import (
@@ -195,6 +196,7 @@ __all__ = [
     "list_units",
     "deploy",
     "check_deployment",
+    "validation_report",
     "definition_versions",
     "definition_xml",
     "delete_version",

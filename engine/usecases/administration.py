@@ -17,7 +17,7 @@ from engine.usecases.shared import (
     _definition,
     _instance_view,
 )
-from engine.usecases.transaction import InstanceCommand, change_instance
+from engine.usecases.transaction import InstanceCommand, change_instance, set_task_queues
 from engine.usecases.views import Actor, InstanceView, MigrationView
 from engine.workflow import runtime, version_move
 from engine.workflow.model import resolve_role, user_task_key
@@ -189,6 +189,8 @@ def _refresh_kept_tasks(s, instance: ProcessInstance, wf, now, log: event_log.Ev
             continue
         for attribute, value in changes.items():
             setattr(row, attribute, value)
+        if "role" in changes:
+            set_task_queues(s, row.id, role)
         if "role" in changes and row.state == "claimed":
             row.state, row.assignee, row.claimed_at = "ready", None, None
         log.append(event_log.TASK_UPDATED, "system", now, element_id=row.element_id,

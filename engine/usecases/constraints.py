@@ -66,5 +66,5 @@ CONTENT_TYPE_MAX_LENGTH = 255
 
 # Deployments take diagrams and form schemas, told apart by the file name's ending; the
 # name is kept (a 255-character column).
-DEPLOYABLE_SUFFIXES = (".bpmn", ".json")
+DEPLOYABLE_SUFFIXES = (".bpmn", ".json", ".form")
 FILE_NAME_MAX_LENGTH = 255

@@ -55,7 +55,9 @@ from engine.usecases.views import (
     ResourceView,
 )
 from engine.workflow import fingerprint, forms, runtime
-from engine.workflow.model import ProcessModel
+from engine.usecases.groups import known_groups
+from engine.workflow.dialects import FILLED
+from engine.workflow.model import UNIT_ROLE_PREFIX, ProcessModel
 
 DEPLOYMENT_SOURCES = ("api", "folder", "cli")
 DEPLOYMENT_NAME_MAX_LENGTH = 200
@@ -87,12 +89,14 @@ def deploy(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
     the folder's files (name -> sha256) at this deployment."""
     policy.require_admin(actor)
     _check_deployment_fields(name, source)
-    warnings = form_warnings(form_files)
+    diagrams_sent, form_files_sent = set(diagrams), set(form_files)
     name = name or _default_name(diagrams, form_files)  # the files sent, not those kept
     if on_top_of_latest:
         diagrams, form_files = _on_top_of_latest(ctx, diagrams, form_files)
-    model = check_deployment(diagrams, form_files)
-    form_file_of = {_form_key(n): n for n in form_files}
+    model = check_deployment(diagrams, form_files, groups_for_diagrams(ctx))
+    warnings = _about_files_sent(model.warnings, diagrams_sent, form_files_sent)
+    form_file_of = {key: forms.file_of(key, schema) for key, schema in model.forms.items()
+                    if forms.file_of(key, schema) in form_files}
     now = ctx.clock.now()
     views = []
     with ctx.db.write() as s:
@@ -172,12 +176,6 @@ def _default_name(diagrams: dict, form_files: dict) -> str:
     return names if len(names) <= DEPLOYMENT_NAME_MAX_LENGTH else names[:197] + "..."
 
 
-def _form_key(filename: str) -> str:
-    """A form file's key: its name without folder and ending (`approval.json` ->
-    `approval`)."""
-    return PurePosixPath(filename).stem
-
-
 def _fingerprint(diagram_contents: list[bytes], form_schemas: dict[str, dict]) -> str:
     """What a version means: its diagrams' semantic digests (in no particular order: file
     names do not count) and its forms' content (key order and spacing do not count)."""
@@ -215,18 +213,27 @@ def _stored_resource(s, deployment: Deployment, filename: str, content: bytes
     return found
 
 
-def form_warnings(form_files: dict[str, bytes]) -> list[dict]:
-    """What deploys but deserves the process owner's attention in these form files."""
-    warnings = []
-    for filename, content in sorted(form_files.items()):
-        try:
-            problem = forms.closed_problem(json.loads(content))
-        except (ValueError, UnicodeDecodeError):
-            continue  # not JSON: an error, reported by the validation
-        if problem:
-            warnings.append({"file": filename, "line": None, "column": None,
-                             "element_id": None, "message": problem})
-    return warnings
+def _about_files_sent(warnings: list[dict], *sent: set[str]) -> list[dict]:
+    """The warnings about the files sent (the kept files were warned about before)."""
+    names = set().union(*sent)
+    return [w for w in warnings if w["file"] in names]
+
+
+def validation_report(ctx: EngineContext, actor: Actor, diagrams: dict[str, bytes],
+                      form_files: dict[str, bytes]) -> dict:
+    """Every problem and warning of these files as a deployment on top of the latest would
+    find them, storing nothing: {"problems": [...], "warnings": [...]}, each
+    {file, line, column, element_id, message}."""
+    policy.require_admin(actor)
+    try:
+        model = check_deployment(*_on_top_of_latest(ctx, diagrams, form_files),
+                                 groups_for_diagrams(ctx))
+    except DiagramInvalid as exc:
+        problems, warnings = exc.errors, exc.warnings
+    else:
+        problems, warnings = [], model.warnings
+    return {"problems": problems,
+            "warnings": _about_files_sent(warnings, set(diagrams), set(form_files))}
 
 
 def _on_top_of_latest(ctx, diagrams: dict[str, bytes], form_files: dict[str, bytes]
@@ -256,31 +263,18 @@ def latest_files(ctx) -> tuple[dict[str, bytes], dict[str, bytes]]:
     return diagrams, form_files
 
 
-def check_deployment(diagrams: dict[str, bytes], form_files: dict[str, bytes]) -> ProcessModel:
+def check_deployment(diagrams: dict[str, bytes], form_files: dict[str, bytes],
+                     known_groups: set[str] | None = None) -> ProcessModel:
     """Validate a deployment without storing anything; raises DiagramInvalid with every
-    problem found."""
-    return ProcessModel.from_files(diagrams, _parse_forms(form_files))
+    problem found (diagrams and forms together). `known_groups`: the groups a task may name
+    without a warning (default: the standard's roles)."""
+    return ProcessModel.from_sources(diagrams, form_files, known_groups)
 
 
-def _parse_forms(form_files: dict[str, bytes]) -> dict[str, dict]:
-    schemas, errors = {}, []
-    for filename, content in sorted(form_files.items()):
-        key = _form_key(filename)
-        try:
-            schema = json.loads(content)
-        except (ValueError, UnicodeDecodeError) as exc:
-            errors.append({"file": filename, "line": getattr(exc, "lineno", None),
-                           "column": getattr(exc, "colno", None), "element_id": None,
-                           "message": f"not valid JSON: {exc}"})
-            continue
-        problem = forms.schema_problem(schema)
-        if problem:
-            errors.append({"file": filename, "line": None, "column": None,
-                           "element_id": None, "message": problem})
-        schemas[key] = schema
-    if errors:
-        raise DiagramInvalid(f"{len(errors)} problem(s) in the form schemas", errors)
-    return schemas
+def groups_for_diagrams(ctx: EngineContext) -> set[str]:
+    """The groups of the database, and any unit's group by its placeholder: a diagram names
+    a unit's queue as `satuan_kerja:{unit}`, whichever units exist when it is deployed."""
+    return known_groups(ctx) | {UNIT_ROLE_PREFIX + FILLED}
 
 
 # ---------------------------------------------------------------- reading deployments

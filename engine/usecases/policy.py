@@ -5,7 +5,8 @@ Roles are groups (engine/usecases/groups.py): the standard's (`kepala_biro`, `st
 `satuan_kerja:<UNIT>`, ...), those an admin adds, plus `admin` (process owner and operator)
 and `auditor` (reads everything, changes nothing).
 
-- **Tasks.** A task is seen by the holders of its role, its assignee and whoever completed
+- **Tasks.** A task is seen by the holders of its role (or of one of its queues: candidate
+  groups, candidate users, the user named as assignee), its assignee and whoever completed
   it; admins and auditors see every task. Claiming needs the task's role. Keeping a claim
   and completing the task need the role *now*: a user who lost the role cannot complete
   what they had claimed (and `update_user` releases such claims). Unclaiming: the assignee
@@ -39,9 +40,10 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select
 
 from engine.errors import Forbidden
-from engine.persistence.tables import Task
+from engine.persistence.tables import Task, TaskQueue
 from engine.usecases.views import Actor
-from engine.workflow.model import UNIT_ROLE_PREFIX
+from engine.workflow.dialects import USER_QUEUE_PREFIX
+from engine.workflow.model import UNIT_ROLE_PREFIX, queues_of
 
 ADMIN = "admin"
 AUDITOR = "auditor"
@@ -90,25 +92,50 @@ def sees_every_task(actor: Actor) -> bool:
     return bool(actor.roles & AUDIT_READERS)
 
 
+def actor_queues(actor: Actor) -> list[str]:
+    """The queues the actor works: its roles (groups) and its own `user:<username>`."""
+    return queues_of_user(actor.username, actor.roles)
+
+
+def queues_of_user(username: str, roles) -> list[str]:
+    return sorted({*roles, USER_QUEUE_PREFIX + username})
+
+
+def holds_queue_of(actor: Actor, task: Task) -> bool:
+    return holds_queue(actor.username, actor.roles, task)
+
+
+def holds_queue(username: str, roles, task: Task) -> bool:
+    return not set(queues_of(task.role)).isdisjoint(queues_of_user(username, roles))
+
+
+def in_queues(actor: Actor):
+    """SQL condition: a task of one of the actor's queues (its only queue, or one of
+    several: `task_queue`)."""
+    queues = actor_queues(actor)
+    return or_(Task.role.in_(queues), Task.id.in_(
+        select(TaskQueue.task_id).where(TaskQueue.queue.in_(queues))))
+
+
 def may_see_task(actor: Actor, task: Task) -> bool:
-    return (sees_every_task(actor) or task.role in actor.roles
+    return (sees_every_task(actor) or holds_queue_of(actor, task)
             or task.assignee == actor.username or task.completed_by == actor.username)
 
 
 def visible_tasks(actor: Actor):
-    """SQL condition: the tasks of the actor's roles and its claims (its queues). Tasks it
+    """SQL condition: the tasks of the actor's queues and its claims. Tasks it
     completed stay readable one by one (`may_see_task`) but leave the queues."""
-    return or_(Task.role.in_(actor.roles), Task.assignee == actor.username)
+    return or_(in_queues(actor), Task.assignee == actor.username)
 
 
 def check_claim(actor: Actor, task: Task) -> None:
-    if task.role not in actor.roles:
+    if not holds_queue_of(actor, task):
         raise Forbidden(f"the task belongs to the role '{task.role}'")
 
 
 def check_complete(actor: Actor, task: Task) -> None:
     """The caller's claim stands only while the caller holds the task's role."""
-    if task.role not in actor.roles:
+    if not holds_queue_of(actor, task):
         raise Forbidden(f"the task belongs to the role '{task.role}', which "
                         f"'{actor.username}' no longer holds")
 
@@ -128,7 +155,7 @@ def works_in(actor: Actor, instance_id):
     """SQL condition: an open task of the instance the actor may work on now (one it has
     claimed, or a ready one of its roles), both needing the task's role."""
     return select(Task.id).where(
-        Task.process_instance_id == instance_id, Task.role.in_(actor.roles),
+        Task.process_instance_id == instance_id, in_queues(actor),
         or_(Task.state == "ready",
             and_(Task.state == "claimed", Task.assignee == actor.username))).exists()
 

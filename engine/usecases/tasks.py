@@ -17,7 +17,7 @@ from engine.errors import (
 )
 from engine.metrics import metrics
 from engine.persistence import event_log, state_store
-from engine.persistence.tables import ProcessInstance, Task
+from engine.persistence.tables import ProcessInstance, Task, TaskQueue
 from engine.usecases import policy
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import (
@@ -75,12 +75,12 @@ def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
     states = OPEN_STATES if state in (None, "open") else \
         TASK_STATES if state == "all" else (state,)
     everyone = policy.sees_every_task(actor)
-    roles = [] if everyone else sorted(actor.roles)
+    roles = [] if everyone else policy.actor_queues(actor)
     role = role or None  # an empty filter filters nothing
     # A role filter leaves that role's branches only; the actor's claims outside its roles
     # have a branch unless the filter names one of its roles.
     branch_roles = [r for r in roles if role in (None, r)]
-    outside = not everyone and role not in actor.roles
+    outside = not everyone and role not in roles
     filters = {"role": role, "assignee": actor.username if assignee == "me" else assignee,
                "process_instance_id": process_instance_id, "due_before": due_before,
                "definition_key": definition_key,
@@ -93,6 +93,7 @@ def list_tasks(ctx: EngineContext, actor: Actor, state: str | None = None,
     params = {**filters, **{f"state_{j}": st for j, st in enumerate(states)},
               **{f"role_{i}": r for i, r in enumerate(branch_roles)},
               **{f"not_role_{i}": r for i, r in enumerate(roles)}, "me": actor.username,
+              "queues": roles,
               "first": offset + limit, "limit": limit, "offset": offset}
     with ctx.db.read() as s:
         total = s.execute(count_query, params).scalar_one()
@@ -113,7 +114,8 @@ def _queue_queries(everyone: bool, roles: int, outside: int | None, states: int,
     The queue is cut into disjoint branches, each one equality range of an index: (role,
     state) for each of the actor's roles (every state for admins and auditors), and
     (assignee, state) for its claims outside them (`outside`: how many roles to exclude;
-    None: no such branch). Each branch reads only its first rows in order (ids and sort keys);
+    None: no such branch), and the tasks of several queues one of which is the actor's
+    (`task_queue`) that it has not claimed itself. Each branch reads only its first rows in order (ids and sort keys);
     the page is the first of them all, and only its rows are read in full. The count
     stops after TASK_COUNT_CAP + 1 rows unless `exact`."""
     shape = (everyone, roles, outside, states, filters, order, exact)
@@ -130,6 +132,11 @@ def _queue_queries(everyone: bool, roles: int, outside: int | None, states: int,
         if outside is not None:
             not_mine = [task.role != bindparam(f"not_role_{i}") for i in range(outside)]
             scopes += [[task.assignee == bindparam("me"), st, *not_mine] for st in in_state]
+        if roles:
+            shared = task.id.in_(select(TaskQueue.task_id).where(
+                TaskQueue.queue.in_(bindparam("queues", expanding=True))))
+            not_claimed_by_me = or_(task.assignee.is_(None), task.assignee != bindparam("me"))
+            scopes += [[shared, st, not_claimed_by_me] for st in in_state]
     conditions = {"role": task.role == bindparam("role"),
                   "assignee": task.assignee == bindparam("assignee"),
                   "process_instance_id": task.process_instance_id
@@ -183,11 +190,14 @@ def get_task(ctx: EngineContext, actor: Actor, task_id: str) -> TaskView:
         return _task_view(_visible_task(s, actor, task_id))
 
 
-def get_task_form(ctx: EngineContext, actor: Actor, task_id: str) -> tuple[str, dict]:
+def get_task_form(ctx: EngineContext, actor: Actor, task_id: str) -> tuple[str, dict, str]:
+    """(form key, JSON Schema, kind): `json-schema`, `form-js` (the schema translated from
+    the Camunda form, which it carries under `x-form-js`) or `none` (any variables)."""
     with ctx.db.read() as s:
         task = _visible_task(s, actor, task_id)
         definition = s.get(ProcessInstance, task.process_instance_id).definition
-        return task.form_key, definition.forms.get(task.form_key, {})
+        schema = definition.forms.get(task.form_key, {})
+        return task.form_key, schema, forms.kind_of(task.form_key, schema)
 
 
 def get_task_variables(ctx: EngineContext, actor: Actor, task_id: str) -> dict:
@@ -302,7 +312,7 @@ class _Completion(InstanceCommand):
     def prepare(self, s, instance):
         schema = self.ctx.definition(s, instance.definition_id).forms.get(self.task.form_key, {})
         forms.validate(schema, self.submitted, _document_checker(s, instance.id))
-        self.data = forms.declared_data(schema, self.submitted)
+        self.data = forms.completion_data(self.task.form_key, schema, self.submitted)
 
     def act(self, wf, now, thrown):
         spiff_task = runtime.task_by_id(wf, self.task_id)

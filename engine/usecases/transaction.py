@@ -20,20 +20,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConcurrentUpdate, InstanceNotFound, WorkflowError
 from engine.messaging import outbox
 from engine.metrics import Stopwatch, record_command
 from engine.persistence import event_log
-from engine.persistence.tables import ProcessInstance, Task
+from engine.persistence.tables import ProcessInstance, Task, TaskQueue
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import OPEN_STATES
 from engine.usecases.task_subjects import subject_and_phase
 from engine.usecases.views import Actor
 from engine.workflow import runtime
-from engine.workflow.model import is_known_role, resolve_role, user_task_key
+from engine.workflow.model import (
+    groups_and_users,
+    queues_of,
+    resolve_due_date,
+    resolve_role,
+    user_task_key,
+)
 
 # How often a command starts again because the instance changed under it before giving up
 # with ConcurrentUpdate (409): only a burst of changes to one instance gets there.
@@ -235,24 +241,24 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
             raise WorkflowError(f"user task '{spiff_task.task_spec.bpmn_id}' has no metadata")
         try:
             role = resolve_role(meta["role_template"], spiff_task.data)
-        except KeyError as exc:
+            due_at = _due_at(ctx, meta, spiff_task.data, now)
+        except (KeyError, ValueError) as exc:
             raise WorkflowError(f"task '{meta['element_id']}': {exc.args[0]}") from None
-        if not is_known_role(role):
-            raise WorkflowError(f"task '{meta['element_id']}' resolved to unknown role '{role}'")
+        # A group nobody holds yet is no error: admins see every task until someone does.
         subject, phase = subject_and_phase(s, spiff_task)
         row = Task(id=task_id, process_instance_id=instance.id, definition_key=definition.key,
                    process_id=runtime.process_id_of(spiff_task), element_id=meta["element_id"],
                    name=meta["name"], subject=subject, phase=phase, role=role, state="ready",
-                   form_key=meta["form_key"], version=1,
-                   created_at=now, due_at=ctx.calendar.add(now, meta["due_duration"])
-                   if meta["due_duration"] else None)
+                   form_key=meta["form_key"], created_at=now, due_at=due_at, version=1)
         created.append(row)
         kind = meta.get("notification", "task_assigned")
         if returned and kind == "task_assigned":
             kind = "returned_for_revision"
+        groups, users = groups_and_users(role)
         notices.append(outbox.Notice(
             kind=kind, role=role, name=row.name, process_instance_id=instance.id,
-            definition_key=definition.key, task_id=row.id, due_at=row.due_at))
+            definition_key=definition.key, task_id=row.id, due_at=row.due_at,
+            groups=groups, users=users))
         log.append(event_log.TASK_READY, "system", now, element_id=row.element_id,
                    task_id=row.id,
                    payload={"role": role, "name": row.name, "process_id": row.process_id,
@@ -269,6 +275,9 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
     instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None
     if created:  # plain INSERTs: nothing in this transaction changes the new rows again
         s.connection().execute(insert(Task), [_row_values(row) for row in created])
+        queue_rows = [row for task in created for row in _queue_rows(task.id, task.role)]
+        if queue_rows:
+            s.connection().execute(insert(TaskQueue), queue_rows)
     outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, definition, thrown), now)
     return created
 
@@ -278,6 +287,27 @@ _TASK_COLUMNS = tuple(column.key for column in Task.__table__.columns)
 
 def _row_values(row: Task) -> dict:
     return {key: getattr(row, key) for key in _TASK_COLUMNS}
+
+
+def _queue_rows(task_id: str, role: str) -> list[dict]:
+    """The `task_queue` rows of a task several queues may work (none for one queue)."""
+    queues = queues_of(role)
+    return [{"task_id": task_id, "queue": queue} for queue in queues] if len(queues) > 1 else []
+
+
+def set_task_queues(s, task_id: str, role: str) -> None:
+    """Replace a kept task's `task_queue` rows (its role changed)."""
+    s.execute(delete(TaskQueue).where(TaskQueue.task_id == task_id))
+    rows = _queue_rows(task_id, role)
+    if rows:
+        s.execute(insert(TaskQueue), rows)
+
+
+def _due_at(ctx: EngineContext, meta: dict, data: dict, now: datetime) -> datetime | None:
+    """Working time from now (dueDuration), a date (camunda:dueDate), or no due date."""
+    if meta["due_duration"]:
+        return ctx.calendar.add(now, meta["due_duration"])
+    return resolve_due_date(meta.get("due_date", ""), data)
 
 
 def _thrown_notices(instance, definition, thrown: Thrown | None) -> list[outbox.Notice]:

@@ -157,6 +157,8 @@ def _release_claims(ctx: EngineContext, s, actor: Actor, username: str,
         claimed = claimed.where(Task.role.not_in(roles))
     reason = "user deactivated" if roles is None else "role removed"
     for task in s.scalars(claimed.order_by(Task.process_instance_id, Task.id)).all():
+        if roles is not None and policy.holds_queue(username, roles, task):
+            continue  # one of the task's other queues (or the user's own) is still held
         release_claim(ctx, s, task, actor.username, reason)  # False: done meanwhile
 
 

@@ -1,16 +1,18 @@
 """The deployable process model: parse a set of diagrams and forms into executable specs
-plus the metadata the engine reads from them (role, form key, due duration per user task).
+plus the metadata the engine reads from them (queues, form key, due date per user task).
 
 Everything a diagram can get wrong is reported here, before anything is stored, as a list of
-`{file, line, column, element_id, message}`: all problems at once, not the first one.
+`{file, line, column, element_id, message}`: all problems at once, not the first one. What
+deploys but deserves a look comes back in the same shape as warnings.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import string
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -19,14 +21,23 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.errors import DiagramInvalid
-from engine.workflow.sandbox import check_source
+from engine.workflow import validation
+from engine.workflow.dialects import (
+    BPMN_NS,
+    NS,
+    QUEUE_SEPARATOR,
+    USER_QUEUE_PREFIX,
+    camunda,
+    extension_properties,
+    known_in,
+    parse_due_date,
+    read_user_task,
+)
+from engine.workflow.forms import read_form_files
+from engine.workflow.formjs import FILE_KEY
 from engine.worktime.calendar import parse_duration
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
-
-# Roles a lane may name. `satuan_kerja:<UNIT>` queues are per unit, so a lane names the
+# The standard's roles. `satuan_kerja:<UNIT>` queues are per unit, so a lane names the
 # prefix with a placeholder (`satuan_kerja:{unit}`).
 KNOWN_ROLES = frozenset({
     "kepala_biro", "kepala_bagian", "kepala_subbagian", "staf", "deputi", "menteri",
@@ -46,12 +57,15 @@ class UserTaskMeta:
     """What the engine needs to queue one user task, read once at deployment."""
     element_id: str
     name: str
+    # the task's queues, `|`-joined: groups (roles) and `user:<username>`, with `{name}`
+    # placeholders filled from task data (engine/workflow/dialects.py)
     role_template: str
     form_key: str
     due_duration: str
     # The kind of notification sent when the task becomes ready: `task_assigned` unless the
     # diagram says otherwise (an escalation task says `escalation`).
     notification: str = "task_assigned"
+    due_date: str = ""  # an ISO date-time, or `{variable}` holding one (camunda:dueDate)
 
 
 # Process-level properties that say how an instance starts (see docs/modelling.md).
@@ -77,15 +91,31 @@ class ProcessModel:
     parser: SpiffBpmnParser
     processes: dict[str, ProcessMeta]
     user_tasks: dict[str, UserTaskMeta] = field(default_factory=dict)  # key: "file#element"
+    # what deploys but deserves the process owner's attention, shaped like the problems
+    warnings: list[dict] = field(default_factory=list)
 
     @classmethod
     def from_files(cls, files: dict[str, bytes], forms: dict[str, dict] | None = None,
-                   require_forms: bool = True) -> "ProcessModel":
+                   require_forms: bool = True,
+                   known_groups: Collection[str] | None = None) -> "ProcessModel":
         """Parse `.bpmn` files (name -> bytes) and form schemas (form key -> schema).
+        `known_groups`: the groups a task may name without a warning (default: the
+        standard's roles, as is_known_role knows them).
 
         Raises DiagramInvalid listing every problem found.
         """
-        return _ModelBuilder(files, forms or {}, require_forms).build()
+        return _ModelBuilder(files, forms or {}, require_forms, known_groups).build()
+
+    @classmethod
+    def from_sources(cls, diagrams: dict[str, bytes], form_files: dict[str, bytes],
+                     known_groups: Collection[str] | None = None) -> "ProcessModel":
+        """Diagrams and form files (JSON Schema `.json`, form-js `.form`) as uploaded: the
+        forms' problems come in the same answer as the diagrams'."""
+        schemas, problems, warnings = read_form_files(form_files)
+        builder = _ModelBuilder(diagrams, schemas, True, known_groups)
+        builder.errors.extend(problems)
+        builder.warnings.extend(warnings)
+        return builder.build()
 
     def spec_and_subprocesses(self, process_id: str):
         return (self.parser.get_spec(process_id),
@@ -101,7 +131,8 @@ def user_task_key(task_spec) -> str:
 
 
 def resolve_role(template: str, data: dict) -> str:
-    """Fill `{name}` placeholders of a lane role from task data (e.g. `satuan_kerja:{unit}`)."""
+    """Fill `{name}` placeholders of a task's queues from task data (e.g.
+    `satuan_kerja:{unit}`)."""
     fields = [name for _, name, _, _ in string.Formatter().parse(template) if name]
     missing = [name for name in fields if name not in data]
     if missing:
@@ -109,27 +140,62 @@ def resolve_role(template: str, data: dict) -> str:
     return template.format_map({name: data[name] for name in fields})
 
 
-def extension_properties(node) -> dict[str, str]:
-    props = node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
-                       namespaces=NS)
-    return {p.get("name"): p.get("value", "") for p in props}
+def queues_of(role: str) -> list[str]:
+    """The queues a task row's `role` names: groups and `user:<username>`."""
+    return role.split(QUEUE_SEPARATOR)
+
+
+def groups_and_users(role: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The groups and the usernames among a task row's queues."""
+    queues = queues_of(role)
+    return (tuple(q for q in queues if not q.startswith(USER_QUEUE_PREFIX)),
+            tuple(q[len(USER_QUEUE_PREFIX):] for q in queues if q.startswith(USER_QUEUE_PREFIX)))
+
+
+def resolve_due_date(template: str, data: dict) -> datetime | None:
+    """A task's due date from camunda:dueDate: the date-time itself or the variable's
+    value (null or absent: no due date). Raises ValueError saying what is wrong."""
+    if not template:
+        return None
+    if template.startswith("{"):
+        value = data.get(template.strip("{}"))
+        if value is None:
+            return None
+    else:
+        value = template
+    moment = parse_due_date(value)
+    if moment is None:
+        raise ValueError(f"due date {value!r} is not an ISO 8601 date-time with a time zone")
+    return moment.astimezone(timezone.utc)  # stored and compared in UTC like every due date
+
+
+def _problem(file, message, node=None, element_id=None, line=None, column=None) -> dict:
+    if node is not None:
+        line = line or node.sourceline
+        element_id = element_id or _nearest_id(node)
+    return {"file": file, "line": line, "column": column, "element_id": element_id,
+            "message": message}
 
 
 class _ModelBuilder:
-    def __init__(self, files: dict[str, bytes], forms: dict[str, dict], require_forms: bool):
+    def __init__(self, files: dict[str, bytes], forms: dict[str, dict], require_forms: bool,
+                 known_groups: Collection[str] | None):
         self.files = dict(sorted(files.items()))
         self.forms = forms
         self.require_forms = require_forms
+        self.is_known_group = (is_known_role if known_groups is None
+                               else known_in(frozenset(known_groups)))
         self.errors: list[dict] = []
-        self.documents: dict[str, etree._ElementTree] = {}
+        self.warnings: list[dict] = []
+        self.documents: dict[str, etree._ElementTree] = {}  # parsed by SpiffWorkflow too
+        self.read: dict[str, object] = {}  # every well-formed BPMN document
 
     def error(self, file: str, message: str, node=None, element_id: str | None = None,
               line: int | None = None, column: int | None = None):
-        if node is not None:
-            line = line or node.sourceline
-            element_id = element_id or node.get("id")
-        self.errors.append({"file": file, "line": line, "column": column,
-                            "element_id": element_id, "message": message})
+        self.errors.append(_problem(file, message, node, element_id, line, column))
+
+    def warn(self, file: str, message: str, node=None):
+        self.warnings.append(_problem(file, message, node))
 
     def build(self) -> ProcessModel:
         if not self.files:
@@ -139,21 +205,24 @@ class _ModelBuilder:
         parser = SpiffBpmnParser()
         for name, content in self.files.items():
             self._add_document(parser, name, content)
-        self._raise_if_errors()
-
+        self._check_called_elements()
         user_tasks: dict[str, UserTaskMeta] = {}
-        for name, doc in self.documents.items():
+        for name, doc in self.read.items():
             user_tasks.update(self._user_tasks_of(name, doc))
-        processes = self._processes(parser, user_tasks)
+        processes = self._processes(parser, user_tasks) if not self.errors else {}
+        if not self.errors and not processes:
+            self.error(next(iter(self.files)), "no executable process in the deployment: "
+                       "mark the process executable (isExecutable=\"true\")")
         self._raise_if_errors()
         return ProcessModel(files=self.files, forms=self.forms, parser=parser,
-                            processes=processes, user_tasks=user_tasks)
+                            processes=processes, user_tasks=user_tasks,
+                            warnings=_in_order(self.warnings))
 
     def _raise_if_errors(self):
         if self.errors:
             count = len(self.errors)
             raise DiagramInvalid(f"{count} problem{'s' if count > 1 else ''} in the deployment",
-                                 self.errors)
+                                 _in_order(self.errors), _in_order(self.warnings))
 
     def _add_document(self, parser: SpiffBpmnParser, name: str, content: bytes):
         try:
@@ -166,9 +235,16 @@ class _ModelBuilder:
             self.error(name, "not a BPMN 2.0 document (root must be bpmn:definitions)",
                        line=doc.sourceline)
             return
-        if not self._valid_against_schema(name, doc):
-            return
-        self._check_expressions(name, doc)
+        schema_valid = self._valid_against_schema(name, doc)
+        self.read[name] = doc
+
+        def report(severity, message, node):
+            (self.error if severity == "error" else self.warn)(name, message, node)
+
+        errors_before = len(self.errors)
+        validation.check_document(doc, report)
+        if not schema_valid or len(self.errors) > errors_before:
+            return  # SpiffWorkflow would only repeat these problems in its own words
         try:
             parser.add_bpmn_xml(doc, filename=name)
         except ValidationException as exc:
@@ -189,66 +265,66 @@ class _ModelBuilder:
                        column=entry.column or None, element_id=_nearest_id(node))
         return False
 
-    def _check_expressions(self, name: str, doc) -> None:
-        """Scripts, conditions and timer expressions must compile in the sandbox."""
-        for xpath, mode, what in _EXPRESSIONS:
-            for node in doc.xpath(xpath, namespaces=NS):
-                source = (node.text or "").strip()
-                if not source:
-                    continue
-                reason = check_source(source, mode)
-                if reason:
-                    self.error(name, f"{what} does not compile: {reason}", line=node.sourceline,
-                               element_id=_nearest_id(node))
+    def _check_called_elements(self) -> None:
+        """A call activity calls a process of this deployment."""
+        process_ids = {p.get("id") for doc in self.read.values()
+                       for p in doc.xpath("./bpmn:process", namespaces=NS)}
+        for name, doc in self.read.items():
+            for call in doc.xpath(".//bpmn:callActivity[@calledElement]", namespaces=NS):
+                if call.get("calledElement") not in process_ids:
+                    self.error(name, f"called process '{call.get('calledElement')}' is not in "
+                                     "the deployment", call)
 
-    def _lane_roles(self, name: str, doc) -> dict[str, tuple[str, object]]:
-        """element id -> (role template, lane node). Embedded subprocess contents inherit
-        the lane of their subprocess."""
-        roles: dict[str, tuple[str, object]] = {}
+    def _lanes_of(self, name: str, doc) -> dict[str, object]:
+        """element id -> its (innermost) lane. Embedded subprocess contents inherit the lane
+        of their subprocess."""
+        lanes: dict[str, object] = {}
         for lane in doc.xpath(".//bpmn:lane", namespaces=NS):
             if lane.xpath("./bpmn:childLaneSet", namespaces=NS):
                 continue  # a parent lane: its children carry the roles
-            role = extension_properties(lane).get("role")
-            refs = [ref.text.strip() for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS)
-                    if ref.text]
-            if role is None:
-                if refs:
-                    self.error(name, f"lane '{lane.get('name')}' has no 'role' property", lane)
-                continue
-            # A role that is only a placeholder (`{final_signer}`) is checked when it resolves.
-            if not _is_placeholder(role) and not is_known_role(_role_shape(role)):
-                self.error(name, f"lane '{lane.get('name')}' names an unknown role '{role}'", lane)
-            for ref in refs:
-                roles[ref] = (role, lane)
-                for inner in doc.xpath(f".//bpmn:subProcess[@id='{ref}']//*[@id]", namespaces=NS):
-                    roles.setdefault(inner.get("id"), (role, lane))
-        return roles
+            for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
+                element_id = (ref.text or "").strip()
+                lanes[element_id] = lane
+                for inner in doc.xpath(f".//bpmn:subProcess[@id='{element_id}']//*[@id]",
+                                       namespaces=NS):
+                    lanes.setdefault(inner.get("id"), lane)
+        return lanes
 
     def _user_tasks_of(self, name: str, doc) -> dict[str, UserTaskMeta]:
-        roles = self._lane_roles(name, doc)
+        lanes = self._lanes_of(name, doc)
         found = {}
         for node in doc.xpath(".//bpmn:userTask", namespaces=NS):
             element_id = node.get("id")
-            props = extension_properties(node)
-            form_key = props.get("formKey")
-            due = props.get("dueDuration")
-            role = roles.get(element_id, (None, None))[0]
-            if not form_key:
-                self.error(name, "user task has no 'formKey' property", node)
-            elif self.require_forms and form_key not in self.forms:
-                self.error(name, f"form '{form_key}' has no schema in forms/", node)
-            if not due:
-                self.error(name, "user task has no 'dueDuration' property", node)
-            elif not _is_duration(due):
+            reading = read_user_task(node, lanes.get(element_id), self.is_known_group)
+            for message in reading.problems:
+                self.error(name, message, node)
+            for message in reading.warnings:
+                self.warn(name, message, node)
+            form_key = self._form_key(name, node, reading)
+            due = reading.due_duration
+            if due and not _is_duration(due):
                 self.error(name, f"dueDuration '{due}' is not an ISO 8601 duration of weeks, "
                                  f"days, hours or minutes (working time)", node)
-            if role is None:
-                self.error(name, "user task is in no lane with a 'role' property", node)
             found[f"{name}#{element_id}"] = UserTaskMeta(
                 element_id=element_id, name=node.get("name") or element_id,
-                role_template=role or "", form_key=form_key or "", due_duration=due or "",
-                notification=props.get("notification") or "task_assigned")
+                role_template=reading.queue, form_key=form_key, due_duration=due,
+                notification=extension_properties(node).get("notification") or "task_assigned",
+                due_date=reading.due_date)
         return found
+
+    def _form_key(self, name: str, node, reading) -> str:
+        if reading.form_file:
+            keys = [k for k, schema in self.forms.items()
+                    if schema.get(FILE_KEY) == reading.form_file]
+            if not keys:
+                self.error(name, f"form file '{reading.form_file}' is not in the deployment",
+                           node)
+            return keys[0] if keys else ""
+        if reading.form_key and self.require_forms and reading.form_key not in self.forms:
+            self.error(name, f"form '{reading.form_key}' is not in the deployment (a JSON "
+                             f"Schema file '{reading.form_key}.json' or a .form file with "
+                             f"that id)", node)
+        return reading.form_key
 
     def _processes(self, parser: SpiffBpmnParser, user_tasks) -> dict[str, ProcessMeta]:
         processes = {}
@@ -264,7 +340,7 @@ class _ModelBuilder:
                 continue
             missing = [s for s, sub in subprocesses.items() if sub is None]
             for called in missing:
-                self.error(spec.file, f"called process '{called}' is not in the deployment",
+                self.error(spec.file, f"called process '{called}' is not executable",
                            element_id=_caller_of(spec, subprocesses, called))
             if missing:
                 continue
@@ -276,12 +352,14 @@ class _ModelBuilder:
             start_rules = {k: v for k, v in properties.items() if k in START_PROPERTIES}
             start_form = start_rules.get("startForm")
             if start_form and self.require_forms and start_form not in self.forms:
-                self.error(spec.file, f"start form '{start_form}' has no schema in forms/", node)
+                self.error(spec.file, f"start form '{start_form}' is not in the deployment",
+                           node)
             form_keys = tuple(sorted({
                 meta.form_key for key, meta in user_tasks.items()
                 if key.split("#", 1)[0] in files and meta.form_key} | (
                     {start_form} if start_form else set())))
-            startable = properties.get("startableBy", "")
+            startable = (properties.get("startableBy")
+                         or node.get(camunda("candidateStarterGroups")) or "")
             processes[process_id] = ProcessMeta(
                 process_id=process_id,
                 name=node.get("name") or process_id,
@@ -303,18 +381,8 @@ class _ModelBuilder:
         return digest.hexdigest()
 
 
-_EXPRESSIONS = (
-    (".//bpmn:conditionExpression", "eval", "condition"),
-    (".//bpmn:scriptTask/bpmn:script", "exec", "script"),
-    (".//spiffworkflow:preScript", "exec", "pre-script"),
-    (".//spiffworkflow:postScript", "exec", "post-script"),
-    (".//bpmn:timeDuration", "eval", "timer expression"),
-    (".//bpmn:timeDate", "eval", "timer expression"),
-    (".//bpmn:timeCycle", "eval", "timer expression"),
-    (".//bpmn:loopCardinality", "eval", "loop cardinality"),
-    (".//bpmn:completionCondition", "eval", "completion condition"),
-    (".//bpmn:loopCondition", "eval", "loop condition"),
-)
+def _in_order(problems: list[dict]) -> list[dict]:
+    return sorted(problems, key=lambda p: (p["file"] or "", p["line"] or 0, p["column"] or 0))
 
 
 def _node_at(doc, path: str | None):
@@ -332,15 +400,6 @@ def _nearest_id(node) -> str | None:
             return node.get("id")
         node = node.getparent()
     return None
-
-
-def _role_shape(template: str) -> str:
-    """`satuan_kerja:{unit}` -> `satuan_kerja:x`, so the known-role check sees a unit role."""
-    return re.sub(r"\{[^}]*\}", "x", template)
-
-
-def _is_placeholder(template: str) -> bool:
-    return re.fullmatch(r"\{[A-Za-z_][A-Za-z0-9_]*\}", template) is not None
 
 
 def _is_duration(value: str) -> bool:

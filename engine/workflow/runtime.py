@@ -15,6 +15,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin, NoneTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
@@ -180,15 +181,36 @@ def run_to_wait_states(wf: BpmnWorkflow, now: datetime | None = None,
     with script_time(now):
         wf.refresh_timers()
         wf.do_engine_steps(did_complete_task=on_complete)
+        while passing := _ready_tasks(wf, is_pass_through):
+            for task in passing:
+                task.run()
+                if on_complete:
+                    on_complete(task)
+            wf.do_engine_steps(did_complete_task=on_complete)
 
 
-def ready_user_tasks(wf: BpmnWorkflow) -> list:
-    """The user tasks waiting for a person, in creation order (top-level process first,
+def is_pass_through(task_spec) -> bool:
+    """`bpmn:task` and `bpmn:manualTask` complete at once, as Camunda 7 runs them: nobody
+    is asked to confirm work done outside the engine."""
+    return isinstance(task_spec, (NoneTaskMixin, ManualTaskMixin))
+
+
+def _ready_tasks(wf: BpmnWorkflow, wanted) -> list:
+    """Ready tasks whose spec is `wanted`, in creation order (top-level process first,
     then each subprocess). Reads the task maps instead of walking the task tree, whose
     walk grows with the instance's history."""
     return [task for workflow in (wf, *wf.subprocesses.values())
             for task in workflow.tasks.values()
-            if task.state == TaskState.READY and task.task_spec.manual]
+            if task.state == TaskState.READY and wanted(task.task_spec)]
+
+
+def _waits_for_a_person(task_spec) -> bool:
+    return task_spec.manual and not is_pass_through(task_spec)
+
+
+def ready_user_tasks(wf: BpmnWorkflow) -> list:
+    """The user tasks waiting for a person, in creation order."""
+    return _ready_tasks(wf, _waits_for_a_person)
 
 
 def is_completed(wf: BpmnWorkflow) -> bool:
@@ -222,7 +244,7 @@ def prediction_mark(task):
 
 
 def is_ready_user_task(task) -> bool:
-    return task.state == TaskState.READY and task.task_spec.manual
+    return task.state == TaskState.READY and _waits_for_a_person(task.task_spec)
 
 
 def task_by_id(wf: BpmnWorkflow, task_id: str):

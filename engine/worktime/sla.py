@@ -197,6 +197,9 @@ def _step_row(s: StepStats) -> dict:
         "open_overdue": s.open_overdue,
         "median_s": seconds(s.median), "median": hours_minutes(s.median),
         "p90_s": seconds(s.p90), "p90": hours_minutes(s.p90),
+        # a step whose diagram sets no due date (neither dueDuration nor camunda:dueDate)
+        "limit": "no limit" if s.completed and not s.with_due and not s.open_overdue
+        else "due date",
     }
 
 
@@ -214,7 +217,7 @@ def _breach_row(b: Breach, calendar: WorkingCalendar) -> dict:
 
 STEP_COLUMNS = ["definition_key", "process_id", "element_id", "name", "role", "completed",
                 "with_due", "on_time", "late", "on_time_share", "open_overdue", "median_s",
-                "median", "p90_s", "p90"]
+                "median", "p90_s", "p90", "limit"]
 BREACH_COLUMNS = ["task_id", "process_instance_id", "definition_key", "process_id",
                   "element_id", "name", "role", "holder", "state", "open", "created_at",
                   "due_at", "completed_at", "late_by_s", "late_by"]

@@ -132,14 +132,14 @@ def test_a_diagram_saved_by_a_modeler_deploys(client, admin, login, mini_deploye
 # ---------------------------------------------------------------- errors
 
 def test_a_broken_diagram_is_400_listing_each_problem(client, admin, mini_deployed):
-    broken = ORIGINAL.replace(b'<spiffworkflow:property name="formKey" value="mini_draft" />',
-                              b"")
+    broken = ORIGINAL.replace(b'name="Staf"', b'name="Penyusun"').replace(
+        b'<spiffworkflow:property name="role" value="staf" />', b"")
     body = assert_problem(deploy(client, admin, ("review.bpmn", broken)), 400)
     assert body["type"].endswith("diagram-invalid")
     [problem] = body["errors"]
     assert set(problem) == {"file", "line", "column", "element_id", "message"}
     assert (problem["file"], problem["element_id"]) == ("review.bpmn", "draft")
-    assert isinstance(problem["line"], int) and "formKey" in problem["message"]
+    assert isinstance(problem["line"], int) and "nobody may work" in problem["message"]
 
     not_xml = ORIGINAL.replace(b"</bpmn:process>", b"</bpmn:proc>")
     [problem] = assert_problem(deploy(client, admin, ("review.bpmn", not_xml)), 400)["errors"]

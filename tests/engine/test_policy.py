@@ -130,6 +130,8 @@ COMMANDS = {
         only("forbidden", admin="ok", auditor="ok", kepala_biro="ok"), False),
     "deploy": (lambda w, a: usecases.deploy(w.ctx, a, *read_folder(FIXTURES / "mini")),
                ADMIN_ONLY, False),
+    "check deployment": (lambda w, a: usecases.validation_report(
+        w.ctx, a, *read_folder(FIXTURES / "mini")), ADMIN_ONLY, False),
     "list definitions": (lambda w, a: usecases.list_definitions(w.ctx), EVERYONE, False),
     "list deployments": (lambda w, a: usecases.list_deployments(w.ctx, a), ADMIN_ONLY, False),
     "get deployment": (lambda w, a: usecases.get_deployment(w.ctx, a, 1), ADMIN_ONLY, False),
@@ -221,7 +223,8 @@ def test_the_table_names_every_command_the_engine_offers():
                "unclaim_task", "complete_task", "start_instance", "get_instance",
                "list_instances", "upload_document", "get_document", "document_path",
                "instance_history", "replay_instance", "audit_bundle", "completed_tasks",
-               "sla_report", "deploy", "check_deployment", "list_definitions",
+               "sla_report", "deploy", "check_deployment", "validation_report",
+               "list_definitions",
                "definition_versions", "definition_xml", "suspend_instance",
                "resume_instance", "terminate_instance", "retry_instance", "migrate_instance",
                "migrate_version", "create_user", "list_users", "update_user", "get_user",
