@@ -21,7 +21,9 @@ Roles are the standard's (`kepala_biro`, `staf`, `satuan_kerja:<UNIT>`, ...) plu
   always.
 - **Definitions, units, the calendar.** Read by every signed-in user; changed by admins.
 - **Users.** Admins; each user changes their own password.
-- **History, replay, audit bundles, completed tasks.** Auditors and admins.
+- **History, replay, audit bundles, completed tasks, the cockpit's overviews** (instances
+  searched with their counts, where a version's instances stand, an event chain's check).
+  Auditors and admins.
 - **The SLA report.** Auditors, admins and `kepala_biro` (the owner of the service).
 - **The LKj drafts the engine assembles** are documents of their instance: read with it
   (listed on a task by those who see the task).
@@ -63,7 +65,8 @@ def require_admin(actor: Actor) -> None:
 
 
 def require_auditor(actor: Actor) -> None:
-    """History, replay, audit bundles, completed tasks across instances."""
+    """History, replay, audit bundles, completed tasks across instances, the cockpit's
+    overviews."""
     _needs(actor, AUDIT_READERS)
 
 

@@ -111,6 +111,12 @@ COMMANDS = {
     "audit bundle": (lambda w, a: usecases.audit_bundle(w.ctx, a, w.instance.id), AUDIT,
                      False),
     "completed tasks": (lambda w, a: usecases.completed_tasks(w.ctx, a), AUDIT, False),
+    "search instances": (lambda w, a: usecases.search_instances(w.ctx, a, year=2026),
+                         AUDIT, False),
+    "a version's load": (lambda w, a: usecases.version_load(w.ctx, a, "mini_review", 1),
+                         AUDIT, False),
+    "check an event chain": (lambda w, a: usecases.check_instance_chain(
+        w.ctx, a, w.instance.id), AUDIT, False),
     "SLA report": (lambda w, a: usecases.sla_report(
         w.ctx, a, datetime(2026, 1, 1, tzinfo=timezone.utc),
         datetime(2027, 1, 1, tzinfo=timezone.utc)),
@@ -200,7 +206,8 @@ def test_the_table_names_every_command_the_engine_offers():
                "OperationalCounts", "list_drafts", "get_archive", "published_years",
                "published_lkj", "lease_report_jobs", "run_report_job", "run_report_jobs",
                "verify_lkj_archive", "instance_documents", "instance_timeline",
-               "instance_diagram", "startable_processes"}
+               "instance_diagram", "startable_processes", "search_instances",
+               "version_load", "check_instance_chain"}
     # Not in the table, and why: document_path is get_document plus a path; get_user,
     # authenticate, sign_in and user_of_token establish who the caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/
