@@ -9,6 +9,11 @@ export const PATHS = {
   instances: '/instances',
   instance: '/instances/:id',
   account: '/account',
+  cockpit: '/cockpit',
+  cockpitInstance: '/cockpit/instances/:id',
+  sla: '/sla',
+  definitions: '/definitions',
+  modeler: '/definitions/:key/versions/:version',
 };
 
 /** The first path segments of the pages (the server answers them with index.html). */
