@@ -124,8 +124,9 @@ def repaired_then_audited(flow: Cockpit) -> None:
 
 
 def modelled_and_deployed(flow: Cockpit) -> None:
-    """The owner renames a task of lkj_document_approval and deploys version n+1; a broken
-    condition is refused, drawn on its flow, and nothing is deployed."""
+    """The owner renames a task of lkj_document_approval, changes its due duration and
+    deploys version n+1; a broken condition is refused, drawn on its flow, and nothing is
+    deployed."""
     before = flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"]
     latest = before[-1]["version"]
     page = flow.sign_in_as("admin", "/definitions")
@@ -136,14 +137,23 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     task.click()
     name = page.get_by_label(re.compile("Nama elemen"))
     expect(name).to_have_value("Menyusun konsep dokumen")
+    expect(page.get_by_role("alert")).to_have_count(0)  # the modeler read every part of it
     name.fill("Menyusun konsep naskah dinas")
     name.press("Tab")
+    due = page.get_by_label(re.compile("Batas waktu"))
+    expect(due).to_have_value("PT2H")  # what the engine reads, beside the diagram
+    due.fill("PT4H")
+    due.press("Tab")
+    expect(page.get_by_label(re.compile("Formulir"))).to_have_value("document_draft")
     page.get_by_role("button", name="Terapkan sebagai versi baru").click()
     expect(page.get_by_role("status").filter(has_text="Diterapkan")).to_contain_text(
         f"versi {latest + 1}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"versi {latest + 1}")
     xml = flow.admin.get(f"/process-definitions/lkj_document_approval/versions/{latest + 1}/xml")
     assert b'name="Menyusun konsep naskah dinas"' in xml
+    draft = xml.split(b'id="draft_document"', 1)[1].split(b"</bpmn:userTask>", 1)[0]
+    assert b'name="dueDuration" value="PT4H"' in draft
+    assert b'name="formKey" value="document_draft"' in draft
     flow.shoot(page, "modeler")
 
     # a broken condition: refused, drawn on its flow, nothing deployed

@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-3NKUF36O.js";import"./chunk-4TYSQYLO.js";import"./chunk-WVWCJMKQ.js";import"./chunk-75ABQUEO.js";import"./chunk-QE73BOW2.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
