@@ -1,6 +1,7 @@
 """The cockpit's overviews (auditors and admins): instances found by process, version,
 status, year and starter with their counts per status; the load of a version's diagram
-(open tasks per element); an instance's event chain checked. Read-only."""
+(open tasks per element); an instance's event chain checked. And the notification outbox
+(admins): its messages by state, a failed one sent again."""
 from flask import Blueprint, jsonify
 from marshmallow import Schema, fields
 
@@ -35,6 +36,39 @@ class InstanceSearchQuerySchema(RequestSchema):
     started_by = Text(metadata={"description": "a user name"})
     limit = _limit()
     offset = _offset()
+
+
+class OutboxQuerySchema(RequestSchema):
+    state = fields.String(metadata={"enum": list(usecases.OUTBOX_STATES)})
+    limit = _limit()
+    offset = _offset()
+
+
+class OutboxPath(RequestSchema):
+    message_id = WholeNumber(1, usecases.INT32_MAX, in_text=True, required=True)
+
+
+class OutboxEntrySchema(Schema):
+    id = fields.Integer()
+    created_at = fields.DateTime()
+    kind = fields.String()
+    channel = fields.String()
+    recipient = fields.String()
+    username = fields.String(allow_none=True)
+    process_instance_id = fields.String(allow_none=True)
+    subject = fields.String()
+    state = fields.String(metadata={"enum": list(usecases.OUTBOX_STATES)})
+    attempts = fields.Integer()
+    next_attempt_at = fields.DateTime()
+    last_error = fields.String(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+
+
+class OutboxPageSchema(Schema):
+    items = fields.List(fields.Nested(OutboxEntrySchema))
+    total = fields.Integer()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "messages per state"})
 
 
 class InstanceSearchSchema(Schema):
@@ -94,3 +128,21 @@ def version_load(actor, key, version):
 def instance_chain(actor, instance_id):
     check = usecases.check_instance_chain(engine_context(), actor, instance_id)
     return jsonify(shared(ChainCheckSchema).dump(check))
+
+
+@bp.get("/outbox")
+@operation("The notification outbox, newest first, with the count in each state (admin)",
+           query=OutboxQuerySchema, response=OutboxPageSchema, errors=(403,))
+@authenticated
+def list_outbox(actor):
+    page = usecases.list_outbox(engine_context(), actor, **query_args(shared(OutboxQuerySchema)))
+    return jsonify(shared(OutboxPageSchema).dump(page))
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@operation("Send a failed notification again: a fresh round of attempts, due now (admin)",
+           path=OutboxPath, response=OutboxEntrySchema, errors=(403, 404, 409))
+@authenticated
+def retry_outbox_message(actor, message_id):
+    entry = usecases.retry_outbox_message(engine_context(), actor, message_id)
+    return jsonify(shared(OutboxEntrySchema).dump(entry))

@@ -14,6 +14,9 @@ export const PATHS = {
   sla: '/sla',
   definitions: '/definitions',
   modeler: '/definitions/:key/versions/:version',
+  users: '/admin/users',
+  calendar: '/admin/calendar',
+  outbox: '/admin/outbox',
 };
 
 /** The first path segments of the pages (the server answers them with index.html). */

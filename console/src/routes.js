@@ -15,6 +15,9 @@ export const ROUTES = [
   { name: 'sla', load: () => import('./pages/SlaPage.jsx'), nav: 'nav.sla', roles: ['admin', 'auditor', 'kepala_biro'] },
   { name: 'definitions', load: () => import('./pages/DefinitionsPage.jsx'), nav: 'nav.definitions', roles: ['admin'] },
   { name: 'modeler', load: () => import('./pages/ModelerPage.jsx'), roles: ['admin'] },
+  { name: 'users', load: () => import('./pages/UsersPage.jsx'), nav: 'nav.admin', roles: ['admin'] },
+  { name: 'calendar', load: () => import('./pages/CalendarPage.jsx'), roles: ['admin'] },
+  { name: 'outbox', load: () => import('./pages/OutboxPage.jsx'), roles: ['admin'] },
   { name: 'account', load: () => import('./pages/AccountPage.jsx'), nav: 'nav.account' },
 ].map((route) => ({ ...route, path: PATHS[route.name] }));
 

@@ -17,6 +17,7 @@ from engine.usecases.administration import (
 )
 from engine.usecases.archives import get_archive
 from engine.usecases.cockpit import check_instance_chain, search_instances, version_load
+from engine.usecases.notifications import OUTBOX_STATES, list_outbox, retry_outbox_message
 from engine.usecases.auditing import (
     audit_bundle,
     completed_tasks,
@@ -184,6 +185,9 @@ __all__ = [
     "search_instances",
     "version_load",
     "check_instance_chain",
+    "OUTBOX_STATES",
+    "list_outbox",
+    "retry_outbox_message",
     "TASK_COUNT_CAP",
     "TASK_COUNTS",
     "MAX_SEARCH",

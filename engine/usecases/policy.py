@@ -30,6 +30,7 @@ Roles are the standard's (`kepala_biro`, `staf`, `satuan_kerja:<UNIT>`, ...) plu
 - **The year's LKj archive.** Auditors, admins and `kepala_biro` (`ARCHIVE_READERS`).
 - **Public (no sign-in):** the signed LKj of a year, and the list of published years, once
   Biro TI completed its website upload step (standard §J.3). Nothing else is public.
+- **The notification outbox** (its messages by state, a failed one sent again): admins.
 - **Deployments and instance administration** (suspend, resume, terminate, retry, version
   moves): admins.
 """

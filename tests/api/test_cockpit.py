@@ -59,3 +59,31 @@ def test_an_instances_chain_is_checked(client, admin, mini_instance):
     assert body["broken_at"] is None
     assert_problem(client.get(f"{BASE}/process-instances/00000000-0000-0000-0000-000000000000"
                               "/chain", headers=admin), 404)
+
+
+def _failed_message(ctx) -> int:
+    from engine.persistence.tables import OutboxMessage
+    now = ctx.clock.now()
+    with ctx.db.write() as s:
+        message = OutboxMessage(created_at=now, kind="task_assigned", channel="email",
+                                recipient="staf@example.go.id", username="staf1", subject="Tugas",
+                                body="...", payload={}, state="failed", attempts=8,
+                                next_attempt_at=now, last_error="SMTP 550: mailbox unavailable")
+        s.add(message)
+        s.flush()
+        return message.id
+
+
+def test_a_failed_notification_is_listed_and_sent_again(client, admin, login, ctx):
+    message_id = _failed_message(ctx)
+    body = client.get(f"{BASE}/outbox?state=failed", headers=admin).get_json()
+    assert body["counts"]["failed"] == 1 and body["total"] == 1
+    [entry] = body["items"]
+    assert (entry["id"], entry["last_error"]) == (message_id, "SMTP 550: mailbox unavailable")
+    again = client.post(f"{BASE}/outbox/{message_id}/retry", headers=admin)
+    assert again.status_code == 200
+    assert (again.get_json()["state"], again.get_json()["attempts"]) == ("pending", 0)
+    assert_problem(client.post(f"{BASE}/outbox/{message_id}/retry", headers=admin), 409)
+    assert_problem(client.post(f"{BASE}/outbox/999999/retry", headers=admin), 404)
+    assert_problem(client.get(f"{BASE}/outbox", headers=login("aud", "auditor")), 403)
+    assert_problem(client.get(f"{BASE}/outbox?state=lost", headers=admin), 422, field="state")

@@ -175,3 +175,41 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     assert after[-1]["version"] == latest + 1
     page.context.close()
     flow.clean()
+
+
+def administered(flow: Cockpit) -> None:
+    """The administrator creates a user with its roles, deactivates it, closes a day of the
+    working calendar and opens it again, and looks at the notification outbox."""
+    page = flow.sign_in_as("admin", "/admin/users")
+    page.get_by_label("Nama pengguna", exact=True).fill("kasubbag2")
+    page.get_by_label("Nama lengkap").fill("Kepala Subbagian Dua")
+    page.locator("#new-password").fill("sandi-yang-panjang-1")
+    page.get_by_role("group", name="Peran").get_by_label("Kepala Subbagian").check()
+    page.get_by_role("button", name="Buat pengguna").click()
+    expect(page.get_by_role("status")).to_contain_text("kasubbag2 dibuat")
+    assert_named_controls(page)
+    created = [u for u in flow.admin.get("/users")["items"] if u["username"] == "kasubbag2"]
+    assert created[0]["roles"] == ["kepala_subbagian"] and created[0]["active"]
+    page.get_by_role("button", name="Nonaktifkan kasubbag2").click()
+    expect(page.get_by_role("status")).to_contain_text("Perubahan untuk kasubbag2 disimpan")
+    expect(page.locator("tr[data-username='kasubbag2']")).to_contain_text("Tidak")
+    expect(page.get_by_role("button", name="Aktifkan kasubbag2")).to_be_visible()
+    assert [u["active"] for u in flow.admin.get("/users")["items"] if u["username"] == "kasubbag2"] == [False]
+    flow.shoot(page, "admin-users")
+
+    page.get_by_role("link", name="Kalender kerja").click()
+    year = page.get_by_label("Tahun").input_value()
+    day = f"{year}-11-17"
+    page.get_by_label("Tanggal").fill(day)
+    page.get_by_label("Keterangan").fill("Rapat kerja pimpinan")
+    page.get_by_role("button", name="Tutup hari ini").click()
+    expect(page.locator(f"tr[data-date='{day}']")).to_contain_text("Rapat kerja pimpinan")
+    assert any(d["date"] == day for d in flow.admin.get(f"/calendar/{year}")["closed_days"])
+    assert_named_controls(page)
+    page.get_by_role("button", name=f"Buka kembali {day}").click()
+    expect(page.locator(f"tr[data-date='{day}']")).to_have_count(0)
+
+    page.get_by_role("link", name="Kotak keluar notifikasi").click()
+    expect(page.get_by_role("list", name="Jumlah menurut keadaan")).to_contain_text("Gagal: 0")
+    page.context.close()
+    flow.clean()

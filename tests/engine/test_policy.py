@@ -117,6 +117,10 @@ COMMANDS = {
                          AUDIT, False),
     "check an event chain": (lambda w, a: usecases.check_instance_chain(
         w.ctx, a, w.instance.id), AUDIT, False),
+    "list the outbox": (lambda w, a: usecases.list_outbox(w.ctx, a), ADMIN_ONLY, False),
+    # no message in this world: an admin is told it is not found, anyone else forbidden
+    "send a failed message again": (lambda w, a: usecases.retry_outbox_message(w.ctx, a, 1),
+                                    only("forbidden", admin="hidden"), False),
     "SLA report": (lambda w, a: usecases.sla_report(
         w.ctx, a, datetime(2026, 1, 1, tzinfo=timezone.utc),
         datetime(2027, 1, 1, tzinfo=timezone.utc)),
@@ -207,7 +211,8 @@ def test_the_table_names_every_command_the_engine_offers():
                "published_lkj", "lease_report_jobs", "run_report_job", "run_report_jobs",
                "verify_lkj_archive", "instance_documents", "instance_timeline",
                "instance_diagram", "startable_processes", "search_instances",
-               "version_load", "check_instance_chain"}
+               "version_load", "check_instance_chain", "list_outbox",
+               "retry_outbox_message"}
     # Not in the table, and why: document_path is get_document plus a path; get_user,
     # authenticate, sign_in and user_of_token establish who the caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/

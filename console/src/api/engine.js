@@ -53,3 +53,13 @@ export async function checkDiagrams(files) {
     throw error;
   }
 }
+
+// ---------------------------------------------------------------- administration
+export const users = () => get('/users');
+export const createUser = (user) => post('/users', user);
+export const updateUser = (username, changes) => request('PATCH', `/users/${enc(username)}`, { body: changes });
+export const calendarYear = (year) => get(`/calendar/${enc(year)}`);
+export const setCalendarDay = (date, change) => request('PUT', `/calendar/days/${enc(date)}`, { body: change });
+export const resetCalendarDay = (date) => request('DELETE', `/calendar/days/${enc(date)}`);
+export const outbox = (query) => get('/cockpit/outbox', query);
+export const retryOutboxMessage = (id) => post(`/cockpit/outbox/${enc(id)}/retry`);

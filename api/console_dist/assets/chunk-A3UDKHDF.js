@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-TMHLG5BX.js";import"./chunk-UGIZZMNL.js";import"./chunk-TJYP7RMV.js";import"./chunk-VY2XSLY6.js";import"./chunk-JJ5DWO7J.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};

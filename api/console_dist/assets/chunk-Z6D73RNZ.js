@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-QH3RKLLO.js";import"./chunk-DFU2IHNI.js";import"./chunk-TMHLG5BX.js";import"./chunk-UGIZZMNL.js";import"./chunk-TJYP7RMV.js";import"./chunk-VY2XSLY6.js";import"./chunk-JJ5DWO7J.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};
