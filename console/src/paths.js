@@ -14,6 +14,7 @@ export const PATHS = {
   sla: '/sla',
   definitions: '/definitions',
   modeler: '/definitions/:key/versions/:version',
+  compare: '/definitions/:key/compare',
   users: '/admin/users',
   calendar: '/admin/calendar',
   outbox: '/admin/outbox',

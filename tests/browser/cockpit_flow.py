@@ -126,7 +126,7 @@ def repaired_then_audited(flow: Cockpit) -> None:
 def modelled_and_deployed(flow: Cockpit) -> None:
     """The owner renames a task of lkj_document_approval, changes its due duration and
     deploys version n+1; a broken condition is refused, drawn on its flow, and nothing is
-    deployed."""
+    deployed; the two versions compared show the one task changed."""
     before = flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"]
     latest = before[-1]["version"]
     page = flow.sign_in_as("admin", "/definitions")
@@ -173,6 +173,18 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     flow.shoot(page, "modeler-problem")
     after = flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"]
     assert after[-1]["version"] == latest + 1
+
+    # the two versions compared: only the renamed task changed
+    page.get_by_role("link", name="Definisi proses").first.click()
+    page.get_by_role("link", name=re.compile("Bandingkan versi Penyusunan dan persetujuan")).click()
+    expect(page.get_by_label("Versi baru")).to_have_value(str(latest + 1))
+    expect(page.get_by_test_id("diff-changed")).to_have_text(
+        re.compile(r"^Menyusun konsep naskah dinas \(draft_document\)$"))
+    expect(page.get_by_role("region", name=re.compile("Ditambahkan"))).to_contain_text("—")
+    expect(page.get_by_role("region", name=re.compile("Dihapus"))).to_contain_text("—")
+    expect(page.get_by_test_id("diagram").locator(
+        ".djs-element.lkj-changed[data-element-id='draft_document']")).to_be_attached()
+    flow.shoot(page, "compare")
     page.context.close()
     flow.clean()
 

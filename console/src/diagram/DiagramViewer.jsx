@@ -25,9 +25,10 @@ function badge(lines) {
 /**
  * xml: the diagram file; completed, active: element ids; tasks: open tasks ({element_id,
  * queue, assignee}); openable: {element id: number of runs}; onOpen(elementId); heat
- * (optional): {element id: open tasks there across a version's instances}, drawn as a count
+ * (optional): {element id: open tasks there across a version's instances}, drawn as a count;
+ * markers (optional): {css class: element ids}, with `legend` shown under the diagram
  */
-export function DiagramViewer({ xml, completed, active, tasks, openable, onOpen, label, heat = {} }) {
+export function DiagramViewer({ xml, completed, active, tasks, openable, onOpen, label, heat = {}, markers = {}, legend = null }) {
   const container = useRef(null);
   const viewer = useRef(null);
   const [failure, setFailure] = useState(null);
@@ -68,6 +69,7 @@ export function DiagramViewer({ xml, completed, active, tasks, openable, onOpen,
       mark(completed, 'lkj-done');
       mark(active, 'lkj-active');
       mark(Object.keys(openable), 'lkj-openable');
+      for (const [marker, ids] of Object.entries(markers)) mark(ids, marker);
       const byElement = {};
       for (const task of tasks) (byElement[task.element_id] ??= []).push(task);
       for (const [id, list] of Object.entries(byElement)) {
@@ -90,15 +92,19 @@ export function DiagramViewer({ xml, completed, active, tasks, openable, onOpen,
       canvas.zoom('fit-viewport', 'auto');
     }, (error) => !cancelled && setFailure(error));
     return () => { cancelled = true; };
-  }, [ready, xml, completed.join(), active.join(), JSON.stringify(tasks), Object.keys(openable).join(), JSON.stringify(heat)]);
+  }, [ready, xml, completed.join(), active.join(), JSON.stringify(tasks), Object.keys(openable).join(), JSON.stringify(heat), JSON.stringify(markers)]);
 
   return (
     <div class="diagram">
       <div class="diagram-canvas" ref={container} role="img" aria-label={label} data-testid="diagram" />
       <div class="diagram-tools">
         <button type="button" class="button button-small" onClick={() => viewer.current?.get('canvas').zoom('fit-viewport', 'auto')}>{t('instance.zoomFit')}</button>
-        <span class="legend"><span class="swatch swatch-done" aria-hidden="true" />{t('instance.legend.done')}</span>
-        <span class="legend"><span class="swatch swatch-active" aria-hidden="true" />{t('instance.legend.active')}</span>
+        {legend || (
+          <>
+            <span class="legend"><span class="swatch swatch-done" aria-hidden="true" />{t('instance.legend.done')}</span>
+            <span class="legend"><span class="swatch swatch-active" aria-hidden="true" />{t('instance.legend.active')}</span>
+          </>
+        )}
         {Object.keys(heat).length > 0 && <span class="legend"><span class="lkj-heat" aria-hidden="true">n</span>{t('cockpit.legendHeat')}</span>}
       </div>
       {failure && <p class="error-text" role="alert">{String(failure.message || failure)}</p>}

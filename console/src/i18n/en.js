@@ -400,4 +400,12 @@ export default {
   'outbox.instance': 'Its instance',
   'outbox.retry': 'Send again',
   'outbox.requeued': 'The message is queued to be sent again.',
+  'compare.title': 'Versions compared — {name}',
+  'compare.from': 'Older version',
+  'compare.to': 'Newer version',
+  'compare.diagram': 'Version {version} with its changes',
+  'compare.added': 'Added',
+  'compare.changed': 'Changed',
+  'compare.removed': 'Removed',
+  'compare.link': 'Compare the versions of {name}',
 };

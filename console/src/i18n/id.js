@@ -401,4 +401,12 @@ export default {
   'outbox.instance': 'Proses terkait',
   'outbox.retry': 'Kirim ulang',
   'outbox.requeued': 'Pesan dijadwalkan untuk dikirim ulang.',
+  'compare.title': 'Perbandingan versi — {name}',
+  'compare.from': 'Versi lama',
+  'compare.to': 'Versi baru',
+  'compare.diagram': 'Versi {version} dengan perubahannya',
+  'compare.added': 'Ditambahkan',
+  'compare.changed': 'Diubah',
+  'compare.removed': 'Dihapus',
+  'compare.link': 'Bandingkan versi {name}',
 };

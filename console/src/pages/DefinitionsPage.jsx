@@ -23,6 +23,9 @@ export default function DefinitionsPage() {
       {all.data?.map(({ key, versions }) => (
         <section class="panel" key={key} aria-labelledby={`def-${key}`} data-definition={key}>
           <h2 id={`def-${key}`}>{app.definitions[key]} <span class="muted small">({key})</span></h2>
+          {versions.length > 1 && (
+            <p><Link href={`/definitions/${encodeURIComponent(key)}/compare`}>{t('compare.link', { name: app.definitions[key] })}</Link></p>
+          )}
           <table class="records">
             <thead><tr>
               <th scope="col">{t('cockpit.version')}</th><th scope="col">{t('defs.deployedAt')}</th>

@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-EB55QEFG.js";import"./chunk-7TNFAQO4.js";import"./chunk-W6ZZDL2S.js";import"./chunk-C543MYZN.js";import"./chunk-OH5WVA7H.js";import"./chunk-GRWI5BDH.js";import"./chunk-CSDLX43W.js";import"./chunk-67GUX3W4.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};

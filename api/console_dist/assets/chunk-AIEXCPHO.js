@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-W6ZZDL2S.js";import"./chunk-C543MYZN.js";import"./chunk-OH5WVA7H.js";import"./chunk-GRWI5BDH.js";import"./chunk-CSDLX43W.js";import"./chunk-67GUX3W4.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
