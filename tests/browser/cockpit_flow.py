@@ -50,7 +50,8 @@ class Cockpit(Flow):
 
 def repaired_then_audited(flow: Cockpit) -> None:
     """A failing script puts an instance in error; the administrator retries it from the
-    page with corrected data; the auditor checks its chain, replays it, reads the SLA."""
+    page with corrected data; the auditor checks its chain, replays it, reads the SLA; a
+    new version comes and the waiting instance is moved to it, plan first."""
     flow.admin.post("/deployments", files=[("files", (f.name, f.read_bytes()))
                                            for f in sorted(FIXTURE.iterdir())], status=201)
     flow.people(staf1="staf", auditor1="auditor")
@@ -119,6 +120,26 @@ def repaired_then_audited(flow: Cockpit) -> None:
     with page.expect_download() as download:
         page.get_by_role("button", name="Unduh CSV langkah").click()
     assert download.value.suggested_filename == "lkj-sla-steps.csv"
+    page.context.close()
+
+    # a version 2 with the task renamed: the waiting instance is planned over, then moved
+    diagram = (FIXTURE / "division.bpmn").read_text().replace(
+        'name="Mengisi anggaran"', 'name="Mengisi pagu anggaran"')
+    flow.admin.post("/deployments", files=[("files", ("division.bpmn", diagram.encode()))],
+                    status=201)
+    page = flow.sign_in_as("admin", "/definitions/budget_division/compare")
+    expect(page.get_by_test_id("diff-changed")).to_contain_text("Mengisi pagu anggaran")
+    page.get_by_role("button", name="Lihat rencana pemindahan").click()
+    plan = page.get_by_test_id("move-plan")
+    expect(plan.locator("tr[data-instance-id]")).to_have_count(1)
+    expect(plan.locator(f"tr[data-instance-id='{waiting['id']}']")).to_contain_text(
+        "Dapat dipindahkan ke versi 2")
+    assert flow.admin.get(f"/process-instances/{waiting['id']}")["definition_version"] == 1
+    page.get_by_role("button", name="Terapkan pemindahan").click()
+    expect(plan.locator(f"tr[data-instance-id='{waiting['id']}']")).to_contain_text(
+        "Dipindahkan ke versi 2")
+    assert flow.admin.get(f"/process-instances/{waiting['id']}")["definition_version"] == 2
+    assert_named_controls(page)
     page.context.close()
     flow.clean()
 

@@ -63,3 +63,5 @@ export const setCalendarDay = (date, change) => request('PUT', `/calendar/days/$
 export const resetCalendarDay = (date) => request('DELETE', `/calendar/days/${enc(date)}`);
 export const outbox = (query) => get('/cockpit/outbox', query);
 export const retryOutboxMessage = (id) => post(`/cockpit/outbox/${enc(id)}/retry`);
+export const moveVersion = (key, version, toVersion, dryRun) => post(
+  `/process-definitions/${enc(key)}/versions/${enc(version)}/migrate`, { to_version: toVersion, dry_run: dryRun });

@@ -1,10 +1,12 @@
 // Two versions of a process side by side in one picture: the newer one drawn, its added
-// elements and changed ones marked, the removed ones listed (they are not in the picture).
+// elements and changed ones marked, the removed ones listed (they are not in the picture);
+// then the older version's unfinished instances moved to the newer, plan first.
 import * as engine from '../api/engine.js';
 import { useApp } from '../components/AppContext.js';
 import { Message } from '../components/Banner.jsx';
 import { useResource } from '../components/useResource.js';
 import { compareVersions } from '../cockpit/compareVersions.js';
+import { VersionMove } from '../cockpit/VersionMove.jsx';
 import { DiagramViewer } from '../diagram/DiagramViewer.jsx';
 import { t } from '../i18n/index.js';
 import { Link, setQuery } from '../router.jsx';
@@ -69,6 +71,7 @@ export default function ComparePage({ params, query }) {
             <Changes title={t('compare.changed')} items={data.changed} kind="changed" />
             <Changes title={t('compare.removed')} items={data.removed} kind="removed" />
           </div>
+          <VersionMove definitionKey={key} from={from} to={to} key={`${from}:${to}`} />
         </>
       )}
     </article>

@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-NOWVNVXZ.js";import"./chunk-HKVXYTBZ.js";import"./chunk-M6YTRRCG.js";import"./chunk-MBRMDRH4.js";import"./chunk-2K6QH7L3.js";import"./chunk-G3FT622Q.js";import"./chunk-DXH3EG37.js";import"./chunk-CSDLX43W.js";import"./chunk-BFN7KEJD.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};
