@@ -12,6 +12,7 @@ export const ROUTES = [
   { name: 'instance', load: () => import('./pages/InstancePage.jsx') },
   { name: 'cockpit', load: () => import('./pages/CockpitPage.jsx'), nav: 'nav.cockpit', roles: ['admin', 'auditor'] },
   { name: 'cockpitInstance', load: () => import('./pages/CockpitInstancePage.jsx'), roles: ['admin', 'auditor'] },
+  { name: 'completedTasks', load: () => import('./pages/CompletedTasksPage.jsx'), nav: 'nav.completedTasks', roles: ['admin', 'auditor'] },
   { name: 'sla', load: () => import('./pages/SlaPage.jsx'), nav: 'nav.sla', roles: ['admin', 'auditor', 'kepala_biro'] },
   { name: 'definitions', load: () => import('./pages/DefinitionsPage.jsx'), nav: 'nav.definitions', roles: ['admin'] },
   { name: 'compare', load: () => import('./pages/ComparePage.jsx'), roles: ['admin'] },

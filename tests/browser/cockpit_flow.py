@@ -110,6 +110,13 @@ def repaired_then_audited(flow: Cockpit) -> None:
     with page.expect_download() as download:
         trail.get_by_role("button", name="Unduh bundel audit").click()
     assert download.value.suggested_filename == f"lkj-audit-{failing['id']}.zip"
+    # completed tasks by role and by who completed them
+    page.get_by_role("link", name="Tugas selesai").click()
+    page.get_by_label("Peran").select_option("staf")
+    page.get_by_label("Diselesaikan oleh").fill("staf1")
+    page.get_by_label("Diselesaikan oleh").press("Enter")
+    expect(page.locator(f"tr[data-task-id='{task['id']}']")).to_contain_text("Mengisi anggaran")
+    assert_named_controls(page)
     # the SLA page draws its charts from this year's completed task
     page.get_by_role("link", name="Evaluasi SLA").click()
     for chart in ("steps", "durations", "roles", "years"):

@@ -65,3 +65,4 @@ export const outbox = (query) => get('/cockpit/outbox', query);
 export const retryOutboxMessage = (id) => post(`/cockpit/outbox/${enc(id)}/retry`);
 export const moveVersion = (key, version, toVersion, dryRun) => post(
   `/process-definitions/${enc(key)}/versions/${enc(version)}/migrate`, { to_version: toVersion, dry_run: dryRun });
+export const completedTasks = (query) => get('/history/tasks', query);

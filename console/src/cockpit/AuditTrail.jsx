@@ -57,7 +57,8 @@ export function AuditTrail({ instanceId, units, onDivergence }) {
     try {
       const report = await engine.replay(instanceId);
       setReplay(report);
-      onDivergence?.(report.consistent ? null : report.divergence);
+      const event = trail.data?.events.find((e) => e.seq === report.divergence?.seq);
+      onDivergence?.(report.consistent ? null : { ...report.divergence, element_id: event?.element_id || null });
     } catch (error) {
       setFailure(error.message);
     } finally {

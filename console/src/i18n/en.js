@@ -418,4 +418,13 @@ export default {
   'move.would': 'Would move to version {version}',
   'move.moved': 'Moved to version {version}',
   'move.refused': 'Cannot move',
+  'audit.divergedAt': 'The replay parts from the history at event #{seq}, element {element} (marked red on the diagram).',
+  'nav.completedTasks': 'Completed tasks',
+  'done.title': 'Completed tasks',
+  'done.anyRole': 'Every role',
+  'done.by': 'Completed by',
+  'done.from': 'From',
+  'done.to': 'To',
+  'done.at': 'Completed at',
+  'done.empty': 'No completed task matches.',
 };

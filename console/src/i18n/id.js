@@ -419,4 +419,13 @@ export default {
   'move.would': 'Dapat dipindahkan ke versi {version}',
   'move.moved': 'Dipindahkan ke versi {version}',
   'move.refused': 'Tidak dapat dipindahkan',
+  'audit.divergedAt': 'Pemutaran ulang berbeda dari riwayat pada peristiwa #{seq}, elemen {element} (ditandai merah pada diagram).',
+  'nav.completedTasks': 'Tugas selesai',
+  'done.title': 'Tugas yang telah diselesaikan',
+  'done.anyRole': 'Semua peran',
+  'done.by': 'Diselesaikan oleh',
+  'done.from': 'Dari tanggal',
+  'done.to': 'Sampai tanggal',
+  'done.at': 'Selesai pada',
+  'done.empty': 'Tidak ada tugas selesai yang cocok.',
 };

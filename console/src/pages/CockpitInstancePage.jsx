@@ -1,6 +1,8 @@
 // One instance in the cockpit: its status and incident with the administrator's repairs,
 // the live diagram (open tasks, and per element the tokens of every instance of the same
-// version: the heat), and the audit trail with the chain's check and the replay.
+// version: the heat), and the audit trail with the chain's check and the replay (where it
+// parts from the history, the element is marked on the diagram).
+import { useState } from 'preact/hooks';
 import * as engine from '../api/engine.js';
 import { ApiError } from '../api/client.js';
 import { useApp } from '../components/AppContext.js';
@@ -17,6 +19,7 @@ import { StatusBadge } from './InstancesPage.jsx';
 export default function CockpitInstancePage({ params }) {
   const app = useApp();
   const isAdmin = app.user.roles.includes('admin');
+  const [divergence, setDivergence] = useState(null); // where a replay parted from the history
   const details = useResource(() => engine.instance(params.id), [params.id], { poll: 20_000 });
   const instance = details.data;
   const signature = instance ? `${instance.status}:${instance.open_tasks.map((task) => task.id).join(',')}` : null;
@@ -51,10 +54,12 @@ export default function CockpitInstancePage({ params }) {
       <section class="panel" aria-labelledby="diagram-title">
         <h2 id="diagram-title">{t('instance.diagram')}</h2>
         {load && <p class="muted small">{t('cockpit.heatHelp', { count: number(running), version: instance.definition_version })}</p>}
-        {picture.data ? <Diagram diagram={picture.data.diagram} units={app.units} heat={heat} /> : <p aria-busy="true">{t('app.loading')}</p>}
+        {picture.data ? <Diagram diagram={picture.data.diagram} units={app.units} heat={heat}
+          markers={divergence?.element_id ? { 'lkj-invalid': [divergence.element_id] } : {}} /> : <p aria-busy="true">{t('app.loading')}</p>}
       </section>
 
-      <AuditTrail instanceId={instance.id} units={app.units} key={signature} />
+      {divergence && <Message kind="error">{t('audit.divergedAt', { seq: divergence.seq ?? '—', element: divergence.element_id || '—' })}</Message>}
+      <AuditTrail instanceId={instance.id} units={app.units} key={signature} onDivergence={setDivergence} />
     </article>
   );
 }

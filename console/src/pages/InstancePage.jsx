@@ -102,7 +102,7 @@ function liveRun(runs) {
   return open >= 0 ? open : runs.length - 1;
 }
 
-export function Diagram({ diagram, units, heat }) {
+export function Diagram({ diagram, units, heat, markers }) {
   const [path, setPath] = useState([]);
   const { run, trail } = runAt(diagram.root, path);
   const xml = diagram.diagrams[run.file];
@@ -136,7 +136,7 @@ export function Diagram({ diagram, units, heat }) {
       )}
       <p class="muted small">{t('instance.diagramHelp')}</p>
       {xml && (
-        <DiagramViewer xml={xml} completed={run.completed} active={run.active} tasks={tasks} openable={openable} heat={heat}
+        <DiagramViewer xml={xml} completed={run.completed} active={run.active} tasks={tasks} openable={openable} heat={heat} markers={markers}
           label={`${t('instance.diagram')}: ${run.process_name}`}
           onOpen={(element) => {
             const call = run.calls.find((c) => c.element_id === element);

@@ -4,16 +4,13 @@ import { useState } from 'preact/hooks';
 import * as engine from '../api/engine.js';
 import { useApp } from '../components/AppContext.js';
 import { Message } from '../components/Banner.jsx';
-import { roleLabel } from '../components/labels.js';
+import { allRoles, roleLabel } from '../components/labels.js';
 import { useResource } from '../components/useResource.js';
 import { AdminTabs, attempt } from '../cockpit/AdminTabs.jsx';
 import { t } from '../i18n/index.js';
 
-const ROLES = ['kepala_biro', 'kepala_bagian', 'kepala_subbagian', 'staf', 'deputi', 'menteri', 'biro_tata_usaha',
-  'tim', 'inspektur', 'biro_umum', 'biro_it', 'admin', 'auditor'];
-
 function RoleChoice({ idPrefix, chosen, onChange, units, legend }) {
-  const all = [...ROLES, ...units.map((u) => `satuan_kerja:${u.code}`)];
+  const all = allRoles(units);
   const toggle = (role) => onChange(chosen.includes(role) ? chosen.filter((r) => r !== role) : [...chosen, role]);
   return (
     <fieldset class="role-choice">

@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-PSLQWDZJ.js";import"./chunk-J2SKQHTP.js";import"./chunk-BKICJDWA.js";import"./chunk-Y7H4L7SY.js";import"./chunk-CSDLX43W.js";import"./chunk-A46RX6VS.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};

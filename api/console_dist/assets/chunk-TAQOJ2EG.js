@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-IR3OQSRT.js";import"./chunk-O3L4KTJF.js";import"./chunk-RNG2YZQ4.js";import"./chunk-PSLQWDZJ.js";import"./chunk-J2SKQHTP.js";import"./chunk-BKICJDWA.js";import"./chunk-Y7H4L7SY.js";import"./chunk-CSDLX43W.js";import"./chunk-A46RX6VS.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};
