@@ -380,25 +380,14 @@ class InstanceStatusChangeSchema(RequestSchema):
                            metadata={"description": "suspended: hold a running instance; "
                                      "running: resume a suspended one; terminated: end it "
                                      "and cancel its open tasks"})
-    reason = Text(metadata={"description": "why it is terminated (recorded in the "
-                            "history); only with status terminated"})
-    # The rule of reason_only_when_terminating, as the document states it.
-    openapi_one_of = (
-        {"properties": {"status": {"enum": ["terminated"]}}},
-        {"properties": {"status": {"enum": ["suspended", "running"]}},
-         "not": {"required": ["reason"]}},
-    )
-
-    @validates_schema
-    def reason_only_when_terminating(self, data, **kwargs):
-        if "reason" in data and data["status"] != "terminated":
-            raise ValidationError("only with status 'terminated'", "reason")
+    reason = Text(metadata={"description": "why (kept in the instance's history)"})
 
 
 class InstanceRetrySchema(RequestSchema):
     data = fields.Dict(keys=fields.String(), load_default=dict,
                        metadata={"description": "variables that fix what the failed step "
                                  "reads, e.g. {parts: 4}"})
+    reason = Text(metadata={"description": "why (kept in the instance's history)"})
 
 
 class HistoryQuerySchema(RequestSchema):

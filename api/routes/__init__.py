@@ -2,6 +2,7 @@
 from api.routes import (
     auth,
     calendar,
+    cockpit,
     console,
     definitions,
     deployments,
@@ -21,4 +22,4 @@ from api.routes import (
 
 BLUEPRINTS = (auth.bp, users.bp, groups.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
               history.bp, reports.bp, tasks.bp, documents.bp, following.bp, lkj_report.bp,
-              public.bp, meta.bp, console.bp)
+              public.bp, meta.bp, cockpit.bp, console.bp)

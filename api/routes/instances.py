@@ -25,7 +25,7 @@ bp = Blueprint("instances", __name__, url_prefix="/api/v1")
 STATUS_CHANGES = {
     "suspended": usecases.suspend_instance,
     "running": usecases.resume_instance,
-    "terminated": usecases.terminate_instance,  # the only one taking a `reason`
+    "terminated": usecases.terminate_instance,
 }
 
 
@@ -67,12 +67,11 @@ def get_instance(actor, instance_id):
            description="suspended: from running; its tasks stay queued but cannot be claimed "
                        "or completed. running: from suspended. terminated: from running, "
                        "suspended or error; its open tasks are cancelled. Any other "
-                       "transition is 409.")
+                       "transition is 409. `reason` is kept in the history.")
 @authenticated
 def change_instance_status(actor, instance_id):
     fields = json_body(shared(InstanceStatusChangeSchema))
     change = STATUS_CHANGES[fields.pop("status")]
-    # The schema lets `reason` through only with `terminated`.
     instance = change(engine_context(), actor, instance_id, **fields)
     return jsonify(shared(InstanceSchema).dump(instance))
 
@@ -88,7 +87,7 @@ def change_instance_status(actor, instance_id):
 @authenticated
 def retry_instance(actor, instance_id):
     fields = json_body(shared(InstanceRetrySchema), required=False)
-    instance = usecases.retry_instance(engine_context(), actor, instance_id, fields["data"])
+    instance = usecases.retry_instance(engine_context(), actor, instance_id, **fields)
     return jsonify(shared(InstanceSchema).dump(instance))
 
 

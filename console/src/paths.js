@@ -9,6 +9,16 @@ export const PATHS = {
   instances: '/instances',
   instance: '/instances/:id',
   account: '/account',
+  cockpit: '/cockpit',
+  cockpitInstance: '/cockpit/instances/:id',
+  sla: '/sla',
+  definitions: '/definitions',
+  modeler: '/definitions/:key/versions/:version',
+  compare: '/definitions/:key/compare',
+  completedTasks: '/audit/tasks',
+  users: '/admin/users',
+  calendar: '/admin/calendar',
+  outbox: '/admin/outbox',
 };
 
 /** The first path segments of the pages (the server answers them with index.html). */

@@ -148,3 +148,10 @@ def record_attempt(ctx, message_id: int, owner: str, error: str | None) -> str:
             message.next_attempt_at = now + timedelta(seconds=min(3600, 5 * 2 ** message.attempts))
         return message.state if message.state != "pending" else "retry"
 
+
+
+def requeue_failed(message: OutboxMessage, now: datetime) -> None:
+    """A failed message delivered again from the start: a fresh round of attempts, due now;
+    its last error stays until an attempt replaces it."""
+    message.state, message.attempts, message.next_attempt_at = "pending", 0, now
+    message.lease_owner, message.lease_until = None, None

@@ -16,6 +16,8 @@ from engine.usecases.administration import (
     terminate_instance,
 )
 from engine.usecases.archives import get_archive
+from engine.usecases.cockpit import check_instance_chain, search_instances, version_load
+from engine.usecases.notifications import OUTBOX_STATES, list_outbox, retry_outbox_message
 from engine.usecases.auditing import (
     audit_bundle,
     completed_tasks,
@@ -220,6 +222,12 @@ __all__ = [
     "start_instance",
     "get_instance",
     "list_instances",
+    "search_instances",
+    "version_load",
+    "check_instance_chain",
+    "OUTBOX_STATES",
+    "list_outbox",
+    "retry_outbox_message",
     "TASK_COUNT_CAP",
     "TASK_COUNTS",
     "MAX_SEARCH",

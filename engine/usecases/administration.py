@@ -24,15 +24,19 @@ from engine.workflow.model import resolve_role, user_task_key
 
 # ---------------------------------------------------------------- instance administration
 
-def suspend_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> InstanceView:
+def suspend_instance(ctx: EngineContext, actor: Actor, instance_id: str,
+                     reason: str | None = None) -> InstanceView:
     """Hold a running instance: its tasks stay queued but cannot be claimed or completed."""
     return _change_status(ctx, _StatusChange(
-        actor, ("running",), "suspended", event_log.INSTANCE_SUSPENDED), instance_id)
+        actor, ("running",), "suspended", event_log.INSTANCE_SUSPENDED,
+        payload=_reason(reason)), instance_id)
 
 
-def resume_instance(ctx: EngineContext, actor: Actor, instance_id: str) -> InstanceView:
+def resume_instance(ctx: EngineContext, actor: Actor, instance_id: str,
+                    reason: str | None = None) -> InstanceView:
     return _change_status(ctx, _StatusChange(
-        actor, ("suspended",), "running", event_log.INSTANCE_RESUMED), instance_id)
+        actor, ("suspended",), "running", event_log.INSTANCE_RESUMED,
+        payload=_reason(reason)), instance_id)
 
 
 def terminate_instance(ctx: EngineContext, actor: Actor, instance_id: str,
@@ -44,7 +48,7 @@ def terminate_instance(ctx: EngineContext, actor: Actor, instance_id: str,
 
 
 def retry_instance(ctx: EngineContext, actor: Actor, instance_id: str,
-                   data: dict | None = None) -> InstanceView:
+                   data: dict | None = None, reason: str | None = None) -> InstanceView:
     """Run the failed step of an instance in `error` again, after a fix: `data` (optional)
     corrects the variables the failed step reads."""
     data = data or {}
@@ -54,7 +58,12 @@ def retry_instance(ctx: EngineContext, actor: Actor, instance_id: str,
     return _change_status(ctx, _StatusChange(
         actor, ("error",), "running", event_log.INSTANCE_RETRIED,
         lambda wf, now, thrown: runtime.retry_failed_tasks(wf, data, now, thrown),
-        {"data": data}), instance_id)
+        {"data": data, **_reason(reason)}), instance_id)
+
+
+def _reason(reason: str | None) -> dict:
+    """The admin's reason, kept in the event (only when given: older events have none)."""
+    return {"reason": reason} if reason else {}
 
 
 def _change_status(ctx: EngineContext, command: "_StatusChange", instance_id: str):

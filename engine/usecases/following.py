@@ -49,6 +49,9 @@ _TOLD = {
     event_log.DOCUMENT_UPLOADED: ("document_id", "filename", "size"),
     event_log.INSTANCE_ERROR: ("message",),
     event_log.INSTANCE_TERMINATED: ("reason",),
+    event_log.INSTANCE_SUSPENDED: ("reason",),
+    event_log.INSTANCE_RESUMED: ("reason",),
+    event_log.INSTANCE_RETRIED: ("reason",),
     event_log.INSTANCE_MIGRATED: ("from_version", "to_version"),
 }
 

@@ -24,13 +24,16 @@ and `auditor` (reads everything, changes nothing).
 - **Definitions, units, the calendar.** Read by every signed-in user; changed by admins.
 - **Users and groups** (groups, their members). Admins; each user changes their own
   password.
-- **History, replay, audit bundles, completed tasks.** Auditors and admins.
+- **History, replay, audit bundles, completed tasks, the cockpit's overviews** (instances
+  searched with their counts, where a version's instances stand, an event chain's check).
+  Auditors and admins.
 - **The SLA report.** Auditors, admins and `kepala_biro` (the owner of the service).
 - **The LKj drafts the engine assembles** are documents of their instance: read with it
   (listed on a task by those who see the task).
 - **The year's LKj archive.** Auditors, admins and `kepala_biro` (`ARCHIVE_READERS`).
 - **Public (no sign-in):** the signed LKj of a year, and the list of published years, once
   Biro TI completed its website upload step (standard §J.3). Nothing else is public.
+- **The notification outbox** (its messages by state, a failed one sent again): admins.
 - **Deployments** (deploying, listing deployments, deleting a version, suspending and
   resuming a process) **and instance administration** (suspend, resume, terminate, retry,
   version moves): admins.
@@ -68,7 +71,8 @@ def require_admin(actor: Actor) -> None:
 
 
 def require_auditor(actor: Actor) -> None:
-    """History, replay, audit bundles, completed tasks across instances."""
+    """History, replay, audit bundles, completed tasks across instances, the cockpit's
+    overviews."""
     _needs(actor, AUDIT_READERS)
 
 

@@ -69,7 +69,6 @@ def test_terminate_cancels_the_open_tasks(client, admin, login, mini_instance):
     ({"status": "paused"}, "status"),
     ({"status": "completed"}, "status"),
     ({}, "status"),
-    ({"status": "suspended", "reason": "libur"}, "reason"),
     ({"status": "terminated", "reason": 5}, "reason"),
     ({"status": "terminated", "by": "me"}, "by"),
 ])

@@ -124,6 +124,16 @@ COMMANDS = {
     "audit bundle": (lambda w, a: usecases.audit_bundle(w.ctx, a, w.instance.id), AUDIT,
                      False),
     "completed tasks": (lambda w, a: usecases.completed_tasks(w.ctx, a), AUDIT, False),
+    "search instances": (lambda w, a: usecases.search_instances(w.ctx, a, year=2026),
+                         AUDIT, False),
+    "a version's load": (lambda w, a: usecases.version_load(w.ctx, a, "mini_review", 1),
+                         AUDIT, False),
+    "check an event chain": (lambda w, a: usecases.check_instance_chain(
+        w.ctx, a, w.instance.id), AUDIT, False),
+    "list the outbox": (lambda w, a: usecases.list_outbox(w.ctx, a), ADMIN_ONLY, False),
+    # no message in this world: an admin is told it is not found, anyone else forbidden
+    "send a failed message again": (lambda w, a: usecases.retry_outbox_message(w.ctx, a, 1),
+                                    only("forbidden", admin="hidden"), False),
     "SLA report": (lambda w, a: usecases.sla_report(
         w.ctx, a, datetime(2026, 1, 1, tzinfo=timezone.utc),
         datetime(2027, 1, 1, tzinfo=timezone.utc)),
@@ -240,7 +250,9 @@ def test_the_table_names_every_command_the_engine_offers():
                "get_deployment", "delete_version", "suspend_definition",
                "resume_definition", "list_groups", "create_group", "delete_group",
                "group_members", "add_member", "remove_member", "known_groups",
-               "deploy_procedure_folder"}
+               "deploy_procedure_folder", "search_instances",
+               "version_load", "check_instance_chain", "list_outbox",
+               "retry_outbox_message"}
     # Not in the table, and why: document_path is get_document plus a path; get_user,
     # authenticate, sign_in and user_of_token establish who the caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/

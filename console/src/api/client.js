@@ -151,25 +151,58 @@ export function uploadDocument(instanceId, file, onProgress) {
   });
 }
 
-/** Save a document as a file: its content needs the bearer token, which a plain link cannot
- * send, so it is fetched and handed to the browser as a download. */
-export async function downloadDocument(documentId, filename) {
+/** Save what an API path answers as a file: it needs the bearer token, which a plain link
+ * cannot send, so it is fetched and handed to the browser as a download. */
+export async function download(path, filename, query) {
   let response;
   try {
-    response = await fetch(url(`/documents/${encodeURIComponent(documentId)}/content`), { headers: authHeaders() });
+    response = await fetch(url(path, query), { headers: authHeaders() });
   } catch (error) {
     setConnection({ kind: 'offline' });
     throw new NetworkError(error.message);
   }
-  if (!response.ok) return answer(response, '/documents');
+  if (!response.ok) return answer(response, path);
   setConnection(null);
   const blob = await response.blob();
   const link = document.createElement('a');
   link.href = URL.createObjectURL(blob);
-  link.download = filename || 'dokumen';
+  link.download = filename;
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
   return null;
+}
+
+export const downloadDocument = (documentId, filename) => download(
+  `/documents/${encodeURIComponent(documentId)}/content`, filename || 'dokumen');
+
+/** Send files as multipart/form-data in the field `files` (deployments). */
+export async function postFiles(path, files) {
+  const form = new FormData();
+  for (const file of files) form.append('files', file, file.name);
+  let response;
+  try {
+    response = await fetch(url(path), { method: 'POST', headers: { Accept: 'application/json', ...authHeaders() }, body: form });
+  } catch (error) {
+    setConnection({ kind: 'offline' });
+    throw new NetworkError(error.message);
+  }
+  return answer(response, path);
+}
+
+/** A text answer (a diagram's XML) and the file name its Content-Disposition gives. */
+export async function getText(path) {
+  let response;
+  try {
+    response = await fetch(url(path), { headers: authHeaders() });
+  } catch (error) {
+    setConnection({ kind: 'offline' });
+    throw new NetworkError(error.message);
+  }
+  if (!response.ok) return answer(response, path);
+  setConnection(null);
+  const disposition = response.headers.get('Content-Disposition') || '';
+  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] || null;
+  return { text: await response.text(), filename: name };
 }

@@ -1,5 +1,5 @@
 // The engine's operations the console uses, by name (paths and parameters in one place).
-import { get, post, request } from './client.js';
+import { ApiError, download, get, getText, post, postFiles, request } from './client.js';
 
 const enc = encodeURIComponent;
 
@@ -27,3 +27,42 @@ export const instanceTimeline = (id) => get(`/process-instances/${enc(id)}/timel
 export const instanceDiagram = (id) => get(`/process-instances/${enc(id)}/diagram`);
 
 export { request };
+
+// ---------------------------------------------------------------- the cockpit
+export const searchInstances = (query) => get('/cockpit/instances', query);
+export const versionLoad = (key, version) => get(`/cockpit/process-definitions/${enc(key)}/versions/${enc(version)}/load`);
+export const instanceChain = (id) => get(`/cockpit/process-instances/${enc(id)}/chain`);
+export const instanceHistory = (id, query) => get(`/process-instances/${enc(id)}/history`, query);
+export const replay = (id) => post(`/process-instances/${enc(id)}/replay`);
+export const auditBundle = (id) => download(`/process-instances/${enc(id)}/audit-bundle`, `lkj-audit-${id}.zip`);
+export const changeStatus = (id, status, reason) => request('PATCH', `/process-instances/${enc(id)}`, { body: { status, ...(reason ? { reason } : {}) } });
+export const retry = (id, data, reason) => post(`/process-instances/${enc(id)}/retry`, { data, ...(reason ? { reason } : {}) });
+export const slaReport = (query) => get('/reports/sla', query);
+export const slaCsv = (query, table) => download('/reports/sla', `lkj-sla-${table}.csv`, { ...query, format: 'csv', table });
+export const versions = (key) => get(`/process-definitions/${enc(key)}/versions`);
+export const versionXml = (key, version) => getText(`/process-definitions/${enc(key)}/versions/${enc(version)}/xml`);
+export const deploy = (files) => postFiles('/deployments', files);
+
+/** The server's problems with diagrams, without deploying: the check endpoint where the
+ * server has it ({problems, warnings}); null where it has not (404/405). */
+export async function checkDiagrams(files) {
+  try {
+    return await postFiles('/deployments/check', files);
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return null;
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------- administration
+export const users = () => get('/users');
+export const createUser = (user) => post('/users', user);
+export const updateUser = (username, changes) => request('PATCH', `/users/${enc(username)}`, { body: changes });
+export const calendarYear = (year) => get(`/calendar/${enc(year)}`);
+export const setCalendarDay = (date, change) => request('PUT', `/calendar/days/${enc(date)}`, { body: change });
+export const resetCalendarDay = (date) => request('DELETE', `/calendar/days/${enc(date)}`);
+export const outbox = (query) => get('/cockpit/outbox', query);
+export const retryOutboxMessage = (id) => post(`/cockpit/outbox/${enc(id)}/retry`);
+export const moveVersion = (key, version, toVersion, dryRun) => post(
+  `/process-definitions/${enc(key)}/versions/${enc(version)}/migrate`, { to_version: toVersion, dry_run: dryRun });
+export const completedTasks = (query) => get('/history/tasks', query);

@@ -1,5 +1,6 @@
 // Previous / next through a paged list, with where we are ("26–50 of 1,000+").
 import { number, t } from '../i18n/index.js';
+import { setQuery } from '../router.jsx';
 
 export function Pager({ offset, limit, total, exact = true, shown, onPage }) {
   if (!total) return null;
@@ -13,4 +14,11 @@ export function Pager({ offset, limit, total, exact = true, shown, onPage }) {
       <button type="button" class="button button-small" disabled={shown < limit || (exact && to >= total)} onClick={() => onPage(offset + limit)}>{t('pager.next')}</button>
     </nav>
   );
+}
+
+/** The pager of a page whose offset is in the query string (`?offset=`). */
+export function QueryPager({ data, offset, limit }) {
+  if (!data) return null;
+  return <Pager offset={offset} limit={limit} total={data.total} shown={data.items.length}
+    onPage={(next) => setQuery({ offset: next || null })} />;
 }

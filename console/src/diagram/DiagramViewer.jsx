@@ -24,9 +24,11 @@ function badge(lines) {
 
 /**
  * xml: the diagram file; completed, active: element ids; tasks: open tasks ({element_id,
- * queue, assignee}); openable: {element id: number of runs}; onOpen(elementId)
+ * queue, assignee}); openable: {element id: number of runs}; onOpen(elementId); heat
+ * (optional): {element id: open tasks there across a version's instances}, drawn as a count;
+ * markers (optional): {css class: element ids}, with `legend` shown under the diagram
  */
-export function DiagramViewer({ xml, completed, active, tasks, openable, onOpen, label }) {
+export function DiagramViewer({ xml, completed, active, tasks, openable, onOpen, label, heat = {}, markers = {}, legend = null }) {
   const container = useRef(null);
   const viewer = useRef(null);
   const [failure, setFailure] = useState(null);
@@ -67,6 +69,7 @@ export function DiagramViewer({ xml, completed, active, tasks, openable, onOpen,
       mark(completed, 'lkj-done');
       mark(active, 'lkj-active');
       mark(Object.keys(openable), 'lkj-openable');
+      for (const [marker, ids] of Object.entries(markers)) mark(ids, marker);
       const byElement = {};
       for (const task of tasks) (byElement[task.element_id] ??= []).push(task);
       for (const [id, list] of Object.entries(byElement)) {
@@ -75,19 +78,34 @@ export function DiagramViewer({ xml, completed, active, tasks, openable, onOpen,
         if (list.length > 3) lines.push(`+${list.length - 3}`);
         overlays.add(id, 'lkj-task', { position: { bottom: 6, left: -6 }, html: badge(lines) });
       }
+      const hottest = Math.max(1, ...Object.values(heat));
+      for (const [id, count] of Object.entries(heat)) {
+        if (!registry.get(id)) continue;
+        const mark = document.createElement('div');
+        mark.className = 'lkj-heat';
+        mark.dataset.elementId = id;
+        mark.textContent = String(count);
+        mark.style.opacity = String(0.55 + 0.45 * (count / hottest)); // more tokens, stronger
+        overlays.add(id, 'lkj-heat', { position: { top: -12, right: 12 }, html: mark });
+      }
       setNames(Object.fromEntries(Object.keys(openable).map((id) => [id, registry.get(id)?.businessObject?.name || id])));
       canvas.zoom('fit-viewport', 'auto');
     }, (error) => !cancelled && setFailure(error));
     return () => { cancelled = true; };
-  }, [ready, xml, completed.join(), active.join(), JSON.stringify(tasks), Object.keys(openable).join()]);
+  }, [ready, xml, completed.join(), active.join(), JSON.stringify(tasks), Object.keys(openable).join(), JSON.stringify(heat), JSON.stringify(markers)]);
 
   return (
     <div class="diagram">
       <div class="diagram-canvas" ref={container} role="img" aria-label={label} data-testid="diagram" />
       <div class="diagram-tools">
         <button type="button" class="button button-small" onClick={() => viewer.current?.get('canvas').zoom('fit-viewport', 'auto')}>{t('instance.zoomFit')}</button>
-        <span class="legend"><span class="swatch swatch-done" aria-hidden="true" />{t('instance.legend.done')}</span>
-        <span class="legend"><span class="swatch swatch-active" aria-hidden="true" />{t('instance.legend.active')}</span>
+        {legend || (
+          <>
+            <span class="legend"><span class="swatch swatch-done" aria-hidden="true" />{t('instance.legend.done')}</span>
+            <span class="legend"><span class="swatch swatch-active" aria-hidden="true" />{t('instance.legend.active')}</span>
+          </>
+        )}
+        {Object.keys(heat).length > 0 && <span class="legend"><span class="lkj-heat" aria-hidden="true">n</span>{t('cockpit.legendHeat')}</span>}
       </div>
       {failure && <p class="error-text" role="alert">{String(failure.message || failure)}</p>}
       {Object.keys(openable).length > 0 && (

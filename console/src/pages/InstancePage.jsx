@@ -17,18 +17,21 @@ import { StatusBadge } from './InstancesPage.jsx';
 const POLL_MS = 15_000;
 const RECENT = 20; // history entries shown before "show all"
 
+/** An event of the timeline in plain words: who did what. */
+export function timelineSentence(entry, units) {
+  const actor = entry.actor === 'system' ? t('history.system') : (entry.actor_name || entry.actor);
+  const details = entry.details || {};
+  let key = `history.${entry.type}`;
+  if (entry.type === 'task_completed' && details.decision) key = `history.task_completed_${details.decision}`;
+  return t(key, {
+    actor, task: entry.task_name || entry.element_id || '', role: roleLabel(details.role, units),
+    filename: details.filename || '', message: details.message || '', to: details.to_version ?? '',
+  });
+}
+
 function Timeline({ entries, units }) {
   const [all, setAll] = useState(false);
-  const sentence = (entry) => {
-    const actor = entry.actor === 'system' ? t('history.system') : (entry.actor_name || entry.actor);
-    const details = entry.details || {};
-    let key = `history.${entry.type}`;
-    if (entry.type === 'task_completed' && details.decision) key = `history.task_completed_${details.decision}`;
-    return t(key, {
-      actor, task: entry.task_name || entry.element_id || '', role: roleLabel(details.role, units),
-      filename: details.filename || '', message: details.message || '', to: details.to_version ?? '',
-    });
-  };
+  const sentence = (entry) => timelineSentence(entry, units);
   const newestFirst = [...entries].reverse();
   const shown = all ? newestFirst : newestFirst.slice(0, RECENT);
   return (
@@ -99,7 +102,7 @@ function liveRun(runs) {
   return open >= 0 ? open : runs.length - 1;
 }
 
-function Diagram({ diagram, units }) {
+export function Diagram({ diagram, units, heat, markers }) {
   const [path, setPath] = useState([]);
   const { run, trail } = runAt(diagram.root, path);
   const xml = diagram.diagrams[run.file];
@@ -133,7 +136,7 @@ function Diagram({ diagram, units }) {
       )}
       <p class="muted small">{t('instance.diagramHelp')}</p>
       {xml && (
-        <DiagramViewer xml={xml} completed={run.completed} active={run.active} tasks={tasks} openable={openable}
+        <DiagramViewer xml={xml} completed={run.completed} active={run.active} tasks={tasks} openable={openable} heat={heat} markers={markers}
           label={`${t('instance.diagram')}: ${run.process_name}`}
           onOpen={(element) => {
             const call = run.calls.find((c) => c.element_id === element);

@@ -3,7 +3,7 @@ import * as engine from '../api/engine.js';
 import { useApp } from '../components/AppContext.js';
 import { Message } from '../components/Banner.jsx';
 import { processLabel } from '../components/labels.js';
-import { Pager } from '../components/Pager.jsx';
+import { QueryPager } from '../components/Pager.jsx';
 import { useResource } from '../components/useResource.js';
 import { dateTime, isoAttribute, t } from '../i18n/index.js';
 import { Link, setQuery } from '../router.jsx';
@@ -68,8 +68,7 @@ export default function InstancesPage({ query }) {
           </tbody>
         </table>
       )}
-      {page.data && <Pager offset={offset} limit={PAGE} total={page.data.total} shown={page.data.items.length}
-        onPage={(next) => setQuery({ offset: next || null })} />}
+      <QueryPager data={page.data} offset={offset} limit={PAGE} />
     </section>
   );
 }

@@ -1,1 +1,0 @@
-import{h as l,i as u}from"./chunk-JG6VW3JX.js";var t=null,n=new Set;function a(s,e="success"){t={text:s,kind:e,at:Date.now()},n.forEach(o=>o(t))}function c(){let[s,e]=l(t);return u(()=>(n.add(e),()=>n.delete(e)),[]),[s,()=>{t=null,e(null)}]}export{a,c as b};

@@ -1,0 +1,1 @@
+import{i as l,j as u}from"./chunk-6E5JI44O.js";var t=null,n=new Set;function a(s,e="success"){t={text:s,kind:e,at:Date.now()},n.forEach(o=>o(t))}function c(){let[s,e]=l(t);return u(()=>(n.add(e),()=>n.delete(e)),[]),[s,()=>{t=null,e(null)}]}export{a,c as b};

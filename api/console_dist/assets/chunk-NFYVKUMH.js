@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-PNGBB76R.js";import"./chunk-NPOPPZBY.js";import"./chunk-3LFNRGZL.js";import"./chunk-VSOLRXUM.js";import"./chunk-JG6VW3JX.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
