@@ -32,7 +32,7 @@ from engine.usecases.context import EngineContext
 from engine.usecases.shared import OPEN_STATES
 from engine.usecases.task_subjects import subject_and_phase
 from engine.usecases.views import Actor
-from engine.workflow import runtime
+from engine.workflow import events, runtime
 from engine.workflow.model import is_known_role, resolve_role, user_task_key
 
 # How often a command starts again because the instance changed under it before giving up
@@ -189,6 +189,7 @@ class Thrown:
 
     def __init__(self):
         self.tasks = []
+        self.events = []  # events.ThrownEvent: what left the instance (messages, signals)
 
     def __call__(self, task):
         extensions = getattr(task.task_spec, "extensions", None) or {}
@@ -202,6 +203,10 @@ def write_state(ctx: EngineContext, s, instance: ProcessInstance, wf, stored, no
     """(the new task rows, what the state rows hold now) after writing the workflow: task
     rows and their events and notices, the status, the next timer, what the LKj document
     needs (engine/usecases/report_jobs.py), the state."""
+    # Events no element of this instance caught are not part of its state.
+    left = events.take_thrown(wf)
+    if thrown is not None:
+        thrown.events += left
     new_tasks = sync_tasks(ctx, s, instance, wf, now, log, actor, thrown, returned)
     # The LKj document reacts to what was just recorded (drafts, publication, archive), in
     # this transaction. Imported here: report_jobs builds on this module.

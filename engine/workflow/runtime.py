@@ -20,6 +20,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from engine.workflow import sandbox, timers
+from engine.workflow.run_guard import RunFailed, guarded
 from engine.workflow.sandbox import (
     SCRIPT_ENGINE,
     ScriptFailed,
@@ -35,7 +36,8 @@ timers.install()
 _SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
 # What running a diagram may raise: the instance goes to `error`, the caller sees no crash.
 RUN_ERRORS = (SpiffWorkflowException, ScriptRejected, ScriptFailed, ScriptKilled,
-              ScriptTimeout, ScriptOutOfMemory)
+              ScriptTimeout, ScriptOutOfMemory, RunFailed)
+_run_guard = guarded(RUN_ERRORS)  # anything else a run raises becomes RunFailed
 
 
 def configure_scripts(settings) -> None:
@@ -172,6 +174,7 @@ def restore_state(dct: dict, executable: ExecutableSpec) -> BpmnWorkflow:
     return wf
 
 
+@_run_guard
 def run_to_wait_states(wf: BpmnWorkflow, now: datetime | None = None,
                        on_complete=None) -> None:
     """Run every task the engine can run (timers that are due fire); scripts and timers see
@@ -218,6 +221,7 @@ def task_by_id(wf: BpmnWorkflow, task_id: str):
         return None
 
 
+@_run_guard
 def complete_user_task(wf: BpmnWorkflow, task, data: dict, now: datetime | None = None,
                        on_complete=None) -> None:
     task.data.update(data)
@@ -242,6 +246,7 @@ def waiting_timer_ids(wf: BpmnWorkflow) -> dict[str, str]:
             and "Timer" in type(t.task_spec.event_definition).__name__}
 
 
+@_run_guard
 def retry_failed_tasks(wf: BpmnWorkflow, data_patch: dict, now: datetime | None = None,
                       on_complete=None) -> list[str]:
     """Run the tasks that failed again, from their parent's data plus `data_patch`; return
