@@ -8,6 +8,7 @@ part of the stored state: the engine takes them out after every run and hands th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
@@ -15,7 +16,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     SignalEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from engine.workflow import timers
 
 KINDS = ((MessageEventDefinition, "message"), (SignalEventDefinition, "signal"),
          (ErrorEventDefinition, "error"), (EscalationEventDefinition, "escalation"))
@@ -46,6 +51,48 @@ def take_thrown(wf) -> list[ThrownEvent]:
     return taken
 
 
-def is_timer(task_spec) -> bool:
-    """Whether a catching event waits for a timer (a date, a duration or a cycle)."""
-    return isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+def timer_of(task_spec) -> TimerEventDefinition | None:
+    """The timer a catching event (or an event-based gateway, whose definition holds each
+    event behind it) waits for, or None."""
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        definition = next((d for d in definition.event_definitions
+                           if isinstance(d, TimerEventDefinition)), None)
+    return definition if isinstance(definition, TimerEventDefinition) else None
+
+
+def _waiting_timers(wf) -> list:
+    """(task, its due time) of the timers waiting to fire, from the workflow's registry of
+    waiting events (not a walk of the task tree). SpiffWorkflow names their definitions
+    TimeDate-, Duration- and CycleTimerEventDefinition: the test is on the class."""
+    found = []
+    for task in wf.event_manager.tasks.values():
+        timer = timer_of(task.task_spec) if task.state == TaskState.WAITING else None
+        if timer is not None:
+            found.append((task, timers.due_time(timer.details(task).value)))
+    return found
+
+
+def next_timer_at(wf) -> datetime | None:
+    """When the earliest waiting timer of the instance fires, or None."""
+    due = [moment for _, moment in _waiting_timers(wf) if moment is not None]
+    return min(due) if due else None
+
+
+def due_timer_ids(wf, now: datetime) -> dict[str, str]:
+    """task id -> element id of the waiting timers due at `now` (a cycle stays waiting
+    after it fired, so what fired is what was due, not what stopped waiting)."""
+    return {str(task.id): _timer_element(task.task_spec) for task, due in _waiting_timers(wf)
+            if due is not None and due < now}  # SpiffWorkflow fires strictly after
+
+
+def _timer_element(task_spec) -> str:
+    """The timer event's element: behind an event-based gateway, the catch event that
+    waits for the gateway's timer (the gateway holds its events' definitions, in the order
+    of its outgoing flows)."""
+    definition = task_spec.event_definition
+    if isinstance(definition, MultipleEventDefinition) \
+            and len(definition.event_definitions) == len(task_spec.outputs):
+        index = definition.event_definitions.index(timer_of(task_spec))
+        return task_spec.outputs[index].bpmn_id
+    return task_spec.bpmn_id

@@ -14,12 +14,13 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow import sandbox, timers
+from engine.workflow import events, sandbox, timers
 from engine.workflow.run_guard import RunFailed, guarded
 from engine.workflow.sandbox import (
     SCRIPT_ENGINE,
@@ -67,10 +68,27 @@ class _InstanceConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class _TaskConverter(TaskConverter):
+    """Converts a task's internal data completely: an event-based gateway keeps the events
+    it saw there (SpiffWorkflow objects), which the registry's fast mode would leave for a
+    JSON encoder the engine does not use."""
+
+    def to_dict(self, task):
+        dct = super().to_dict(task)
+        if task.internal_data and self.registry._encoder_mode:
+            self.registry._encoder_mode = False
+            try:
+                dct["internal_data"] = self.registry.convert(task.internal_data)
+            finally:
+                self.registry._encoder_mode = True
+        return dct
+
+
 def _make_serializers():
     spec_registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
     instance_config = dict(SPIFF_CONFIG)
     instance_config[BpmnWorkflow] = _InstanceConverter
+    instance_config[Task] = _TaskConverter
     instance_registry = BpmnWorkflowSerializer.configure(instance_config)
     return BpmnWorkflowSerializer(spec_registry), BpmnWorkflowSerializer(instance_registry)
 
@@ -232,18 +250,12 @@ def complete_user_task(wf: BpmnWorkflow, task, data: dict, now: datetime | None 
 
 def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
     """When the earliest waiting timer of the instance fires, or None."""
-    due = [timers.due_time(event.value) for event in wf.waiting_events()
-           if "Timer" in event.event_type]
-    due = [moment for moment in due if moment is not None]
-    return min(due) if due else None
+    return events.next_timer_at(wf)
 
 
-def waiting_timer_ids(wf: BpmnWorkflow) -> dict[str, str]:
-    """task id -> element id of the timer events waiting to fire (from the workflow's
-    registry of waiting events, like next_timer_at, not a walk of the task tree)."""
-    return {str(t.id): t.task_spec.bpmn_id for t in wf.event_manager.tasks.values()
-            if t.state == TaskState.WAITING
-            and "Timer" in type(t.task_spec.event_definition).__name__}
+def due_timer_ids(wf: BpmnWorkflow, now: datetime) -> dict[str, str]:
+    """task id -> element id of the waiting timers due at `now`."""
+    return events.due_timer_ids(wf, now)
 
 
 @_run_guard
