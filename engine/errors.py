@@ -45,6 +45,11 @@ class UserNotFound(NotFound):
     title = "User not found"
 
 
+class EventNotReceived(NotFound):
+    """A message (or a thrown event) that no waiting catch and no start event receives."""
+    title = "Nobody waits for this message"
+
+
 class ArchiveNotFound(NotFound):
     title = "Archive not found"
 

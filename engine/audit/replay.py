@@ -113,8 +113,13 @@ def _apply(state: _Replay, record: EventRecord) -> None:
             _diverge(record, "a second start", "one instance_started event", record.seq)
         state.executable, state.user_tasks = _version(state, record,
                                                       record.payload.get("definition_version"))
-        state.wf = runtime.new_workflow(state.executable, record.payload.get("variables", {}))
+        variables = record.payload.get("variables", {})
+        state.wf = runtime.new_workflow(state.executable, variables)
         _run(state, record, lambda: runtime.run_to_wait_states(state.wf, at))
+        trigger = record.payload.get("trigger")
+        if trigger is not None:  # a message, signal or timer set off its start event
+            _run(state, record, lambda: runtime.trigger_start(
+                state.wf, trigger["kind"], trigger["name"], variables, at))
         _check_digest(state, record)
         return
     if state.wf is None:
@@ -149,6 +154,21 @@ def _on_migrated(state: _Replay, record: EventRecord, at) -> None:
 def _on_timers_fired(state: _Replay, record: EventRecord, at) -> None:
     """The worker ran the instance at `at`; its due timers fire again here."""
     _run(state, record, lambda: runtime.run_to_wait_states(state.wf, at))
+    _check_digest(state, record)
+
+
+def _on_event_received(state: _Replay, record: EventRecord, at) -> None:
+    """A message or signal reached the instance: deliver it again, the same way."""
+    payload = record.payload
+    reached = []
+
+    def deliver():
+        reached.extend(runtime.deliver_event(state.wf, payload.get("kind"), payload.get("name"),
+                                             payload.get("variables", {}),
+                                             payload.get("correlation", {}), at))
+    _run(state, record, deliver)
+    if state.last_error is None and reached != payload.get("elements"):
+        _diverge(record, "elements the event reached", payload.get("elements"), reached)
     _check_digest(state, record)
 
 
@@ -268,6 +288,7 @@ _HANDLERS = {
     event_log.INSTANCE_MIGRATED: _on_migrated,
     event_log.TASK_UPDATED: _on_task_updated,
     event_log.TIMERS_FIRED: _on_timers_fired,
+    event_log.EVENT_RECEIVED: _on_event_received,
     event_log.DRAFT_BUILT: _no_engine_effect,
     event_log.ARCHIVE_BUILT: _no_engine_effect,
     event_log.LKJ_PUBLISHED: _no_engine_effect,

@@ -35,6 +35,9 @@ INSTANCE_RETRIED = "instance_retried"
 INSTANCE_MIGRATED = "instance_migrated"
 TASK_UPDATED = "task_updated"  # a migration changed a kept task's name, form or role
 TIMERS_FIRED = "timers_fired"
+# A message or signal reached waiting catches of the instance (its payload: what, with
+# which variables and correlation, the elements reached).
+EVENT_RECEIVED = "event_received"
 # The LKj document (engine/usecases/report.py): a draft the engine assembled and added to the
 # instance's documents, the year's archive, the signed LKj made public.
 DRAFT_BUILT = "draft_built"
@@ -43,7 +46,8 @@ LKJ_PUBLISHED = "lkj_published"
 EVENT_TYPES = (TIMERS_FIRED, INSTANCE_STARTED, INSTANCE_COMPLETED, INSTANCE_ERROR, TASK_READY, TASK_CLAIMED,
                TASK_UNCLAIMED, TASK_COMPLETED, TASK_CANCELLED, DOCUMENT_UPLOADED,
                INSTANCE_SUSPENDED, INSTANCE_RESUMED, INSTANCE_TERMINATED, INSTANCE_RETRIED,
-               INSTANCE_MIGRATED, TASK_UPDATED, DRAFT_BUILT, ARCHIVE_BUILT, LKJ_PUBLISHED)
+               INSTANCE_MIGRATED, TASK_UPDATED, DRAFT_BUILT, ARCHIVE_BUILT, LKJ_PUBLISHED,
+               EVENT_RECEIVED)
 # Events that add a document to the instance (their payload names it and its sha256).
 DOCUMENT_EVENTS = (DOCUMENT_UPLOADED, DRAFT_BUILT)
 

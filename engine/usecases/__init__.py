@@ -16,6 +16,7 @@ from engine.usecases.administration import (
     terminate_instance,
 )
 from engine.usecases.archives import get_archive
+from engine.usecases.bpmn_events import Reached, broadcast_signal, correlate_message
 from engine.usecases.auditing import (
     audit_bundle,
     completed_tasks,
@@ -178,6 +179,9 @@ __all__ = [
     "definition_xml",
     "list_definitions",
     "start_instance",
+    "correlate_message",
+    "broadcast_signal",
+    "Reached",
     "get_instance",
     "list_instances",
     "TASK_COUNT_CAP",

@@ -28,6 +28,8 @@ Roles are the standard's (`kepala_biro`, `staf`, `satuan_kerja:<UNIT>`, ...) plu
 - **The year's LKj archive.** Auditors, admins and `kepala_biro` (`ARCHIVE_READERS`).
 - **Public (no sign-in):** the signed LKj of a year, and the list of published years, once
   Biro TI completed its website upload step (standard §J.3). Nothing else is public.
+- **Messages and signals** (delivered to waiting instances, starting processes): admins
+  and `worker` accounts (the systems that send them, `EVENT_SENDERS`).
 - **Deployments and instance administration** (suspend, resume, terminate, retry, version
   moves): admins.
 """
@@ -48,6 +50,8 @@ INSTANCE_READERS = frozenset({ADMIN, AUDITOR, "kepala_biro", "kepala_bagian",
 AUDIT_READERS = frozenset({AUDITOR, ADMIN})
 SLA_READERS = frozenset({AUDITOR, ADMIN, "kepala_biro"})
 ARCHIVE_READERS = frozenset({AUDITOR, ADMIN, "kepala_biro"})
+WORKER = "worker"  # accounts of systems that send messages and signals
+EVENT_SENDERS = frozenset({ADMIN, WORKER})
 
 
 def _needs(actor: Actor, roles: frozenset[str]) -> None:
@@ -74,6 +78,11 @@ def require_sla_reader(actor: Actor) -> None:
 def require_archive_reader(actor: Actor) -> None:
     """The year's LKj archive: everything the cycle produced, its history included."""
     _needs(actor, ARCHIVE_READERS)
+
+
+def require_event_sender(actor: Actor) -> None:
+    """Messages and signals: they start processes and move instances on, for everyone."""
+    _needs(actor, EVENT_SENDERS)
 
 
 def require_self_or_admin(actor: Actor, username: str) -> None:

@@ -29,6 +29,7 @@ from engine.metrics import Stopwatch, record_command
 from engine.persistence import event_log
 from engine.persistence.tables import ProcessInstance, Task
 from engine.usecases.context import EngineContext
+from engine.usecases import subscriptions
 from engine.usecases.shared import OPEN_STATES
 from engine.usecases.task_subjects import subject_and_phase
 from engine.usecases.views import Actor
@@ -142,7 +143,16 @@ def _attempt(ctx: EngineContext, command: InstanceCommand, instance_ref, missing
             ctx.keep_workflow(instance_id, saved_version, wf, stored)
         else:  # a cached workflow of the old spec must not be reused
             ctx.forget_workflow(instance_id)
+    pass_on_thrown(ctx, instance_id, thrown)
     return result
+
+
+def pass_on_thrown(ctx: EngineContext, instance_id: str, thrown: "Thrown") -> None:
+    """Messages and signals the instance threw and did not catch itself reach the other
+    instances (engine/usecases/bpmn_events.py), once the change that threw them is stored."""
+    if thrown.events:
+        from engine.usecases import bpmn_events  # it builds on this module
+        bpmn_events.pass_on(ctx, instance_id, thrown.events)
 
 
 def run_step(step, wf):
@@ -270,6 +280,7 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
         instance.status, instance.ended_at = "completed", now
         log.append(event_log.INSTANCE_COMPLETED, actor.username, now)
     instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None
+    subscriptions.sync(s, instance, wf)
     outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, definition, thrown), now)
     return created
 

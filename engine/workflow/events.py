@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
     EscalationEventDefinition,
@@ -96,3 +97,112 @@ def _timer_element(task_spec) -> str:
         index = definition.event_definitions.index(timer_of(task_spec))
         return task_spec.outputs[index].bpmn_id
     return task_spec.bpmn_id
+
+
+# ---------------------------------------------------------------- messages and signals
+
+DELIVERABLE = {"message": MessageEventDefinition, "signal": SignalEventDefinition}
+
+
+@dataclass(frozen=True)
+class Catch:
+    """A message or signal catch an instance waits at."""
+    task_id: str
+    kind: str
+    name: str
+    element_id: str
+
+
+def _definitions_of(task_spec) -> list[tuple[object, str]]:
+    """(event definition, element id) a waiting task catches with: an event-based gateway
+    holds its branches' definitions, in the order of its outgoing flows."""
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        outputs = task_spec.outputs
+        same = len(outputs) == len(definition.event_definitions)
+        return [(d, outputs[i].bpmn_id if same else task_spec.bpmn_id)
+                for i, d in enumerate(definition.event_definitions)]
+    return [(definition, task_spec.bpmn_id)] if definition is not None else []
+
+
+def waiting_catches(wf) -> list[Catch]:
+    """The message and signal catches of the instance that wait now."""
+    found = []
+    for task in wf.event_manager.tasks.values():
+        if task.state != TaskState.WAITING:
+            continue
+        for definition, element_id in _definitions_of(task.task_spec):
+            kind = kind_of(definition)
+            if kind in DELIVERABLE and definition.name:
+                found.append(Catch(str(task.id), kind, definition.name, element_id))
+    return found
+
+
+def deliver(wf, kind: str, name: str, payload: dict, correlation: dict | None = None) -> list[str]:
+    """Catch the message or signal `name` at every waiting catch of the instance whose task
+    data holds `correlation` (variable -> value). Its `payload` becomes variables of the
+    instance (and, where the diagram names a message or signal variable, that variable).
+    Returns the elements reached (none: nothing waited for it here)."""
+    reached = []
+    for task in list(wf.event_manager.tasks.values()):
+        if task.state != TaskState.WAITING:
+            continue
+        if any(task.data.get(variable) != value for variable, value in (correlation or {}).items()):
+            continue
+        for definition, element_id in _definitions_of(task.task_spec):
+            # the catch's own definition: dialects subclass SpiffWorkflow's definitions,
+            # which compare equal only to their own class
+            if kind_of(definition) != kind or definition.name != name:
+                continue
+            event = BpmnEvent(definition, payload=dict(payload))
+            task.data.update(payload)
+            task.task_spec.catch(task, event)
+            task.task_spec._update(task)
+            reached.append(element_id)
+            break
+    return reached
+
+
+@dataclass(frozen=True)
+class StartEvent:
+    """A start event that waits for something: a message, a signal or a timer."""
+    element_id: str
+    kind: str  # message, signal, timer
+    name: str  # the message's or signal's name; for a timer its element id
+    timer: TimerEventDefinition | None = None
+
+
+def start_events(spec) -> list[StartEvent]:
+    """The top-level start events of a process that wait for an event."""
+    found = []
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ != "StartEvent":
+            continue
+        definition = getattr(task_spec, "event_definition", None)
+        timer = timer_of(task_spec)
+        if timer is not None:
+            found.append(StartEvent(task_spec.bpmn_id, "timer", task_spec.bpmn_id, timer))
+        elif kind_of(definition) in DELIVERABLE and definition.name:
+            found.append(StartEvent(task_spec.bpmn_id, kind_of(definition), definition.name))
+    return found
+
+
+def trigger_start(wf, kind: str, name: str, payload: dict) -> str | None:
+    """Set off the waiting start event of a new instance that catches `kind`/`name` (for
+    a timer: the start event's element id); its element id, or None."""
+    for task in list(wf.event_manager.tasks.values()):
+        spec = task.task_spec
+        if task.state != TaskState.WAITING or type(spec).__name__ != "StartEvent":
+            continue
+        timer = timer_of(spec)
+        if kind == "timer" and timer is not None and spec.bpmn_id == name:
+            event = BpmnEvent(timer)
+        elif kind in DELIVERABLE and kind_of(spec.event_definition) == kind \
+                and spec.event_definition.name == name:
+            event = BpmnEvent(spec.event_definition, payload=dict(payload))
+        else:
+            continue
+        spec.catch(task, event)
+        spec._update(task)
+        return spec.bpmn_id
+    return None

@@ -31,6 +31,7 @@ NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 KNOWN_ROLES = frozenset({
     "kepala_biro", "kepala_bagian", "kepala_subbagian", "staf", "deputi", "menteri",
     "biro_tata_usaha", "tim", "inspektur", "biro_umum", "biro_it", "admin", "auditor",
+    "worker",  # accounts of systems that send messages and signals or run service tasks
 })
 UNIT_ROLE_PREFIX = "satuan_kerja:"
 

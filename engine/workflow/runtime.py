@@ -271,6 +271,30 @@ def retry_failed_tasks(wf: BpmnWorkflow, data_patch: dict, now: datetime | None 
     return [task.task_spec.bpmn_id for task in failed]
 
 
+@_run_guard
+def trigger_start(wf: BpmnWorkflow, kind: str, name: str, payload: dict,
+                  now: datetime | None = None, on_complete=None) -> str | None:
+    """Set off the start event of a new instance that waits for this message, signal or
+    timer (events.trigger_start) and run on; its element id, or None."""
+    with script_time(now):
+        element = events.trigger_start(wf, kind, name, payload)
+    if element is not None:
+        run_to_wait_states(wf, now, on_complete)
+    return element
+
+
+@_run_guard
+def deliver_event(wf: BpmnWorkflow, kind: str, name: str, payload: dict, correlation: dict,
+                  now: datetime | None = None, on_complete=None) -> list[str]:
+    """Deliver a message or signal to the instance's waiting catches (events.deliver) and
+    run on; the elements reached."""
+    with script_time(now):
+        reached = events.deliver(wf, kind, name, payload, correlation)
+    if reached:
+        run_to_wait_states(wf, now, on_complete)
+    return reached
+
+
 def cancel(wf: BpmnWorkflow) -> None:
     wf.cancel()
 

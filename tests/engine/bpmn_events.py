@@ -43,8 +43,14 @@ def throw(element_id: str, definition: str) -> str:
             f"{definition}</bpmn:intermediateThrowEvent>")
 
 
-def message_ref(message_id: str) -> str:
-    return f'<bpmn:messageEventDefinition messageRef="{message_id}" />'
+def message_ref(message_id: str, payload: str | None = None) -> str:
+    """A message event definition; `payload` is the Python expression a throw sends (as
+    spiff-arena's modeler saves it)."""
+    if payload is None:
+        return f'<bpmn:messageEventDefinition messageRef="{message_id}" />'
+    return (f'<bpmn:messageEventDefinition messageRef="{message_id}"><bpmn:extensionElements>'
+            f"<spiffworkflow:messagePayload>{escape(payload)}</spiffworkflow:messagePayload>"
+            f"</bpmn:extensionElements></bpmn:messageEventDefinition>")
 
 
 def message(message_id: str, name: str) -> str:

@@ -27,6 +27,7 @@ CALLERS = {
     # staf1 after an admin moved it from staf to kepala_bagian: its claim no longer stands
     "staf1_moved": actor("staf1", "kepala_bagian"),
     "unit": actor("unit_a", "satuan_kerja:A"),
+    "worker": actor("sistem_surat", "worker"),  # a system sending messages and signals
     "nobody": actor("nobody"),
 }
 EVERYONE = dict.fromkeys(CALLERS, "ok")
@@ -163,6 +164,11 @@ COMMANDS = {
                           READS_INSTANCE, False),
     "instance diagram": (lambda w, a: usecases.instance_diagram(w.ctx, a, w.instance.id),
                          READS_INSTANCE, False),
+    # nobody waits for this message in this world: its senders learn that (404)
+    "correlate a message": (lambda w, a: usecases.correlate_message(w.ctx, a, "tidak_ada"),
+                            only("forbidden", admin="hidden", worker="hidden"), False),
+    "broadcast a signal": (lambda w, a: usecases.broadcast_signal(w.ctx, a, "tidak_ada"),
+                           only("forbidden", admin="ok", worker="ok"), False),
     # everyone gets the list; what it holds follows may_start (tests/api/test_following.py)
     "startable processes": (lambda w, a: usecases.startable_processes(w.ctx, a), EVERYONE,
                             False),
@@ -195,7 +201,7 @@ def test_the_table_names_every_command_the_engine_offers():
                "authenticate", "sign_in", "user_of_token", "change_own_password",
                "restore_admin", "create_unit", "update_unit", "list_units",
                "calendar_year", "set_calendar_day", "reset_calendar_day",
-               "lease_due_timers", "fire_timers", "upgrade_database", "database_behind",
+               "lease_due_timers", "fire_timers", "correlate_message", "broadcast_signal", "Reached", "upgrade_database", "database_behind",
                "verify_audit_bundle", "sla_to_csv", "sla_to_json", "operational_counts",
                "OperationalCounts", "list_drafts", "get_archive", "published_years",
                "published_lkj", "lease_report_jobs", "run_report_job", "run_report_jobs",

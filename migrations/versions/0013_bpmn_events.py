@@ -1,0 +1,54 @@
+"""Events that cross an instance's border: business keys on instances (messages correlate
+by them), the message and signal catches instances wait at (`event_subscription`, rewritten
+with the instance's state, so a delivery finds its receivers without loading workflows),
+and the schedule of timer start events (`start_timer`: one row per process and start event,
+its next due time advanced in the same transaction as the instance it starts, so each due
+time starts one instance whatever the number of workers).
+
+Revision ID: 0013_bpmn_events
+Revises: 0010_task_subject_phase
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013_bpmn_events"
+down_revision = "0010_task_subject_phase"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("process_instance", sa.Column("business_key", sa.String(200), nullable=True))
+    op.create_index("ix_process_instance_business_key", "process_instance", ["business_key"])
+    op.create_table(
+        "event_subscription",
+        sa.Column("process_instance_id", sa.String(36),
+                  sa.ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("task_id", sa.String(36), primary_key=True),
+        sa.Column("element_id", sa.String(255), primary_key=True),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("name", sa.String(255), nullable=False),
+    )
+    op.create_index("ix_event_subscription_kind_name", "event_subscription", ["kind", "name"])
+    op.create_table(
+        "start_timer",
+        sa.Column("definition_key", sa.String(120), primary_key=True),
+        sa.Column("element_id", sa.String(255), primary_key=True),
+        sa.Column("definition_id", sa.Integer, nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("interval_s", sa.Integer, nullable=True),
+        sa.Column("repeats_left", sa.Integer, nullable=True),
+        sa.Column("started", sa.Integer, nullable=False),
+    )
+    op.create_index("ix_start_timer_due_at", "start_timer", ["due_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_start_timer_due_at", "start_timer")
+    op.drop_table("start_timer")
+    op.drop_index("ix_event_subscription_kind_name", "event_subscription")
+    op.drop_table("event_subscription")
+    op.drop_index("ix_process_instance_business_key", "process_instance")
+    # Not a batch (a copy of the table): rows of other tables refer to the instances.
+    # SQLite drops a column itself since 3.35.
+    op.execute("ALTER TABLE process_instance DROP COLUMN business_key")
