@@ -21,11 +21,13 @@ from marshmallow import (
 
 from api.extension import engine_context
 from engine.usecases import (
+    BUSINESS_KEY_MAX_LENGTH,
     CALENDAR_DAY_NAME_MAX_LENGTH,
     CALENDAR_DAY_PATTERN,
     CALENDAR_KINDS,
     EMAIL_MAX_LENGTH,
     EMAIL_PATTERN,
+    EVENT_NAME_MAX_LENGTH,
     EVENT_TYPES,
     FIRST_CALENDAR_YEAR,
     FULL_NAME_MAX_LENGTH,
@@ -192,6 +194,25 @@ def _email(**kwargs):
                 pattern_error="is not an e-mail address", **kwargs)
 
 
+def _business_key(**kwargs):
+    return Text(validate=validate.Length(1, BUSINESS_KEY_MAX_LENGTH), metadata={
+        "description": "the instance's key in the business (a letter number, a report "
+                       "id): messages correlate by it"}, **kwargs)
+
+
+def _event_name():
+    return Text(required=True, pattern=NOT_BLANK_PATTERN,
+                validate=validate.Length(1, EVENT_NAME_MAX_LENGTH),
+                pattern_error="must not be blank",
+                metadata={"description": "the name of the message or signal as the diagram "
+                                         "names it (bpmn:message/bpmn:signal name)"})
+
+
+def _event_variables():
+    return fields.Dict(keys=fields.String(), load_default=dict, metadata={
+        "description": "variables the receiving instances (or the instances started) get"})
+
+
 # ---------------------------------------------------------------- path parameters
 
 class CalendarYearPath(RequestSchema):
@@ -275,6 +296,7 @@ class InstanceStartSchema(RequestSchema):
                                       "active units]}"})
     version = _version(metadata={"description": "a deployed version; the latest when left "
                                                 "out"})
+    business_key = _business_key()
 
 
 class InstanceQuerySchema(RequestSchema):
@@ -355,6 +377,22 @@ class InstanceStatusChangeSchema(RequestSchema):
     def reason_only_when_terminating(self, data, **kwargs):
         if "reason" in data and data["status"] != "terminated":
             raise ValidationError("only with status 'terminated'", "reason")
+
+
+class MessageSchema(RequestSchema):
+    name = _event_name()
+    variables = _event_variables()
+    correlation = fields.Dict(keys=fields.String(), load_default=dict, metadata={
+        "description": "variable -> value: only instances whose variables hold these values "
+                       "receive the message"})
+    process_instance_id = Text(validate=validate.Length(1, 36), metadata={
+        "description": "only this instance receives the message (no start event then)"})
+    business_key = _business_key()
+
+
+class SignalSchema(RequestSchema):
+    name = _event_name()
+    variables = _event_variables()
 
 
 class InstanceRetrySchema(RequestSchema):
@@ -579,6 +617,20 @@ class InstanceSummarySchema(Schema):
     started_by = fields.String(allow_none=True)
     ended_at = fields.DateTime(allow_none=True)
     error = fields.String(allow_none=True)
+    business_key = fields.String(allow_none=True)
+
+
+class ReachedSchema(Schema):
+    process_instance_id = fields.String()
+    definition_key = fields.String()
+    elements = fields.List(fields.String(), metadata={
+        "description": "the catch events, receive tasks or boundary events that received "
+                       "it, or the start event of the instance it started"})
+    started = fields.Boolean(metadata={"description": "the instance was started by it"})
+
+
+class ReachedListSchema(Schema):
+    reached = fields.List(fields.Nested(ReachedSchema))
 
 
 class InstanceSchema(InstanceSummarySchema):

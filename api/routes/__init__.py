@@ -6,6 +6,7 @@ from api.routes import (
     definitions,
     deployments,
     documents,
+    events,
     following,
     history,
     instances,
@@ -20,4 +21,4 @@ from api.routes import (
 
 BLUEPRINTS = (auth.bp, users.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
               history.bp, reports.bp, tasks.bp, documents.bp, following.bp, lkj_report.bp,
-              public.bp, meta.bp, console.bp)
+              public.bp, meta.bp, console.bp, events.bp)

@@ -17,6 +17,7 @@ from engine.usecases.administration import (
 )
 from engine.usecases.archives import get_archive
 from engine.usecases.bpmn_events import Reached, broadcast_signal, correlate_message
+from engine.usecases.start_timers import schedule_start_timers, start_due_timers
 from engine.usecases.auditing import (
     audit_bundle,
     completed_tasks,
@@ -25,12 +26,14 @@ from engine.usecases.auditing import (
 )
 from engine.usecases.constraints import (
     BLANK_CHARACTERS,
+    BUSINESS_KEY_MAX_LENGTH,
     CALENDAR_DAY_NAME_MAX_LENGTH,
     CALENDAR_DAY_PATTERN,
     CONTENT_TYPE_MAX_LENGTH,
     DEPLOYABLE_SUFFIXES,
     EMAIL_MAX_LENGTH,
     EMAIL_PATTERN,
+    EVENT_NAME_MAX_LENGTH,
     FILE_NAME_MAX_LENGTH,
     FIRST_CALENDAR_YEAR,
     FULL_NAME_MAX_LENGTH,
@@ -150,6 +153,8 @@ __all__ = [
     "CALENDAR_DAY_NAME_MAX_LENGTH",
     "NOT_BLANK_PATTERN",
     "BLANK_CHARACTERS",
+    "BUSINESS_KEY_MAX_LENGTH",
+    "EVENT_NAME_MAX_LENGTH",
     "DEPLOYABLE_SUFFIXES",
     "CONTENT_TYPE_MAX_LENGTH",
     "FILE_NAME_MAX_LENGTH",
@@ -180,6 +185,8 @@ __all__ = [
     "list_definitions",
     "start_instance",
     "correlate_message",
+    "schedule_start_timers",
+    "start_due_timers",
     "broadcast_signal",
     "Reached",
     "get_instance",

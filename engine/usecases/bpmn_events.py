@@ -28,6 +28,7 @@ from engine.errors import ConcurrentUpdate, EventNotReceived, InstanceNotFound, 
 from engine.persistence import event_log
 from engine.persistence.tables import EventSubscription, ProcessDefinition, ProcessInstance
 from engine.usecases import policy
+from engine.usecases.constraints import EVENT_NAME_MAX_LENGTH
 from engine.usecases.context import EngineContext
 from engine.usecases.instances import Trigger, begin_instance, check_business_key
 from engine.usecases.shared import _check_json_data
@@ -114,8 +115,9 @@ def pass_on(ctx: EngineContext, instance_id: str, thrown: list[events.ThrownEven
 
 def _checked(name, variables, correlation) -> tuple[dict, dict]:
     errors = {}
-    if not isinstance(name, str) or not name.strip() or len(name) > 255:
-        errors["name"] = ["must be a text of 1 to 255 characters"]
+    if not isinstance(name, str) or not name.strip() or len(name) > EVENT_NAME_MAX_LENGTH:
+        errors["name"] = [f"must be a text of 1 to {EVENT_NAME_MAX_LENGTH} characters, "
+                          f"not only blanks"]
     if variables is None:
         variables = {}
     if not isinstance(variables, dict):

@@ -34,6 +34,10 @@ UNIT_CODE_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{UNIT_CODE_MAX_LENGTH - 1}}}
 UNIT_CODE_RULE = (f"must be 1 to {UNIT_CODE_MAX_LENGTH} letters, digits, '-', '_' or '.', "
                   f"starting with a letter or digit")
 UNIT_NAME_MAX_LENGTH = 200
+# Messages and signals (engine/usecases/bpmn_events.py), business keys of instances (the
+# widths of their columns).
+BUSINESS_KEY_MAX_LENGTH = 200
+EVENT_NAME_MAX_LENGTH = 255
 
 # Roles: one of the procedure's roles, or the queue of a unit.
 ROLE_NAMES = tuple(sorted(KNOWN_ROLES))

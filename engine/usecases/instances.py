@@ -10,6 +10,7 @@ from engine.errors import InvalidInput, WorkflowError
 from engine.persistence import event_log
 from engine.persistence.tables import ProcessDefinition, ProcessInstance, Task
 from engine.usecases import policy
+from engine.usecases.constraints import BUSINESS_KEY_MAX_LENGTH
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import (
     INSTANCE_STATUSES,
@@ -25,9 +26,6 @@ from engine.usecases.views import Actor, InstanceView, Page
 from engine.workflow import runtime
 
 # ---------------------------------------------------------------- instances
-
-BUSINESS_KEY_MAX = 200  # the column's width
-
 
 def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
                    version: int | None = None, business_key: str | None = None) -> InstanceView:
@@ -48,9 +46,9 @@ def start_instance(ctx: EngineContext, actor: Actor, key: str, variables: dict,
 
 def check_business_key(business_key) -> None:
     if business_key is not None and (not isinstance(business_key, str) or not business_key
-                                     or len(business_key) > BUSINESS_KEY_MAX):
-        raise InvalidInput("business_key must be a text of 1 to 200 characters",
-                           {"business_key": ["must be a text of 1 to 200 characters"]})
+                                     or len(business_key) > BUSINESS_KEY_MAX_LENGTH):
+        rule = f"must be a text of 1 to {BUSINESS_KEY_MAX_LENGTH} characters"
+        raise InvalidInput(f"business_key {rule}", {"business_key": [rule]})
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ part of the stored state: the engine takes them out after every run and hands th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
@@ -18,10 +18,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.util.task import TaskState
 
 from engine.workflow import timers
+from engine.workflow.sandbox import SCRIPT_ENGINE, current_time, script_time
 
 KINDS = ((MessageEventDefinition, "message"), (SignalEventDefinition, "signal"),
          (ErrorEventDefinition, "error"), (EscalationEventDefinition, "escalation"))
@@ -188,21 +192,91 @@ def start_events(spec) -> list[StartEvent]:
 
 
 def trigger_start(wf, kind: str, name: str, payload: dict) -> str | None:
-    """Set off the waiting start event of a new instance that catches `kind`/`name` (for
-    a timer: the start event's element id); its element id, or None."""
-    for task in list(wf.event_manager.tasks.values()):
+    """Set off the start event of a new instance that catches `kind`/`name` (for a timer:
+    the start event's element id); its element id, or None. A timer start event whose
+    time has already come has fired by itself: that counts."""
+    for task in list(wf.tasks.values()):
         spec = task.task_spec
-        if task.state != TaskState.WAITING or type(spec).__name__ != "StartEvent":
+        if type(spec).__name__ != "StartEvent":
             continue
         timer = timer_of(spec)
-        if kind == "timer" and timer is not None and spec.bpmn_id == name:
-            event = BpmnEvent(timer)
-        elif kind in DELIVERABLE and kind_of(spec.event_definition) == kind \
-                and spec.event_definition.name == name:
-            event = BpmnEvent(spec.event_definition, payload=dict(payload))
-        else:
-            continue
-        spec.catch(task, event)
-        spec._update(task)
-        return spec.bpmn_id
+        if kind == "timer":
+            if timer is None or spec.bpmn_id != name:
+                continue
+            if task.state == TaskState.WAITING:
+                _fire_start_timer(task, timer)
+            return spec.bpmn_id if task.state & TaskState.FINISHED_MASK or \
+                task.state == TaskState.READY else None
+        if task.state == TaskState.WAITING and kind in DELIVERABLE \
+                and kind_of(spec.event_definition) == kind and spec.event_definition.name == name:
+            spec.catch(task, BpmnEvent(spec.event_definition, payload=dict(payload)))
+            spec._update(task)
+            return spec.bpmn_id
     return None
+
+
+def _fire_start_timer(task, timer) -> None:
+    """Fire a waiting timer start event now, once. A cycle makes a path per repetition when
+    its next time has passed: it is given one repetition, due now, then none."""
+    spec = task.task_spec
+    if isinstance(timer, CycleTimerEventDefinition):
+        due = current_time() - timedelta(microseconds=1)
+        task._set_internal_data(event_value={"cycles": 1, "next": due.isoformat(),
+                                             "duration": 0})
+        spec._update(task)  # the one path
+        spec._update(task)  # no repetition left: marked as fired
+        spec._update(task)  # and so it completes
+    else:
+        spec.catch(task, BpmnEvent(timer))
+        spec._update(task)
+
+
+# ---------------------------------------------------------------- timer start events
+
+@dataclass(frozen=True)
+class StartSchedule:
+    """When a timer start event starts instances: first at `due_at`, then (a cycle) every
+    `interval_s` seconds, `repeats_left` more times (None: forever)."""
+    due_at: datetime | None
+    interval_s: int | None = None
+    repeats_left: int | None = 0
+
+
+def start_schedule(timer: TimerEventDefinition, now: datetime) -> StartSchedule:
+    """The schedule of a timer start event as of `now`: a date is that date, a duration
+    runs from `now`, a cycle (`R3/PT1H`, `R/2026-03-02T08:00:00+07:00/P1W`) starts at its
+    start or one interval from `now`. Its expression is evaluated in the jail."""
+    with script_time(now):
+        value = SCRIPT_ENGINE.environment.evaluate(timer.expression, {})
+        if not isinstance(value, str):
+            raise ValueError(f"timer expression {timer.expression!r} gave {value!r}, not text")
+        if isinstance(timer, CycleTimerEventDefinition):
+            cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(value)
+            if cycles == 0:
+                return StartSchedule(None)
+            return StartSchedule(_aware(start), int(duration.total_seconds()),
+                                 None if cycles < 0 else cycles - 1)
+        moment = TimerEventDefinition.parse_time_or_duration(value)
+        if not isinstance(moment, datetime):  # a duration: from now
+            moment = now + TimerEventDefinition.get_timedelta_from_start(moment, now)
+        return StartSchedule(_aware(moment))
+
+
+def next_start(schedule: StartSchedule, due_at: datetime, now: datetime) -> StartSchedule:
+    """The schedule after the start due at `due_at`: a cycle's first due time after `now`
+    (due times missed while no worker ran are skipped: one start stands for them), else
+    nothing more."""
+    if schedule.interval_s is None or schedule.interval_s <= 0 or schedule.repeats_left == 0:
+        return StartSchedule(None)
+    step = timedelta(seconds=schedule.interval_s)
+    steps = max(1, (now - due_at) // step + 1)  # the first due time after now
+    left = schedule.repeats_left
+    if left is not None:
+        if steps > left:
+            return StartSchedule(None)
+        left -= steps
+    return StartSchedule(due_at + steps * step, schedule.interval_s, left)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
