@@ -29,6 +29,9 @@ from engine.usecases import (
     EMAIL_PATTERN,
     EVENT_NAME_MAX_LENGTH,
     EVENT_TYPES,
+    EXTERNAL_FETCH_MAX,
+    EXTERNAL_LOCK_MAX_MS,
+    EXTERNAL_WAIT_MAX_MS,
     FIRST_CALENDAR_YEAR,
     FULL_NAME_MAX_LENGTH,
     INSTANCE_STATUSES,
@@ -395,6 +398,59 @@ class SignalSchema(RequestSchema):
     variables = _event_variables()
 
 
+def _worker_id():
+    return Text(required=True, pattern=NOT_BLANK_PATTERN, pattern_error="must not be blank",
+                validate=validate.Length(1, 255),
+                metadata={"description": "the worker process; the lock is its own"})
+
+
+class ExternalTaskPath(RequestSchema):
+    task_id = Text(required=True)
+
+
+class TopicSchema(RequestSchema):
+    name = Text(required=True, validate=validate.Length(1, 255))
+    lock_duration_ms = WholeNumber(1, EXTERNAL_LOCK_MAX_MS, required=True)
+    variables = fields.List(Text(), metadata={
+        "description": "the variables to hand over; all of them when left out"})
+
+
+class FetchAndLockSchema(RequestSchema):
+    worker_id = _worker_id()
+    topics = fields.List(fields.Nested(TopicSchema), required=True,
+                         validate=validate.Length(min=1))
+    max_tasks = WholeNumber(1, EXTERNAL_FETCH_MAX, load_default=1)
+    wait_ms = WholeNumber(0, EXTERNAL_WAIT_MAX_MS, load_default=0, metadata={
+        "description": "wait up to this long for a task when none is there (long polling)"})
+
+
+class ExternalCompleteSchema(RequestSchema):
+    worker_id = _worker_id()
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class ExternalFailureSchema(RequestSchema):
+    worker_id = _worker_id()
+    message = Text(load_default=None)
+    details = Text(load_default=None)
+    retries = WholeNumber(0, EXTERNAL_LOCK_MAX_MS, load_default=0, metadata={
+        "description": "tries left; 0: an incident (the instance waits in error)"})
+    retry_timeout_ms = WholeNumber(0, EXTERNAL_LOCK_MAX_MS, load_default=0)
+
+
+class ExternalBpmnErrorSchema(RequestSchema):
+    worker_id = _worker_id()
+    error_code = Text(required=True, pattern=NOT_BLANK_PATTERN, pattern_error="must not be "
+                      "blank", validate=validate.Length(1, 255))
+    message = Text(load_default=None)
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class ExtendLockSchema(RequestSchema):
+    worker_id = _worker_id()
+    new_duration_ms = WholeNumber(1, EXTERNAL_LOCK_MAX_MS, required=True)
+
+
 class InstanceRetrySchema(RequestSchema):
     data = fields.Dict(keys=fields.String(), load_default=dict,
                        metadata={"description": "variables that fix what the failed step "
@@ -631,6 +687,27 @@ class ReachedSchema(Schema):
 
 class ReachedListSchema(Schema):
     reached = fields.List(fields.Nested(ReachedSchema))
+
+
+class LockedTaskSchema(Schema):
+    id = fields.String()
+    topic = fields.String()
+    worker_id = fields.String()
+    lock_expires_at = fields.DateTime()
+    process_instance_id = fields.String()
+    business_key = fields.String(allow_none=True)
+    element_id = fields.String()
+    retries = fields.Integer(allow_none=True)
+    error_message = fields.String(allow_none=True)
+    variables = fields.Dict()
+
+
+class LockedTaskListSchema(Schema):
+    tasks = fields.List(fields.Nested(LockedTaskSchema))
+
+
+class CaughtSchema(Schema):
+    caught_by = fields.String(metadata={"description": "the error boundary event"})
 
 
 class InstanceSchema(InstanceSummarySchema):

@@ -50,6 +50,10 @@ class EventNotReceived(NotFound):
     title = "Nobody waits for this message"
 
 
+class ExternalTaskNotFound(NotFound):
+    pass
+
+
 class ArchiveNotFound(NotFound):
     title = "Archive not found"
 
@@ -81,6 +85,11 @@ class InstanceNotRunning(Conflict):
 
 class ConcurrentUpdate(Conflict):
     title = "Concurrent update"
+
+
+class ExternalTaskNotLocked(Conflict):
+    """The worker does not hold the external task's lock (any more)."""
+    title = "The worker does not hold this task's lock"
 
 
 class AlreadyExists(Conflict):

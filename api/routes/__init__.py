@@ -7,6 +7,7 @@ from api.routes import (
     deployments,
     documents,
     events,
+    external_tasks,
     following,
     history,
     instances,
@@ -21,4 +22,5 @@ from api.routes import (
 
 BLUEPRINTS = (auth.bp, users.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
               history.bp, reports.bp, tasks.bp, documents.bp, following.bp, lkj_report.bp,
-              public.bp, meta.bp, console.bp, events.bp)
+              public.bp, meta.bp, console.bp, events.bp,
+              external_tasks.bp)

@@ -403,3 +403,25 @@ class StartTimer(Base):
     interval_s: Mapped[int | None] = mapped_column(Integer)  # a cycle's period, seconds
     repeats_left: Mapped[int | None]  # a cycle's repetitions still to come (None: forever)
     started: Mapped[int] = mapped_column(Integer, default=0)  # instances started so far
+
+
+class ExternalTask(Base):
+    """A service task waiting for an external worker (engine/usecases/external_tasks.py):
+    written with the instance's state, locked by one worker at a time until
+    `lock_expires_at`, fetchable again after a failure from `fetchable_at`."""
+    __tablename__ = "external_task"
+    __table_args__ = (Index("ix_external_task_topic", "topic", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow's task id
+    process_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    element_id: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(255))
+    variables: Mapped[dict] = mapped_column(JSON)  # the task's data when it began to wait
+    created_at: Mapped[datetime]
+    worker_id: Mapped[str | None] = mapped_column(String(255))
+    lock_expires_at: Mapped[datetime | None]
+    fetchable_at: Mapped[datetime | None]
+    retries: Mapped[int | None] = mapped_column(Integer)  # None until a worker reports a failure
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)

@@ -17,6 +17,14 @@ from engine.usecases.administration import (
 )
 from engine.usecases.archives import get_archive
 from engine.usecases.bpmn_events import Reached, broadcast_signal, correlate_message
+from engine.usecases.external_tasks import (
+    LockedTask,
+    complete_external_task,
+    extend_external_task_lock,
+    external_task_bpmn_error,
+    external_task_failure,
+    fetch_and_lock,
+)
 from engine.usecases.start_timers import schedule_start_timers, start_due_timers
 from engine.usecases.auditing import (
     audit_bundle,
@@ -34,6 +42,9 @@ from engine.usecases.constraints import (
     EMAIL_MAX_LENGTH,
     EMAIL_PATTERN,
     EVENT_NAME_MAX_LENGTH,
+    EXTERNAL_FETCH_MAX,
+    EXTERNAL_LOCK_MAX_MS,
+    EXTERNAL_WAIT_MAX_MS,
     FILE_NAME_MAX_LENGTH,
     FIRST_CALENDAR_YEAR,
     FULL_NAME_MAX_LENGTH,
@@ -155,6 +166,9 @@ __all__ = [
     "BLANK_CHARACTERS",
     "BUSINESS_KEY_MAX_LENGTH",
     "EVENT_NAME_MAX_LENGTH",
+    "EXTERNAL_FETCH_MAX",
+    "EXTERNAL_LOCK_MAX_MS",
+    "EXTERNAL_WAIT_MAX_MS",
     "DEPLOYABLE_SUFFIXES",
     "CONTENT_TYPE_MAX_LENGTH",
     "FILE_NAME_MAX_LENGTH",
@@ -185,6 +199,12 @@ __all__ = [
     "list_definitions",
     "start_instance",
     "correlate_message",
+    "fetch_and_lock",
+    "complete_external_task",
+    "external_task_bpmn_error",
+    "external_task_failure",
+    "extend_external_task_lock",
+    "LockedTask",
     "schedule_start_timers",
     "start_due_timers",
     "broadcast_signal",

@@ -59,7 +59,7 @@ class Reached:
 def correlate_message(ctx: EngineContext, actor: Actor, name, variables=None,
                       correlation=None, process_instance_id=None,
                       business_key=None) -> list[Reached]:
-    policy.require_event_sender(actor)
+    policy.require_worker(actor)
     variables, correlation = _checked(name, variables, correlation)
     if process_instance_id is not None and not isinstance(process_instance_id, str):
         raise InvalidInput("process_instance_id must be a text",
@@ -76,7 +76,7 @@ def correlate_message(ctx: EngineContext, actor: Actor, name, variables=None,
 
 
 def broadcast_signal(ctx: EngineContext, actor: Actor, name, variables=None) -> list[Reached]:
-    policy.require_event_sender(actor)
+    policy.require_worker(actor)
     variables, _ = _checked(name, variables, None)
     return (_deliver(ctx, "signal", name, variables, {}, None, None)
             + _start(ctx, actor, "signal", name, variables, None))

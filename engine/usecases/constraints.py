@@ -38,6 +38,11 @@ UNIT_NAME_MAX_LENGTH = 200
 # widths of their columns).
 BUSINESS_KEY_MAX_LENGTH = 200
 EVENT_NAME_MAX_LENGTH = 255
+# External tasks (engine/usecases/external_tasks.py): how many a fetch takes, how long a
+# long poll and a lock may last.
+EXTERNAL_FETCH_MAX = 100
+EXTERNAL_WAIT_MAX_MS = 30_000
+EXTERNAL_LOCK_MAX_MS = 7 * 24 * 3600 * 1000
 
 # Roles: one of the procedure's roles, or the queue of a unit.
 ROLE_NAMES = tuple(sorted(KNOWN_ROLES))

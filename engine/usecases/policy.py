@@ -28,8 +28,9 @@ Roles are the standard's (`kepala_biro`, `staf`, `satuan_kerja:<UNIT>`, ...) plu
 - **The year's LKj archive.** Auditors, admins and `kepala_biro` (`ARCHIVE_READERS`).
 - **Public (no sign-in):** the signed LKj of a year, and the list of published years, once
   Biro TI completed its website upload step (standard §J.3). Nothing else is public.
-- **Messages and signals** (delivered to waiting instances, starting processes): admins
-  and `worker` accounts (the systems that send them, `EVENT_SENDERS`).
+- **Messages and signals** (delivered to waiting instances, starting processes) and
+  **external tasks** (fetching and locking service tasks, reporting their outcome): admins
+  and `worker` accounts (the systems around the engine, `WORKERS`).
 - **Deployments and instance administration** (suspend, resume, terminate, retry, version
   moves): admins.
 """
@@ -50,8 +51,8 @@ INSTANCE_READERS = frozenset({ADMIN, AUDITOR, "kepala_biro", "kepala_bagian",
 AUDIT_READERS = frozenset({AUDITOR, ADMIN})
 SLA_READERS = frozenset({AUDITOR, ADMIN, "kepala_biro"})
 ARCHIVE_READERS = frozenset({AUDITOR, ADMIN, "kepala_biro"})
-WORKER = "worker"  # accounts of systems that send messages and signals
-EVENT_SENDERS = frozenset({ADMIN, WORKER})
+WORKER = "worker"  # accounts of systems: messages, signals, service tasks
+WORKERS = frozenset({ADMIN, WORKER})
 
 
 def _needs(actor: Actor, roles: frozenset[str]) -> None:
@@ -80,9 +81,10 @@ def require_archive_reader(actor: Actor) -> None:
     _needs(actor, ARCHIVE_READERS)
 
 
-def require_event_sender(actor: Actor) -> None:
-    """Messages and signals: they start processes and move instances on, for everyone."""
-    _needs(actor, EVENT_SENDERS)
+def require_worker(actor: Actor) -> None:
+    """Messages, signals and external tasks: they start processes and move instances on,
+    for everyone."""
+    _needs(actor, WORKERS)
 
 
 def require_self_or_admin(actor: Actor, username: str) -> None:

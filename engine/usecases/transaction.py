@@ -29,7 +29,7 @@ from engine.metrics import Stopwatch, record_command
 from engine.persistence import event_log
 from engine.persistence.tables import ProcessInstance, Task
 from engine.usecases.context import EngineContext
-from engine.usecases import subscriptions
+from engine.usecases import external_task_rows, subscriptions
 from engine.usecases.shared import OPEN_STATES
 from engine.usecases.task_subjects import subject_and_phase
 from engine.usecases.views import Actor
@@ -281,6 +281,7 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
         log.append(event_log.INSTANCE_COMPLETED, actor.username, now)
     instance.next_timer_at = runtime.next_timer_at(wf) if instance.status == "running" else None
     subscriptions.sync(s, instance, wf)
+    external_task_rows.sync(s, instance, wf, now)
     outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, definition, thrown), now)
     return created
 

@@ -20,7 +20,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow import events, sandbox, timers
+from engine.workflow import events, external_tasks, sandbox, timers
 from engine.workflow.run_guard import RunFailed, guarded
 from engine.workflow.sandbox import (
     SCRIPT_ENGINE,
@@ -33,6 +33,7 @@ from engine.workflow.sandbox import (
 )
 
 timers.install()
+external_tasks.install()
 
 _SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
 # What running a diagram may raise: the instance goes to `error`, the caller sees no crash.
@@ -293,6 +294,27 @@ def deliver_event(wf: BpmnWorkflow, kind: str, name: str, payload: dict, correla
     if reached:
         run_to_wait_states(wf, now, on_complete)
     return reached
+
+
+@_run_guard
+def complete_external_task(wf: BpmnWorkflow, task, variables: dict, now: datetime | None = None,
+                           on_complete=None) -> None:
+    """A worker finished a waiting service task: its variables join, the instance runs on."""
+    with script_time(now):
+        external_tasks.complete(task, variables)
+    run_to_wait_states(wf, now, on_complete)
+
+
+@_run_guard
+def external_task_error(wf: BpmnWorkflow, task, error_code: str, variables: dict,
+                        now: datetime | None = None, on_complete=None) -> str | None:
+    """A worker raised a BPMN error on a waiting service task; the error boundary event
+    that caught it (the instance runs on from there), or None."""
+    with script_time(now):
+        caught = external_tasks.throw_error(task, error_code, variables)
+    if caught is not None:
+        run_to_wait_states(wf, now, on_complete)
+    return caught
 
 
 def cancel(wf: BpmnWorkflow) -> None:

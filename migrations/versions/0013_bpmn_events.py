@@ -3,7 +3,9 @@ by them), the message and signal catches instances wait at (`event_subscription`
 with the instance's state, so a delivery finds its receivers without loading workflows),
 and the schedule of timer start events (`start_timer`: one row per process and start event,
 its next due time advanced in the same transaction as the instance it starts, so each due
-time starts one instance whatever the number of workers).
+time starts one instance whatever the number of workers), and the service tasks waiting
+for external workers (`external_task`: topic, the variables they start with, the lock of
+the worker that fetched one, retries and the last failure).
 
 Revision ID: 0013_bpmn_events
 Revises: 0010_task_subject_phase
@@ -41,9 +43,31 @@ def upgrade() -> None:
         sa.Column("started", sa.Integer, nullable=False),
     )
     op.create_index("ix_start_timer_due_at", "start_timer", ["due_at"])
+    op.create_table(
+        "external_task",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("process_instance_id", sa.String(36),
+                  sa.ForeignKey("process_instance.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("element_id", sa.String(255), nullable=False),
+        sa.Column("topic", sa.String(255), nullable=False),
+        sa.Column("variables", sa.JSON, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("worker_id", sa.String(255), nullable=True),
+        sa.Column("lock_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("fetchable_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("retries", sa.Integer, nullable=True),
+        sa.Column("error_message", sa.Text, nullable=True),
+        sa.Column("error_details", sa.Text, nullable=True),
+    )
+    op.create_index("ix_external_task_topic", "external_task", ["topic", "created_at"])
+    op.create_index("ix_external_task_process_instance_id", "external_task",
+                    ["process_instance_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_external_task_process_instance_id", "external_task")
+    op.drop_index("ix_external_task_topic", "external_task")
+    op.drop_table("external_task")
     op.drop_index("ix_start_timer_due_at", "start_timer")
     op.drop_table("start_timer")
     op.drop_index("ix_event_subscription_kind_name", "event_subscription")

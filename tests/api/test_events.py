@@ -49,3 +49,30 @@ def test_nobody_waiting_bad_input_and_other_roles_are_problems(client, login, ad
                                headers=login("staf1", "staf")), 403)
     assert client.post("/api/v1/signals", json={"name": "batal"},
                        headers=admin).get_json() == {"reached": []}
+
+
+def test_a_worker_fetches_and_completes_an_external_task_over_http(client, login, admin, ctx):
+    from tests.engine.test_external_tasks import deploy
+    deploy(ctx)
+    started = client.post("/api/v1/process-definitions/sending/instances",
+                          json={"variables": {"nomor": 3}}, headers=admin).get_json()
+    worker = login("pengirim", "worker")
+    body = {"worker_id": "w1", "topics": [{"name": "kirim_surat", "lock_duration_ms": 60000,
+                                          "variables": ["nomor"]}], "max_tasks": 5}
+    [task] = client.post("/api/v1/external-tasks/fetch-and-lock", json=body,
+                         headers=worker).get_json()["tasks"]
+    assert (task["process_instance_id"], task["variables"]) == (started["id"], {"nomor": 3})
+    assert client.post("/api/v1/external-tasks/fetch-and-lock", json={**body, "wait_ms": 20},
+                       headers=worker).get_json() == {"tasks": []}
+    assert_problem(client.post(f"/api/v1/external-tasks/{task['id']}/complete",
+                               json={"worker_id": "w2"}, headers=worker), 409)
+    assert client.post(f"/api/v1/external-tasks/{task['id']}/extend-lock",
+                       json={"worker_id": "w1", "new_duration_ms": 1000},
+                       headers=worker).status_code == 204
+    answer = client.post(f"/api/v1/external-tasks/{task['id']}/bpmn-error",
+                         json={"worker_id": "w1", "error_code": "DITOLAK"}, headers=worker)
+    assert answer.get_json() == {"caught_by": "rejected"}
+    assert_problem(client.post(f"/api/v1/external-tasks/{task['id']}/failure",
+                               json={"worker_id": "w1"}, headers=worker), 404)
+    assert_problem(client.post("/api/v1/external-tasks/fetch-and-lock", json=body,
+                               headers=login("staf1", "staf")), 403)
