@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.util.task import TaskState
 
 from engine.workflow import timers
+from engine.workflow.run_guard import RunFailed
 from engine.workflow.sandbox import SCRIPT_ENGINE, current_time, script_time
 
 KINDS = ((MessageEventDefinition, "message"), (SignalEventDefinition, "signal"),
@@ -36,6 +37,18 @@ class ThrownEvent:
     kind: str  # message, signal, error, escalation (or the definition's class name)
     name: str  # the message's or signal's name; for errors and escalations their code
     payload: dict  # the data of the task that threw it
+
+
+def raise_uncaught_errors(wf) -> None:
+    """A BPMN error no error boundary event caught stops the instance (an incident for an
+    admin) instead of ending its path silently. The error is taken out of the workflow, so
+    it is reported once (and once again in replay)."""
+    uncaught = [e for e in wf.bpmn_events if isinstance(e.event_definition, ErrorEventDefinition)]
+    if uncaught:
+        wf.bpmn_events = [e for e in wf.bpmn_events if e not in uncaught]
+        definition = uncaught[0].event_definition
+        raise RunFailed(f"BPMN error '{definition.code or definition.name}' "
+                        f"({definition.name}) was thrown and no error boundary event caught it")
 
 
 def kind_of(definition) -> str:

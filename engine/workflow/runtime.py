@@ -202,6 +202,7 @@ def run_to_wait_states(wf: BpmnWorkflow, now: datetime | None = None,
     with script_time(now):
         wf.refresh_timers()
         wf.do_engine_steps(did_complete_task=on_complete)
+    events.raise_uncaught_errors(wf)
 
 
 def ready_user_tasks(wf: BpmnWorkflow) -> list:
