@@ -76,3 +76,12 @@ def test_a_worker_fetches_and_completes_an_external_task_over_http(client, login
                                json={"worker_id": "w1"}, headers=worker), 404)
     assert_problem(client.post("/api/v1/external-tasks/fetch-and-lock", json=body,
                                headers=login("staf1", "staf")), 403)
+
+
+def test_starting_a_process_that_throws_a_message_answers_201(client, admin, ctx):
+    xml = b.chain("announcing", [("tell", b.throw("tell", b.message_ref("m", '{"x": 1}'))),
+                                 ("last", d.user_task("last"))],
+                  definitions=b.message("m", "pengumuman"))
+    usecases.deploy(ctx, ADMIN, {"announcing.bpmn": xml}, {"simple.json": d.SIMPLE_FORM})
+    answer = client.post("/api/v1/process-definitions/announcing/instances", headers=admin)
+    assert answer.status_code == 201 and answer.get_json()["status"] == "running"

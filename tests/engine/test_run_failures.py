@@ -60,3 +60,14 @@ def test_a_signal_nobody_waits_for_leaves_the_instance_running(ctx):
     assert instance.status == "running"
     assert [t.element_id for t in instance.open_tasks] == ["last"]
     assert usecases.replay_instance(ctx, AUDITOR, instance.id).consistent
+
+
+def test_a_process_that_throws_a_message_at_its_start_starts(ctx):
+    xml = b.chain("announcing", [("tell", b.throw("tell", b.message_ref("m", '{"x": 1}'))),
+                                 ("last", d.user_task("last"))],
+                  definitions=b.message("m", "pengumuman"))
+    usecases.deploy(ctx, ADMIN, {"announcing.bpmn": xml}, {"simple.json": d.SIMPLE_FORM})
+    instance = usecases.start_instance(ctx, ADMIN, "announcing", {})
+    assert instance.status == "running"
+    assert [t.element_id for t in instance.open_tasks] == ["last"]
+    assert usecases.replay_instance(ctx, AUDITOR, instance.id).consistent
