@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
 from engine.errors import ExternalTaskNotFound, ExternalTaskNotLocked, InvalidInput
 from engine.persistence import event_log
@@ -93,8 +93,7 @@ def _lock(ctx, worker_id, topics: dict, max_tasks: int) -> list[LockedTask]:
                         or_(ExternalTask.fetchable_at.is_(None), ExternalTask.fetchable_at <= now),
                         or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0))
                  .order_by(ExternalTask.created_at, ExternalTask.id).limit(max_tasks))
-        query = ctx.db.lock_clause(query, of=ExternalTask)
-        if ctx.db.dialect != "sqlite":
+        if ctx.db.dialect != "sqlite":  # SQLite's one writer serialises fetches already
             query = query.with_for_update(skip_locked=True, of=ExternalTask)
         locked = []
         for row, business_key in s.execute(query).all():
