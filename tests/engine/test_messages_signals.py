@@ -168,3 +168,20 @@ def test_a_thrown_signal_reaches_the_waiting_instances(ctx):
     usecases.complete_task(ctx, STAF, task.id, {"value": "batal"})
     assert [open_elements(ctx, w.id) for w in waiting] == [["tidy_up"], ["tidy_up"]]
     assert_replays(ctx, chair.id, *[w.id for w in waiting])
+
+
+def test_a_send_task_delivers_like_a_throw_event(ctx):
+    waits_for_approval(ctx)
+    send = ('<bpmn:sendTask id="send" name="Kirim persetujuan" messageRef="m_approval">'
+            '<bpmn:extensionElements><spiffworkflow:messagePayload>{"value": value}'
+            '</spiffworkflow:messagePayload></bpmn:extensionElements></bpmn:sendTask>')
+    deploy(ctx, "sends", [("decide", d.user_task("decide")), ("send", send)],
+           definitions=APPROVAL)
+    waiting = usecases.start_instance(ctx, ADMIN, "waits", {}, business_key="SURAT-5")
+    sender = usecases.start_instance(ctx, ADMIN, "sends", {}, business_key="SURAT-5")
+    [task] = sender.open_tasks
+    usecases.claim_task(ctx, STAF, task.id)
+    usecases.complete_task(ctx, STAF, task.id, {"value": "setuju"})
+    assert open_elements(ctx, waiting.id) == ["after"]
+    assert variables_of_open_task(ctx, waiting.id)["value"] == "setuju"
+    assert_replays(ctx, waiting.id, sender.id)
