@@ -22,12 +22,17 @@ from marshmallow import (
 from api.extension import engine_context
 from engine import usecases
 from engine.usecases import (
+    BUSINESS_KEY_MAX_LENGTH,
     CALENDAR_DAY_NAME_MAX_LENGTH,
     CALENDAR_DAY_PATTERN,
     CALENDAR_KINDS,
     EMAIL_MAX_LENGTH,
     EMAIL_PATTERN,
+    EVENT_NAME_MAX_LENGTH,
     EVENT_TYPES,
+    EXTERNAL_FETCH_MAX,
+    EXTERNAL_LOCK_MAX_MS,
+    EXTERNAL_WAIT_MAX_MS,
     FIRST_CALENDAR_YEAR,
     FULL_NAME_MAX_LENGTH,
     GROUP_DESCRIPTION_MAX_LENGTH,
@@ -202,6 +207,25 @@ def _email(**kwargs):
                 pattern_error="is not an e-mail address", **kwargs)
 
 
+def _business_key(**kwargs):
+    return Text(validate=validate.Length(1, BUSINESS_KEY_MAX_LENGTH), metadata={
+        "description": "the instance's key in the business (a letter number, a report "
+                       "id): messages correlate by it"}, **kwargs)
+
+
+def _event_name():
+    return Text(required=True, pattern=NOT_BLANK_PATTERN,
+                validate=validate.Length(1, EVENT_NAME_MAX_LENGTH),
+                pattern_error="must not be blank",
+                metadata={"description": "the name of the message or signal as the diagram "
+                                         "names it (bpmn:message/bpmn:signal name)"})
+
+
+def _event_variables():
+    return fields.Dict(keys=fields.String(), load_default=dict, metadata={
+        "description": "variables the receiving instances (or the instances started) get"})
+
+
 # ---------------------------------------------------------------- path parameters
 
 class CalendarYearPath(RequestSchema):
@@ -313,6 +337,7 @@ class InstanceStartSchema(RequestSchema):
                                       "active units]}"})
     version = _version(metadata={"description": "a deployed version; the latest when left "
                                                 "out"})
+    business_key = _business_key()
 
 
 class InstanceQuerySchema(RequestSchema):
@@ -381,6 +406,75 @@ class InstanceStatusChangeSchema(RequestSchema):
                                      "running: resume a suspended one; terminated: end it "
                                      "and cancel its open tasks"})
     reason = Text(metadata={"description": "why (kept in the instance's history)"})
+
+
+class MessageSchema(RequestSchema):
+    name = _event_name()
+    variables = _event_variables()
+    correlation = fields.Dict(keys=fields.String(), load_default=dict, metadata={
+        "description": "variable -> value: only instances whose variables hold these values "
+                       "receive the message"})
+    process_instance_id = Text(validate=validate.Length(1, 36), metadata={
+        "description": "only this instance receives the message (no start event then)"})
+    business_key = _business_key()
+
+
+class SignalSchema(RequestSchema):
+    name = _event_name()
+    variables = _event_variables()
+
+
+def _worker_id():
+    return Text(required=True, pattern=NOT_BLANK_PATTERN, pattern_error="must not be blank",
+                validate=validate.Length(1, 255),
+                metadata={"description": "the worker process; the lock is its own"})
+
+
+class ExternalTaskPath(RequestSchema):
+    task_id = Text(required=True)
+
+
+class TopicSchema(RequestSchema):
+    name = Text(required=True, validate=validate.Length(1, 255))
+    lock_duration_ms = WholeNumber(1, EXTERNAL_LOCK_MAX_MS, required=True)
+    variables = fields.List(Text(), metadata={
+        "description": "the variables to hand over; all of them when left out"})
+
+
+class FetchAndLockSchema(RequestSchema):
+    worker_id = _worker_id()
+    topics = fields.List(fields.Nested(TopicSchema), required=True,
+                         validate=validate.Length(min=1))
+    max_tasks = WholeNumber(1, EXTERNAL_FETCH_MAX, load_default=1)
+    wait_ms = WholeNumber(0, EXTERNAL_WAIT_MAX_MS, load_default=0, metadata={
+        "description": "wait up to this long for a task when none is there (long polling)"})
+
+
+class ExternalCompleteSchema(RequestSchema):
+    worker_id = _worker_id()
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class ExternalFailureSchema(RequestSchema):
+    worker_id = _worker_id()
+    message = Text(load_default=None)
+    details = Text(load_default=None)
+    retries = WholeNumber(0, EXTERNAL_LOCK_MAX_MS, load_default=0, metadata={
+        "description": "tries left; 0: an incident (the instance waits in error)"})
+    retry_timeout_ms = WholeNumber(0, EXTERNAL_LOCK_MAX_MS, load_default=0)
+
+
+class ExternalBpmnErrorSchema(RequestSchema):
+    worker_id = _worker_id()
+    error_code = Text(required=True, pattern=NOT_BLANK_PATTERN, pattern_error="must not be "
+                      "blank", validate=validate.Length(1, 255))
+    message = Text(load_default=None)
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class ExtendLockSchema(RequestSchema):
+    worker_id = _worker_id()
+    new_duration_ms = WholeNumber(1, EXTERNAL_LOCK_MAX_MS, required=True)
 
 
 class InstanceRetrySchema(RequestSchema):
@@ -663,6 +757,41 @@ class InstanceSummarySchema(Schema):
     started_by = fields.String(allow_none=True)
     ended_at = fields.DateTime(allow_none=True)
     error = fields.String(allow_none=True)
+    business_key = fields.String(allow_none=True)
+
+
+class ReachedSchema(Schema):
+    process_instance_id = fields.String()
+    definition_key = fields.String()
+    elements = fields.List(fields.String(), metadata={
+        "description": "the catch events, receive tasks or boundary events that received "
+                       "it, or the start event of the instance it started"})
+    started = fields.Boolean(metadata={"description": "the instance was started by it"})
+
+
+class ReachedListSchema(Schema):
+    reached = fields.List(fields.Nested(ReachedSchema))
+
+
+class LockedTaskSchema(Schema):
+    id = fields.String()
+    topic = fields.String()
+    worker_id = fields.String()
+    lock_expires_at = fields.DateTime()
+    process_instance_id = fields.String()
+    business_key = fields.String(allow_none=True)
+    element_id = fields.String()
+    retries = fields.Integer(allow_none=True)
+    error_message = fields.String(allow_none=True)
+    variables = fields.Dict()
+
+
+class LockedTaskListSchema(Schema):
+    tasks = fields.List(fields.Nested(LockedTaskSchema))
+
+
+class CaughtSchema(Schema):
+    caught_by = fields.String(metadata={"description": "the error boundary event"})
 
 
 class InstanceSchema(InstanceSummarySchema):

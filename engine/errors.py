@@ -51,6 +51,13 @@ class DeploymentNotFound(NotFound):
 
 class GroupNotFound(NotFound):
     title = "Group not found"
+class EventNotReceived(NotFound):
+    """A message (or a thrown event) that no waiting catch and no start event receives."""
+    title = "Nobody waits for this message"
+
+
+class ExternalTaskNotFound(NotFound):
+    pass
 
 
 class ArchiveNotFound(NotFound):
@@ -93,6 +100,9 @@ class DefinitionSuspended(Conflict):
 
 class DefinitionInUse(Conflict):
     title = "Process version in use"
+class ExternalTaskNotLocked(Conflict):
+    """The worker does not hold the external task's lock (any more)."""
+    title = "The worker does not hold this task's lock"
 
 
 class AlreadyExists(Conflict):

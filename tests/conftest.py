@@ -33,7 +33,7 @@ TEST_DB = os.environ.get("LKJ_TEST_DB", "sqlite")
 # Every state the engine writes under test is compared with a full serialization of its
 # workflow (engine/persistence/state_store.py); servers the tests start inherit this.
 os.environ.setdefault("LKJ_CHECK_STATE_WRITES", "1")
-TABLES = ("lkj_publication", "lkj_archive", "report_draft", "report_job", "calendar_day", "outbox", "event", "document", "task", "instance_task_state", "process_instance", "definition_resource", "deleted_definition", "process_suspension", "process_definition", "deployment_file",
+TABLES = ("external_task", "event_subscription", "start_timer", "lkj_publication", "lkj_archive", "report_draft", "report_job", "calendar_day", "outbox", "event", "document", "task", "instance_task_state", "process_instance", "definition_resource", "deleted_definition", "process_suspension", "process_definition", "deployment_file",
           "deployment", "user_role", "app_user", "unit", "sign_in_failure")
 
 

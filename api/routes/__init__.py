@@ -7,6 +7,8 @@ from api.routes import (
     definitions,
     deployments,
     documents,
+    events,
+    external_tasks,
     following,
     groups,
     history,
@@ -22,4 +24,5 @@ from api.routes import (
 
 BLUEPRINTS = (auth.bp, users.bp, groups.bp, units.bp, calendar.bp, deployments.bp, definitions.bp, instances.bp,
               history.bp, reports.bp, tasks.bp, documents.bp, following.bp, lkj_report.bp,
-              public.bp, meta.bp, cockpit.bp, console.bp)
+              public.bp, meta.bp, cockpit.bp, console.bp, events.bp,
+              external_tasks.bp)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from engine.persistence import event_log
 from engine.persistence.event_log import EventRecord
-from engine.workflow import runtime, version_move
+from engine.workflow import external_tasks, runtime, version_move
 from engine.workflow.model import resolve_role, user_task_key
 
 RUN_ERRORS = runtime.RUN_ERRORS
@@ -113,8 +113,13 @@ def _apply(state: _Replay, record: EventRecord) -> None:
             _diverge(record, "a second start", "one instance_started event", record.seq)
         state.executable, state.user_tasks = _version(state, record,
                                                       record.payload.get("definition_version"))
-        state.wf = runtime.new_workflow(state.executable, record.payload.get("variables", {}))
+        variables = record.payload.get("variables", {})
+        state.wf = runtime.new_workflow(state.executable, variables)
         _run(state, record, lambda: runtime.run_to_wait_states(state.wf, at))
+        trigger = record.payload.get("trigger")
+        if trigger is not None:  # a message, signal or timer set off its start event
+            _run(state, record, lambda: runtime.trigger_start(
+                state.wf, trigger["kind"], trigger["name"], variables, at))
         _check_digest(state, record)
         return
     if state.wf is None:
@@ -149,6 +154,55 @@ def _on_migrated(state: _Replay, record: EventRecord, at) -> None:
 def _on_timers_fired(state: _Replay, record: EventRecord, at) -> None:
     """The worker ran the instance at `at`; its due timers fire again here."""
     _run(state, record, lambda: runtime.run_to_wait_states(state.wf, at))
+    _check_digest(state, record)
+
+
+def _on_event_received(state: _Replay, record: EventRecord, at) -> None:
+    """A message or signal reached the instance: deliver it again, the same way."""
+    payload = record.payload
+    reached = []
+
+    def deliver():
+        reached.extend(runtime.deliver_event(state.wf, payload.get("kind"), payload.get("name"),
+                                             payload.get("variables", {}),
+                                             payload.get("correlation", {}), at))
+    _run(state, record, deliver)
+    if state.last_error is None and reached != payload.get("elements"):
+        _diverge(record, "elements the event reached", payload.get("elements"), reached)
+    _check_digest(state, record)
+
+
+def _external_task(state: _Replay, record: EventRecord):
+    task = external_tasks.waiting_task(state.wf, element_id=record.element_id)
+    if task is None:
+        _diverge(record, "external task", f"{record.element_id} waiting for a worker", None)
+    return task
+
+
+def _on_external_completed(state: _Replay, record: EventRecord, at) -> None:
+    task = _external_task(state, record)
+    _run(state, record, lambda: runtime.complete_external_task(
+        state.wf, task, record.payload.get("variables", {}), at))
+    _check_digest(state, record)
+
+
+def _on_external_bpmn_error(state: _Replay, record: EventRecord, at) -> None:
+    task = _external_task(state, record)
+    caught = []
+    _run(state, record, lambda: caught.append(runtime.external_task_error(
+        state.wf, task, record.payload.get("error_code"), record.payload.get("variables", {}),
+        at)))
+    if state.last_error is None and caught != [record.payload.get("caught_by")]:
+        _diverge(record, "error boundary event", record.payload.get("caught_by"), caught)
+    _check_digest(state, record)
+
+
+def _on_external_failed(state: _Replay, record: EventRecord, _at) -> None:
+    """No retries left: the task fails; the instance_error event that follows says so."""
+    external_tasks.fail(_external_task(state, record))
+    state.last_error = external_tasks.incident_message(record.element_id,
+                                                       record.payload.get("message", ""))
+    state.status = "error"
     _check_digest(state, record)
 
 
@@ -268,6 +322,10 @@ _HANDLERS = {
     event_log.INSTANCE_MIGRATED: _on_migrated,
     event_log.TASK_UPDATED: _on_task_updated,
     event_log.TIMERS_FIRED: _on_timers_fired,
+    event_log.EVENT_RECEIVED: _on_event_received,
+    event_log.EXTERNAL_TASK_COMPLETED: _on_external_completed,
+    event_log.EXTERNAL_TASK_BPMN_ERROR: _on_external_bpmn_error,
+    event_log.EXTERNAL_TASK_FAILED: _on_external_failed,
     event_log.DRAFT_BUILT: _no_engine_effect,
     event_log.ARCHIVE_BUILT: _no_engine_effect,
     event_log.LKJ_PUBLISHED: _no_engine_effect,

@@ -35,6 +35,14 @@ INSTANCE_RETRIED = "instance_retried"
 INSTANCE_MIGRATED = "instance_migrated"
 TASK_UPDATED = "task_updated"  # a migration changed a kept task's name, form or role
 TIMERS_FIRED = "timers_fired"
+# A message or signal reached waiting catches of the instance (its payload: what, with
+# which variables and correlation, the elements reached).
+EVENT_RECEIVED = "event_received"
+# An external worker finished a service task, raised a BPMN error on it, or reported a
+# failure (with no retries left: an incident, the instance waits in error).
+EXTERNAL_TASK_COMPLETED = "external_task_completed"
+EXTERNAL_TASK_BPMN_ERROR = "external_task_bpmn_error"
+EXTERNAL_TASK_FAILED = "external_task_failed"
 # The LKj document (engine/usecases/report.py): a draft the engine assembled and added to the
 # instance's documents, the year's archive, the signed LKj made public.
 DRAFT_BUILT = "draft_built"
@@ -43,7 +51,9 @@ LKJ_PUBLISHED = "lkj_published"
 EVENT_TYPES = (TIMERS_FIRED, INSTANCE_STARTED, INSTANCE_COMPLETED, INSTANCE_ERROR, TASK_READY, TASK_CLAIMED,
                TASK_UNCLAIMED, TASK_COMPLETED, TASK_CANCELLED, DOCUMENT_UPLOADED,
                INSTANCE_SUSPENDED, INSTANCE_RESUMED, INSTANCE_TERMINATED, INSTANCE_RETRIED,
-               INSTANCE_MIGRATED, TASK_UPDATED, DRAFT_BUILT, ARCHIVE_BUILT, LKJ_PUBLISHED)
+               INSTANCE_MIGRATED, TASK_UPDATED, DRAFT_BUILT, ARCHIVE_BUILT, LKJ_PUBLISHED,
+               EVENT_RECEIVED, EXTERNAL_TASK_COMPLETED, EXTERNAL_TASK_BPMN_ERROR,
+               EXTERNAL_TASK_FAILED)
 # Events that add a document to the instance (their payload names it and its sha256).
 DOCUMENT_EVENTS = (DOCUMENT_UPLOADED, DRAFT_BUILT)
 

@@ -221,6 +221,8 @@ class ProcessInstance(Base):
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     timer_lease_owner: Mapped[str | None] = mapped_column(String(80))
     timer_lease_until: Mapped[datetime | None]
+    # Given at the start (or by the message that started it): messages correlate by it.
+    business_key: Mapped[str | None] = mapped_column(String(200), index=True)
     # Loaded when read: the commands on the hot path take a deployed version's (immutable)
     # fields from the engine context's cache instead (EngineContext.definition).
     definition: Mapped[ProcessDefinition] = relationship(lazy="select")
@@ -434,3 +436,55 @@ class LkjPublication(Base):
     document_id: Mapped[str] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
     url: Mapped[str | None] = mapped_column(String(500))  # where Biro TI put it
     published_at: Mapped[datetime]
+
+
+class EventSubscription(Base):
+    """A message or signal catch an instance waits at (a catch event, a receive task, a
+    boundary event, an event-based gateway's branch): rewritten with the instance's state,
+    so a delivery finds its receivers without loading workflows."""
+    __tablename__ = "event_subscription"
+    __table_args__ = (Index("ix_event_subscription_kind_name", "kind", "name"),)
+
+    process_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # message | signal
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class StartTimer(Base):
+    """The schedule of one timer start event of the latest version of a process. Starting
+    an instance moves `due_at` on in the same transaction, on the condition that it still
+    holds the due time the starter read: one instance per due time, however many workers."""
+    __tablename__ = "start_timer"
+
+    definition_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    definition_id: Mapped[int] = mapped_column(Integer)  # the version the schedule is of
+    due_at: Mapped[datetime | None] = mapped_column(index=True)  # None: nothing more to start
+    interval_s: Mapped[int | None] = mapped_column(Integer)  # a cycle's period, seconds
+    repeats_left: Mapped[int | None]  # a cycle's repetitions still to come (None: forever)
+    started: Mapped[int] = mapped_column(Integer, default=0)  # instances started so far
+
+
+class ExternalTask(Base):
+    """A service task waiting for an external worker (engine/usecases/external_tasks.py):
+    written with the instance's state, locked by one worker at a time until
+    `lock_expires_at`, fetchable again after a failure from `fetchable_at`."""
+    __tablename__ = "external_task"
+    __table_args__ = (Index("ix_external_task_topic", "topic", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow's task id
+    process_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    element_id: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(255))
+    variables: Mapped[dict] = mapped_column(JSON)  # the task's data when it began to wait
+    created_at: Mapped[datetime]
+    worker_id: Mapped[str | None] = mapped_column(String(255))
+    lock_expires_at: Mapped[datetime | None]
+    fetchable_at: Mapped[datetime | None]
+    retries: Mapped[int | None] = mapped_column(Integer)  # None until a worker reports a failure
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)

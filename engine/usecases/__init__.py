@@ -18,6 +18,16 @@ from engine.usecases.administration import (
 from engine.usecases.archives import get_archive
 from engine.usecases.cockpit import check_instance_chain, search_instances, version_load
 from engine.usecases.notifications import OUTBOX_STATES, list_outbox, retry_outbox_message
+from engine.usecases.bpmn_events import Reached, broadcast_signal, correlate_message
+from engine.usecases.external_tasks import (
+    LockedTask,
+    complete_external_task,
+    extend_external_task_lock,
+    external_task_bpmn_error,
+    external_task_failure,
+    fetch_and_lock,
+)
+from engine.usecases.start_timers import schedule_start_timers, start_due_timers
 from engine.usecases.auditing import (
     audit_bundle,
     completed_tasks,
@@ -26,12 +36,17 @@ from engine.usecases.auditing import (
 )
 from engine.usecases.constraints import (
     BLANK_CHARACTERS,
+    BUSINESS_KEY_MAX_LENGTH,
     CALENDAR_DAY_NAME_MAX_LENGTH,
     CALENDAR_DAY_PATTERN,
     CONTENT_TYPE_MAX_LENGTH,
     DEPLOYABLE_SUFFIXES,
     EMAIL_MAX_LENGTH,
     EMAIL_PATTERN,
+    EVENT_NAME_MAX_LENGTH,
+    EXTERNAL_FETCH_MAX,
+    EXTERNAL_LOCK_MAX_MS,
+    EXTERNAL_WAIT_MAX_MS,
     FILE_NAME_MAX_LENGTH,
     FIRST_CALENDAR_YEAR,
     FULL_NAME_MAX_LENGTH,
@@ -173,6 +188,11 @@ __all__ = [
     "CALENDAR_DAY_NAME_MAX_LENGTH",
     "NOT_BLANK_PATTERN",
     "BLANK_CHARACTERS",
+    "BUSINESS_KEY_MAX_LENGTH",
+    "EVENT_NAME_MAX_LENGTH",
+    "EXTERNAL_FETCH_MAX",
+    "EXTERNAL_LOCK_MAX_MS",
+    "EXTERNAL_WAIT_MAX_MS",
     "DEPLOYABLE_SUFFIXES",
     "CONTENT_TYPE_MAX_LENGTH",
     "FILE_NAME_MAX_LENGTH",
@@ -220,6 +240,17 @@ __all__ = [
     "GROUP_DESCRIPTION_MAX_LENGTH",
     "list_definitions",
     "start_instance",
+    "correlate_message",
+    "fetch_and_lock",
+    "complete_external_task",
+    "external_task_bpmn_error",
+    "external_task_failure",
+    "extend_external_task_lock",
+    "LockedTask",
+    "schedule_start_timers",
+    "start_due_timers",
+    "broadcast_signal",
+    "Reached",
     "get_instance",
     "list_instances",
     "search_instances",

@@ -34,6 +34,15 @@ UNIT_CODE_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{UNIT_CODE_MAX_LENGTH - 1}}}
 UNIT_CODE_RULE = (f"must be 1 to {UNIT_CODE_MAX_LENGTH} letters, digits, '-', '_' or '.', "
                   f"starting with a letter or digit")
 UNIT_NAME_MAX_LENGTH = 200
+# Messages and signals (engine/usecases/bpmn_events.py), business keys of instances (the
+# widths of their columns).
+BUSINESS_KEY_MAX_LENGTH = 200
+EVENT_NAME_MAX_LENGTH = 255
+# External tasks (engine/usecases/external_tasks.py): how many a fetch takes, how long a
+# long poll and a lock may last.
+EXTERNAL_FETCH_MAX = 100
+EXTERNAL_WAIT_MAX_MS = 30_000
+EXTERNAL_LOCK_MAX_MS = 7 * 24 * 3600 * 1000
 
 # Roles are groups (engine/usecases/groups.py): the standard's (ROLE_NAMES, there from the
 # first start) and the ones an admin adds, or the queue of a unit. A group's name is part of

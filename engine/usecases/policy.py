@@ -34,6 +34,9 @@ and `auditor` (reads everything, changes nothing).
 - **Public (no sign-in):** the signed LKj of a year, and the list of published years, once
   Biro TI completed its website upload step (standard §J.3). Nothing else is public.
 - **The notification outbox** (its messages by state, a failed one sent again): admins.
+- **Messages and signals** (delivered to waiting instances, starting processes) and
+  **external tasks** (fetching and locking service tasks, reporting their outcome): admins
+  and `worker` accounts (the systems around the engine, `WORKERS`).
 - **Deployments** (deploying, listing deployments, deleting a version, suspending and
   resuming a process) **and instance administration** (suspend, resume, terminate, retry,
   version moves): admins.
@@ -56,6 +59,8 @@ INSTANCE_READERS = frozenset({ADMIN, AUDITOR, "kepala_biro", "kepala_bagian",
 AUDIT_READERS = frozenset({AUDITOR, ADMIN})
 SLA_READERS = frozenset({AUDITOR, ADMIN, "kepala_biro"})
 ARCHIVE_READERS = frozenset({AUDITOR, ADMIN, "kepala_biro"})
+WORKER = "worker"  # accounts of systems: messages, signals, service tasks
+WORKERS = frozenset({ADMIN, WORKER})
 
 
 def _needs(actor: Actor, roles: frozenset[str]) -> None:
@@ -83,6 +88,12 @@ def require_sla_reader(actor: Actor) -> None:
 def require_archive_reader(actor: Actor) -> None:
     """The year's LKj archive: everything the cycle produced, its history included."""
     _needs(actor, ARCHIVE_READERS)
+
+
+def require_worker(actor: Actor) -> None:
+    """Messages, signals and external tasks: they start processes and move instances on,
+    for everyone."""
+    _needs(actor, WORKERS)
 
 
 def require_self_or_admin(actor: Actor, username: str) -> None:

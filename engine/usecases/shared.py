@@ -232,7 +232,7 @@ def _instance_view(s, i: ProcessInstance, with_tasks: bool = True) -> InstanceVi
     return InstanceView(id=i.id, definition_key=i.definition.key,
                         definition_version=i.definition.version, status=i.status,
                         started_at=i.started_at, started_by=i.started_by, ended_at=i.ended_at,
-                        error=i.error, open_tasks=tasks)
+                        error=i.error, open_tasks=tasks, business_key=i.business_key)
 
 
 def _document_view(d: Document) -> DocumentView:

@@ -69,14 +69,11 @@ class _TimerFiring(InstanceCommand):
             raise _NothingDue
 
     def act(self, wf, now, thrown):
-        self.waiting = runtime.waiting_timer_ids(wf)
+        self.fired = sorted(runtime.due_timer_ids(wf, now).values())
         runtime.run_to_wait_states(wf, now, thrown)
 
     def record(self, s, instance, log, now, wf):
         instance.timer_lease_owner, instance.timer_lease_until = None, None
-        still = runtime.waiting_timer_ids(wf)
-        self.fired = sorted(element for task_id, element in self.waiting.items()
-                            if task_id not in still)
         log.append(event_log.TIMERS_FIRED, "system", now, payload={
             "elements": self.fired, "state_digest": runtime.state_digest(wf)})
 

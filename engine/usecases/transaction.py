@@ -29,10 +29,11 @@ from engine.metrics import Stopwatch, record_command
 from engine.persistence import event_log
 from engine.persistence.tables import ProcessInstance, Task, TaskQueue
 from engine.usecases.context import EngineContext
+from engine.usecases import external_task_rows, subscriptions
 from engine.usecases.shared import OPEN_STATES
 from engine.usecases.task_subjects import subject_and_phase
 from engine.usecases.views import Actor
-from engine.workflow import runtime
+from engine.workflow import events, runtime
 from engine.workflow.model import (
     groups_and_users,
     queues_of,
@@ -148,7 +149,16 @@ def _attempt(ctx: EngineContext, command: InstanceCommand, instance_ref, missing
             ctx.keep_workflow(instance_id, saved_version, wf, stored)
         else:  # a cached workflow of the old spec must not be reused
             ctx.forget_workflow(instance_id)
+    pass_on_thrown(ctx, instance_id, thrown)
     return result
+
+
+def pass_on_thrown(ctx: EngineContext, instance_id: str, thrown: "Thrown") -> None:
+    """Messages and signals the instance threw and did not catch itself reach the other
+    instances (engine/usecases/bpmn_events.py), once the change that threw them is stored."""
+    if thrown.events:
+        from engine.usecases import bpmn_events  # it builds on this module
+        bpmn_events.pass_on(ctx, instance_id, thrown.events)
 
 
 def run_step(step, wf):
@@ -195,6 +205,7 @@ class Thrown:
 
     def __init__(self):
         self.tasks = []
+        self.events = []  # events.ThrownEvent: what left the instance (messages, signals)
 
     def __call__(self, task):
         extensions = getattr(task.task_spec, "extensions", None) or {}
@@ -208,6 +219,10 @@ def write_state(ctx: EngineContext, s, instance: ProcessInstance, wf, stored, no
     """(the new task rows, what the state rows hold now) after writing the workflow: task
     rows and their events and notices, the status, the next timer, what the LKj document
     needs (engine/usecases/report_jobs.py), the state."""
+    # Events no element of this instance caught are not part of its state.
+    left = events.take_thrown(wf)
+    if thrown is not None:
+        thrown.events += left
     new_tasks = sync_tasks(ctx, s, instance, wf, now, log, actor, thrown, returned)
     # The LKj document reacts to what was just recorded (drafts, publication, archive), in
     # this transaction. Imported here: report_jobs builds on this module.
@@ -278,6 +293,8 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
         queue_rows = [row for task in created for row in _queue_rows(task.id, task.role)]
         if queue_rows:
             s.connection().execute(insert(TaskQueue), queue_rows)
+    subscriptions.sync(s, instance, wf)
+    external_task_rows.sync(s, instance, wf, now)
     outbox.queue(s, ctx.settings, notices + _thrown_notices(instance, definition, thrown), now)
     return created
 

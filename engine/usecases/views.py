@@ -117,6 +117,7 @@ class InstanceView:
     ended_at: datetime | None
     error: str | None
     open_tasks: list[TaskView] = field(default_factory=list)
+    business_key: str | None = None
 
 
 @dataclass(frozen=True)

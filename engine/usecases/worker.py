@@ -1,6 +1,9 @@
 """The background worker (`lkj worker`): fires due BPMN timers and delivers the outbox.
 
 Each round (`Worker.run_once`):
+0. bring the schedule of timer start events in line with the latest versions and start the
+   instances that are due (`usecases.schedule_start_timers`, `usecases.start_due_timers`:
+   one instance per due time whatever the number of workers, engine/usecases/start_timers.py);
 1. lease up to `batch` running instances whose next timer is due
    (`usecases.lease_due_timers`) and fire each one (`usecases.fire_timers`);
 2. lease up to `batch` due outbox messages (`outbox.lease_messages`), deliver each
@@ -63,6 +66,7 @@ def worker_name() -> str:
 
 @dataclass
 class RunStats:
+    timer_starts: int = 0  # instances started by timer start events
     timers_leased: int = 0  # instances leased for their due timers
     timers_fired: int = 0  # timer elements fired
     timer_errors: int = 0  # instances whose firing raised (ConcurrentUpdate included)
@@ -79,7 +83,8 @@ class RunStats:
 
     @property
     def busy(self) -> bool:
-        return bool(self.timers_leased or self.messages_leased or self.report_jobs_leased)
+        return bool(self.timer_starts or self.timers_leased or self.messages_leased
+                    or self.report_jobs_leased)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -115,12 +120,17 @@ class Worker:
 
     def run_once(self) -> RunStats:
         stats = RunStats()
+        self._start_by_timers(stats)
         self._fire_timers(stats)
         self._deliver_messages(stats)
         self._run_report_jobs(stats)
         if stats.busy:
             log.info("round: %s", ", ".join(f"{k} {v}" for k, v in stats.to_dict().items() if v))
         return stats
+
+    def _start_by_timers(self, stats: RunStats) -> None:
+        usecases.schedule_start_timers(self.ctx)
+        stats.timer_starts += len(usecases.start_due_timers(self.ctx, self.batch))
 
     def _fire_timers(self, stats: RunStats) -> None:
         ids = usecases.lease_due_timers(self.ctx, self.name, self.batch, self.lease_s)

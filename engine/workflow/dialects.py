@@ -77,7 +77,8 @@ def _queue(task, props, lane, is_known_group, reading: TaskReading) -> str:
             return _group(role.strip(), where, is_known_group, reading)
     lane_name = ((lane.get("name") or "") if lane is not None else "").strip()
     for candidate in (lane_name, re.sub(r"\s+", "_", lane_name.lower())):
-        if candidate and is_known_group(candidate):
+        if candidate and "{" in candidate and group_may_exist(candidate, is_known_group) \
+                or candidate and is_known_group(candidate):
             return candidate
     where = (f"in lane '{lane_name}', which names no known group" if lane is not None
              else "in no lane")

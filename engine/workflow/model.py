@@ -42,6 +42,7 @@ from engine.worktime.calendar import parse_duration
 KNOWN_ROLES = frozenset({
     "kepala_biro", "kepala_bagian", "kepala_subbagian", "staf", "deputi", "menteri",
     "biro_tata_usaha", "tim", "inspektur", "biro_umum", "biro_it", "admin", "auditor",
+    "worker",  # accounts of systems that send messages and signals or run service tasks
 })
 UNIT_ROLE_PREFIX = "satuan_kerja:"
 

@@ -14,13 +14,15 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin, NoneTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow import sandbox, timers
+from engine.workflow import events, external_tasks, sandbox, timers
+from engine.workflow.run_guard import RunFailed, guarded
 from engine.workflow.sandbox import (
     SCRIPT_ENGINE,
     ScriptFailed,
@@ -32,11 +34,13 @@ from engine.workflow.sandbox import (
 )
 
 timers.install()
+external_tasks.install()
 
 _SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
 # What running a diagram may raise: the instance goes to `error`, the caller sees no crash.
 RUN_ERRORS = (SpiffWorkflowException, ScriptRejected, ScriptFailed, ScriptKilled,
-              ScriptTimeout, ScriptOutOfMemory)
+              ScriptTimeout, ScriptOutOfMemory, RunFailed)
+_run_guard = guarded(RUN_ERRORS)  # anything else a run raises becomes RunFailed
 
 
 def configure_scripts(settings) -> None:
@@ -66,10 +70,27 @@ class _InstanceConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class _TaskConverter(TaskConverter):
+    """Converts a task's internal data completely: an event-based gateway keeps the events
+    it saw there (SpiffWorkflow objects), which the registry's fast mode would leave for a
+    JSON encoder the engine does not use."""
+
+    def to_dict(self, task):
+        dct = super().to_dict(task)
+        if task.internal_data and self.registry._encoder_mode:
+            self.registry._encoder_mode = False
+            try:
+                dct["internal_data"] = self.registry.convert(task.internal_data)
+            finally:
+                self.registry._encoder_mode = True
+        return dct
+
+
 def _make_serializers():
     spec_registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
     instance_config = dict(SPIFF_CONFIG)
     instance_config[BpmnWorkflow] = _InstanceConverter
+    instance_config[Task] = _TaskConverter
     instance_registry = BpmnWorkflowSerializer.configure(instance_config)
     return BpmnWorkflowSerializer(spec_registry), BpmnWorkflowSerializer(instance_registry)
 
@@ -173,6 +194,7 @@ def restore_state(dct: dict, executable: ExecutableSpec) -> BpmnWorkflow:
     return wf
 
 
+@_run_guard
 def run_to_wait_states(wf: BpmnWorkflow, now: datetime | None = None,
                        on_complete=None) -> None:
     """Run every task the engine can run (timers that are due fire); scripts and timers see
@@ -187,6 +209,7 @@ def run_to_wait_states(wf: BpmnWorkflow, now: datetime | None = None,
                 if on_complete:
                     on_complete(task)
             wf.do_engine_steps(did_complete_task=on_complete)
+    events.raise_uncaught_errors(wf)
 
 
 def is_pass_through(task_spec) -> bool:
@@ -254,6 +277,7 @@ def task_by_id(wf: BpmnWorkflow, task_id: str):
         return None
 
 
+@_run_guard
 def complete_user_task(wf: BpmnWorkflow, task, data: dict, now: datetime | None = None,
                        on_complete=None) -> None:
     task.data.update(data)
@@ -264,20 +288,15 @@ def complete_user_task(wf: BpmnWorkflow, task, data: dict, now: datetime | None 
 
 def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
     """When the earliest waiting timer of the instance fires, or None."""
-    due = [timers.due_time(event.value) for event in wf.waiting_events()
-           if "Timer" in event.event_type]
-    due = [moment for moment in due if moment is not None]
-    return min(due) if due else None
+    return events.next_timer_at(wf)
 
 
-def waiting_timer_ids(wf: BpmnWorkflow) -> dict[str, str]:
-    """task id -> element id of the timer events waiting to fire (from the workflow's
-    registry of waiting events, like next_timer_at, not a walk of the task tree)."""
-    return {str(t.id): t.task_spec.bpmn_id for t in wf.event_manager.tasks.values()
-            if t.state == TaskState.WAITING
-            and "Timer" in type(t.task_spec.event_definition).__name__}
+def due_timer_ids(wf: BpmnWorkflow, now: datetime) -> dict[str, str]:
+    """task id -> element id of the waiting timers due at `now`."""
+    return events.due_timer_ids(wf, now)
 
 
+@_run_guard
 def retry_failed_tasks(wf: BpmnWorkflow, data_patch: dict, now: datetime | None = None,
                       on_complete=None) -> list[str]:
     """Run the tasks that failed again, from their parent's data plus `data_patch`; return
@@ -288,6 +307,51 @@ def retry_failed_tasks(wf: BpmnWorkflow, data_patch: dict, now: datetime | None 
         task.data.update(data_patch)  # after the reset: becoming ready re-copies the data
     run_to_wait_states(wf, now, on_complete)
     return [task.task_spec.bpmn_id for task in failed]
+
+
+@_run_guard
+def trigger_start(wf: BpmnWorkflow, kind: str, name: str, payload: dict,
+                  now: datetime | None = None, on_complete=None) -> str | None:
+    """Set off the start event of a new instance that waits for this message, signal or
+    timer (events.trigger_start) and run on; its element id, or None."""
+    with script_time(now):
+        element = events.trigger_start(wf, kind, name, payload)
+    if element is not None:
+        run_to_wait_states(wf, now, on_complete)
+    return element
+
+
+@_run_guard
+def deliver_event(wf: BpmnWorkflow, kind: str, name: str, payload: dict, correlation: dict,
+                  now: datetime | None = None, on_complete=None) -> list[str]:
+    """Deliver a message or signal to the instance's waiting catches (events.deliver) and
+    run on; the elements reached."""
+    with script_time(now):
+        reached = events.deliver(wf, kind, name, payload, correlation)
+    if reached:
+        run_to_wait_states(wf, now, on_complete)
+    return reached
+
+
+@_run_guard
+def complete_external_task(wf: BpmnWorkflow, task, variables: dict, now: datetime | None = None,
+                           on_complete=None) -> None:
+    """A worker finished a waiting service task: its variables join, the instance runs on."""
+    with script_time(now):
+        external_tasks.complete(task, variables)
+    run_to_wait_states(wf, now, on_complete)
+
+
+@_run_guard
+def external_task_error(wf: BpmnWorkflow, task, error_code: str, variables: dict,
+                        now: datetime | None = None, on_complete=None) -> str | None:
+    """A worker raised a BPMN error on a waiting service task; the error boundary event
+    that caught it (the instance runs on from there), or None."""
+    with script_time(now):
+        caught = external_tasks.throw_error(task, error_code, variables)
+    if caught is not None:
+        run_to_wait_states(wf, now, on_complete)
+    return caught
 
 
 def cancel(wf: BpmnWorkflow) -> None:

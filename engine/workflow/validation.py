@@ -47,7 +47,9 @@ _FLOW_NODES = ("startEvent", "endEvent", "intermediateCatchEvent", "intermediate
 _ACTIVITIES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask",
                "receiveTask", "businessRuleTask", "callActivity", "subProcess", "transaction"}
 _JAVA_ONLY = {"class": "a Java class", "delegateExpression": "a Java delegate expression",
-              "expression": "a Java expression", "type": "an external task"}
+              "expression": "a Java expression"}
+# camunda:type="external" (its camunda:topic) is run by external workers: on service tasks
+EXTERNAL = "external"
 
 
 def local(node) -> str:
@@ -136,6 +138,15 @@ def _java_only(doc, report: Report) -> None:
                     "intermediateThrowEvent", "endEvent"}:
                 report("error", f"camunda:{attribute} names {what}, which only a Java engine "
                                 "runs; use a script task (Python) instead", node)
+    for node in doc.xpath(".//*[@camunda:type]", namespaces=NS):
+        kind = node.get(camunda("type"))
+        if kind != EXTERNAL:
+            report("error", f"camunda:type '{kind}' is not run here: a service task is either "
+                            f"'{EXTERNAL}' (run by external workers fetching its "
+                            "camunda:topic) or a script task (Python)", node)
+        elif local(node) != "serviceTask":
+            report("error", "only service tasks are run by external workers here: make it a "
+                            "service task", node)
     for listener in doc.xpath(".//camunda:executionListener | .//camunda:taskListener",
                               namespaces=NS):
         report("error", f"a Camunda {local(listener)} is not run here (it is Java or a "

@@ -2,7 +2,7 @@
 row per queue, only for such tasks; a task of one queue keeps it in `task.role`.
 
 Revision ID: 0012_task_queues
-Revises: 0010_task_subject_phase
+Revises: 0011_deployments_and_groups
 """
 import sqlalchemy as sa
 from alembic import op

@@ -27,6 +27,7 @@ CALLERS = {
     # staf1 after an admin moved it from staf to kepala_bagian: its claim no longer stands
     "staf1_moved": actor("staf1", "kepala_bagian"),
     "unit": actor("unit_a", "satuan_kerja:A"),
+    "worker": actor("sistem_surat", "worker"),  # a system sending messages and signals
     "nobody": actor("nobody"),
 }
 EVERYONE = dict.fromkeys(CALLERS, "ok")
@@ -208,6 +209,27 @@ COMMANDS = {
                           READS_INSTANCE, False),
     "instance diagram": (lambda w, a: usecases.instance_diagram(w.ctx, a, w.instance.id),
                          READS_INSTANCE, False),
+    # nobody waits for this message in this world: its senders learn that (404)
+    "correlate a message": (lambda w, a: usecases.correlate_message(w.ctx, a, "tidak_ada"),
+                            only("forbidden", admin="hidden", worker="hidden"), False),
+    "broadcast a signal": (lambda w, a: usecases.broadcast_signal(w.ctx, a, "tidak_ada"),
+                           only("forbidden", admin="ok", worker="ok"), False),
+    # no external task waits in this world: workers learn that (404 or an empty fetch)
+    "fetch and lock external tasks": (lambda w, a: usecases.fetch_and_lock(
+        w.ctx, a, "w1", [{"name": "kirim", "lock_duration_ms": 1000}], 1),
+        only("forbidden", admin="ok", worker="ok"), False),
+    "complete an external task": (lambda w, a: usecases.complete_external_task(
+        w.ctx, a, "tidak-ada", "w1", {}), only("forbidden", admin="hidden", worker="hidden"),
+        False),
+    "raise a BPMN error on an external task": (lambda w, a: usecases.external_task_bpmn_error(
+        w.ctx, a, "tidak-ada", "w1", "E1"), only("forbidden", admin="hidden", worker="hidden"),
+        False),
+    "report an external task's failure": (lambda w, a: usecases.external_task_failure(
+        w.ctx, a, "tidak-ada", "w1", "mati", None, 1, 0),
+        only("forbidden", admin="hidden", worker="hidden"), False),
+    "extend an external task's lock": (lambda w, a: usecases.extend_external_task_lock(
+        w.ctx, a, "tidak-ada", "w1", 1000), only("forbidden", admin="hidden", worker="hidden"),
+        False),
     # everyone gets the list; what it holds follows may_start (tests/api/test_following.py)
     "startable processes": (lambda w, a: usecases.startable_processes(w.ctx, a), EVERYONE,
                             False),
@@ -241,7 +263,10 @@ def test_the_table_names_every_command_the_engine_offers():
                "authenticate", "sign_in", "user_of_token", "change_own_password",
                "restore_admin", "create_unit", "update_unit", "list_units",
                "calendar_year", "set_calendar_day", "reset_calendar_day",
-               "lease_due_timers", "fire_timers", "upgrade_database", "database_behind",
+               "lease_due_timers", "fire_timers", "correlate_message", "broadcast_signal", "Reached",
+               "schedule_start_timers", "start_due_timers", "fetch_and_lock",
+               "complete_external_task", "external_task_bpmn_error", "external_task_failure",
+               "extend_external_task_lock", "LockedTask", "upgrade_database", "database_behind",
                "verify_audit_bundle", "sla_to_csv", "sla_to_json", "operational_counts",
                "OperationalCounts", "list_drafts", "get_archive", "published_years",
                "published_lkj", "lease_report_jobs", "run_report_job", "run_report_jobs",

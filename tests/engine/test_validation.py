@@ -127,12 +127,18 @@ def test_expressions_outside_the_subset_are_refused_with_the_reason(expression, 
 
 
 def test_java_only_implementations_are_refused_naming_the_element():
-    for attribute in ('camunda:class="a.B"', 'camunda:delegateExpression="${b}"',
-                      'camunda:type="external" camunda:topic="t"'):
+    for attribute in ('camunda:class="a.B"', 'camunda:delegateExpression="${b}"'):
         xml = one_task("p", attribute, task_kind="serviceTask")
         [problem] = answer({"p.bpmn": xml}).errors
-        assert problem["element_id"] == "Activity_1" and "Java" in problem["message"] \
-            or "external task" in problem["message"], problem
+        assert problem["element_id"] == "Activity_1" and "Java" in problem["message"], problem
+
+
+def test_external_workers_run_service_tasks_only():
+    external = 'camunda:type="external" camunda:topic="t"'
+    ProcessModel.from_sources({"p.bpmn": one_task("p", external, task_kind="serviceTask")}, {})
+    [problem] = answer({"p.bpmn": one_task("p", 'camunda:type="connector"',
+                                          task_kind="serviceTask")}).errors
+    assert problem["element_id"] == "Activity_1" and "'connector'" in problem["message"]
 
 
 def test_camunda_listeners_and_foreign_scripts_are_refused():
