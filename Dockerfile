@@ -3,12 +3,14 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY engine engine
 COPY api api
+COPY cli cli
 COPY migrations migrations
-RUN pip install --no-cache-dir .
+# The procedure ships inside the package (engine/procedure/): `lkj deploy` and `lkj serve`
+# find its diagrams, forms and calendars wherever they run.
 COPY bpmn bpmn
 COPY forms forms
 COPY calendars calendars
-ENV LKJ_CALENDAR_DIR=/app/calendars
+RUN pip install --no-cache-dir . && rm -rf build
 RUN useradd --create-home lkj && mkdir -p /data && chown lkj /data
 USER lkj
 EXPOSE 8000

@@ -207,6 +207,10 @@ def cmd_deploy(args) -> int:
         print(f"{len(diagrams)} diagram(s), {len(model.forms)} form(s): "
               f"processes {', '.join(sorted(model.processes))} are valid")
         return 0
+    if args.only_changed:
+        with engine_context() as ctx:
+            deploy_at_start(ctx, bpmn_dir, forms_dir)
+        return 0
     diagrams, form_files = read_procedure(bpmn_dir, forms_dir)
     if not diagrams:
         raise MissingFolder(f"no .bpmn diagram in {bpmn_dir}: nothing to deploy")
@@ -301,6 +305,11 @@ def parser() -> argparse.ArgumentParser:
     deploy.add_argument("--forms-dir", help="default: the procedure shipped with the engine")
     deploy.add_argument("--check", action="store_true",
                         help="only validate, offline: report every problem, store nothing")
+    deploy.add_argument("--only-changed", action="store_true",
+                        help="what `lkj serve` deploys at start: only what changed in the "
+                             "folders since their last deployment, never over a version "
+                             "that came through the API (for a separate deploy step, e.g. "
+                             "docker-compose.yml's)")
     deploy.set_defaults(run=cmd_deploy)
 
     users = sub.add_parser("users", help="users").add_subparsers(dest="users", required=True)

@@ -9,7 +9,7 @@ import sys
 import requests
 
 from engine import usecases
-from tests.conftest import FIXTURES, ROOT, LiveServer, actor
+from tests.conftest import FIXTURES, ROOT, LiveServer, actor, read_folder
 from tests.engine import diagrams as d
 
 
@@ -160,3 +160,19 @@ def test_deploy_from_the_command_line_is_recorded_as_such(settings, ctx):
     assert result.returncode == 0, result.stderr
     [record] = usecases.list_deployments(ctx, actor("root", "admin"))
     assert (record.source, record.name) == ("cli", str(mini))
+
+
+def test_deploy_only_changed_does_what_serve_does_at_start(settings, ctx):
+    mini = FIXTURES / "mini"
+    folder = ["--bpmn-dir", str(mini), "--forms-dir", str(mini)]
+    first = lkj("deploy", "--only-changed", *folder, settings=settings)
+    assert first.returncode == 0, first.stderr
+    assert "process mini_review version 1 (new)" in first.stderr
+    diagrams, _ = read_folder(mini)
+    edited = diagrams["review.bpmn"].replace(b"Menyusun konsep", b"Menyusun konsep (API)")
+    usecases.deploy(ctx, actor("root", "admin"), {"review.bpmn": edited}, {},
+                    on_top_of_latest=True)
+    again = lkj("deploy", "--only-changed", *folder, settings=settings)
+    assert again.returncode == 0, again.stderr
+    assert "keeping version 2, deployed through the API by root" in again.stderr
+    assert [v.version for v in usecases.list_definitions(ctx)] == [2]
