@@ -31,9 +31,10 @@ STATUS_CHANGES = {
 
 @bp.post("/process-definitions/<key>/instances")
 @operation("Start an instance of a process", body=InstanceStartSchema, body_required=False,
-           response=InstanceSchema, status=201, location=True, errors=(403, 404),
+           response=InstanceSchema, status=201, location=True, errors=(403, 404, 409),
            description="Only the roles the diagram names in startableBy (and admin) may "
-                       "start it. The LKj procedure takes {year, units?: [unit codes]}.")
+                       "start it. The LKj procedure takes {year, units?: [unit codes]}. "
+                       "409 while an admin has suspended the process.")
 @authenticated
 def start_instance(actor, key):
     fields = json_body(shared(InstanceStartSchema), required=False)
