@@ -4,8 +4,9 @@ memory, in this process.
 
 Raw: for each completion, `task.data.update(data); task.run(); refresh_timers();
 do_engine_steps()` (engine.runtime.complete_user_task, the calls the engine itself makes).
-Engine: `usecases.claim_task` + `usecases.complete_task` (one transaction each, committed on
-SQLite in WAL mode with synchronous=NORMAL). Finding the next task is excluded on both sides.
+Engine: `usecases.complete_task(..., claim=True)` (claimed and completed in one transaction,
+as one `POST /tasks/{id}/complete` with `claim: true`; committed on SQLite in WAL mode with
+synchronous=NORMAL). Finding the next task is excluded on both sides.
 
 The raw run decides the order (the procedure driver's first-in-first-out policy and sample
 form data, tests/procedure/driver.py); the engine then completes the same element in the
@@ -124,8 +125,9 @@ def engine_cycles(ctx, cycles: list[RawCycle], units) -> tuple[list[float], list
             task_id = _open_task(ctx, instance_id, step)
             data = _with_document(step.data, document_id)
             started = now()
-            usecases.claim_task(ctx, actor, task_id)
-            usecases.complete_task(ctx, actor, task_id, data)
+            # claimed and completed in one transaction, as `POST /tasks/{id}/complete`
+            # with `claim: true` does
+            usecases.complete_task(ctx, actor, task_id, data, claim=True)
             seconds.append(now() - started)
     for instance_id, _, _ in instances:
         view = usecases.get_instance(ctx, actor, instance_id)
