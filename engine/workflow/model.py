@@ -246,6 +246,7 @@ class _ModelBuilder:
         validation.check_document(doc, report)
         if not schema_valid or len(self.errors) > errors_before:
             return  # SpiffWorkflow would only repeat these problems in its own words
+        validation.executable_as_drawn(doc)
         try:
             parser.add_bpmn_xml(doc, filename=name)
         except ValidationException as exc:

@@ -9,6 +9,7 @@ such documents (its own messages about a broken reference name no line).
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Callable
 
@@ -66,12 +67,33 @@ def check_document(doc, report: Report) -> bool:
     _timers(doc, report)
     _interchange(doc, report)
     _lanes(doc, report)
-    for process in doc.xpath("./bpmn:process", namespaces=NS):
-        if process.get("isExecutable") != "true":
+    processes = doc.xpath("./bpmn:process", namespaces=NS)
+    none_executable = not any(is_executable(process) for process in processes)
+    for process in processes:
+        if none_executable:
+            report("warning", f"process '{process.get('id')}' is not marked executable; no "
+                              "process of this file is (bpmn.io saves new processes so), so it "
+                              "is deployed as executable: tick 'Executable' in the modeler to "
+                              "say so", process)
+        elif not is_executable(process):
             report("warning", f"process '{process.get('id')}' is not executable: nothing is "
                               "deployed from it (tick 'Executable' in the modeler, or set "
                               "isExecutable=\"true\")", process)
     return references_hold
+
+
+def is_executable(process) -> bool:
+    return process.get("isExecutable") == "true"
+
+
+def executable_as_drawn(doc) -> None:
+    """A file none of whose processes is marked executable is meant to run (bpmn.io marks
+    every new process non-executable and has no switch for it): mark them all, in the parsed
+    tree only (the file is stored as sent)."""
+    processes = doc.xpath("./bpmn:process", namespaces=NS)
+    if not any(is_executable(process) for process in processes):
+        for process in processes:
+            process.set("isExecutable", "true")
 
 
 def _references(doc, ids: dict, report: Report) -> bool:
@@ -195,23 +217,28 @@ def _timers(doc, report: Report) -> None:
                 if not (node.text or "").strip():
                     report("error", f"timer has no {shape}", _element_of(node))
                 continue
+            if _ISO_LOOKING.match(source):
+                source = node.text = as_literal(source)
             problem = timer_problem(source, kind)
             if problem:
                 report("error", problem, _element_of(node))
+
+
+def as_literal(iso_text: str) -> str:
+    """A timer written as bare ISO 8601 text (`PT1M`, as Camunda Modeler and the BPMN
+    specification's examples write it) is that text, in the expression language here: a
+    quoted string."""
+    return json.dumps(iso_text)
 
 
 def timer_problem(source: str, kind: str) -> str | None:
     """Why this timer expression fails at run time, or None. A literal is evaluated now;
     an expression over variables compiles now and is evaluated when the timer starts."""
     shape = _TIMERS[kind]
-    if _ISO_LOOKING.match(source) and check_source(source, "eval") is None:
-        return (f"timer value {source} is read as a Python expression, not as an ISO "
-                f"8601 {shape}; write it in quotes: \"{source}\"")
+    if _ISO_LOOKING.match(source):
+        source = as_literal(source)
     reason = check_source(source, "eval")
     if reason:
-        if _ISO_LOOKING.match(source):
-            return (f"timer value {source} is not a Python expression; write the ISO 8601 "
-                    f"{shape} in quotes: \"{source}\"")
         return f"timer expression does not compile: {reason}"
     try:
         value = ast.literal_eval(source)

@@ -80,9 +80,11 @@ def test_schema_violations_are_placed_and_the_rest_still_checked():
     ("deadline", "timeDate", None),  # a variable: evaluated when the timer starts
     ("PERIOD", "timeDuration", None),  # a variable that only starts like a duration
     ('"P%dD" % days', "timeDuration", None),
-    ("PT1M", "timeDuration", 'write it in quotes: "PT1M"'),
-    ("R3/PT10M", "timeCycle", 'not as an ISO 8601 repeating cycle; write it in quotes'),
-    ("2026-12-31T17:00:00Z", "timeDate", 'write the ISO 8601 date-time in quotes'),
+    # bare ISO 8601 text, as Camunda Modeler writes it, is that text
+    ("PT1M", "timeDuration", None),
+    ("R3/PT10M", "timeCycle", None),
+    ("2026-12-31T17:00:00Z", "timeDate", None),
+    ("PT1M", "timeCycle", "is not an ISO 8601 repeating cycle"),
     ("5", "timeDuration", "is a int, not an ISO 8601 duration"),
     ('"soon"', "timeDuration", '"soon" is not an ISO 8601 duration'),
     ('"2026-13-45"', "timeDate", "is not an ISO 8601 date-time"),
@@ -157,13 +159,18 @@ def test_warnings_for_what_deploys_but_deserves_a_look(ctx):
         b'<bpmn:laneSet id="LS"><bpmn:lane id="Lane_empty" name="Kosong" /></bpmn:laneSet>')
     not_executable = one_task("q", 'camunda:assignee="a"').replace(
         b'isExecutable="true"', b'isExecutable="false"')
-    view = usecases.deploy(ctx, ADMIN, {"p.bpmn": lonely_lane, "q.bpmn": not_executable}, {})
-    assert [d.key for d in view.definitions] == ["p"]
-    assert {(w["file"], w["element_id"]) for w in view.warnings} == {
-        ("p.bpmn", "Lane_empty"), ("q.bpmn", "q")}
-    # Nothing executable at all: an error, not a silent success.
-    [problem] = answer({"q.bpmn": not_executable}).errors
-    assert "no executable process" in problem["message"]
+    documentation_only = one_task("r", 'camunda:assignee="a"').replace(
+        b'<bpmndi:BPMNDiagram', b'<bpmn:process id="notes" isExecutable="false" />'
+                                b'<bpmndi:BPMNDiagram')
+    view = usecases.deploy(ctx, ADMIN, {"p.bpmn": lonely_lane, "q.bpmn": not_executable,
+                                        "r.bpmn": documentation_only}, {})
+    # A file with no executable process is deployed as drawn (bpmn.io marks every new process
+    # non-executable); beside an executable one, a non-executable process is left out.
+    assert [d.key for d in view.definitions] == ["p", "q", "r"]
+    warned = {(w["file"], w["element_id"]): w["message"] for w in view.warnings}
+    assert set(warned) == {("p.bpmn", "Lane_empty"), ("q.bpmn", "q"), ("r.bpmn", "notes")}
+    assert "deployed as executable" in warned[("q.bpmn", "q")]
+    assert "nothing is deployed from it" in warned[("r.bpmn", "notes")]
 
 
 # ---------------------------------------------------------------- form-js
