@@ -2,9 +2,10 @@
 test (tests/browser/test_cockpit.py) and by the screenshot script (scripts/screenshots).
 An administrator repairs an instance a failing script put into error, an auditor verifies
 and replays it and reads the SLA charts, a process owner renames a task in the modeler and
-deploys version n+1, and a broken condition is shown on its element without anything
-deployed. Every page is watched (flow.py): no request to another host, no console error
-but the refused deployment's."""
+deploys version n+1, and a broken condition is shown on its element by the server's check
+without anything deployed; the definitions show who deployed what, and a process is
+suspended and resumed, a version deleted. Every page is watched (flow.py): no request to
+another host, no console error but the refused deletion's."""
 from __future__ import annotations
 
 import re
@@ -44,8 +45,8 @@ class Cockpit(Flow):
     def clean(self) -> None:
         assert self.watch.foreign_requests == [], "requests left the server's origin"
         assert self.watch.page_errors == []
-        # only the refused deployment's 400 (provoked on purpose) may show
-        assert [e for e in self.watch.console_errors if "status of 400" not in e] == []
+        # only the refused deletion's 409 (provoked on purpose) may show
+        assert [e for e in self.watch.console_errors if "status of 409" not in e] == []
 
 
 def repaired_then_audited(flow: Cockpit) -> None:
@@ -147,14 +148,22 @@ def repaired_then_audited(flow: Cockpit) -> None:
         "Dipindahkan ke versi 2")
     assert flow.admin.get(f"/process-instances/{waiting['id']}")["definition_version"] == 2
     assert_named_controls(page)
+    # a version in use is not deleted: the server's reason shown as it is
+    page.get_by_role("link", name="Definisi proses").first.click()
+    row = page.locator("[data-definition='budget_division'] tr[data-version='2']")
+    row.get_by_role("button", name="Hapus versi 2").click()
+    row.get_by_role("button", name="Ya, hapus").click()
+    expect(page.get_by_role("alert")).to_contain_text("Tidak dapat dilakukan sekarang")
+    expect(row).to_be_visible()
     page.context.close()
     flow.clean()
 
 
 def modelled_and_deployed(flow: Cockpit) -> None:
     """The owner renames a task of lkj_document_approval, changes its due duration and
-    deploys version n+1; a broken condition is refused, drawn on its flow, and nothing is
-    deployed; the two versions compared show the one task changed."""
+    deploys version n+1; a broken condition found by the check is drawn on its flow, and
+    nothing is deployed; the two versions compared show the one task changed; the process
+    is suspended and resumed, the new version deleted."""
     before = flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"]
     latest = before[-1]["version"]
     page = flow.sign_in_as("admin", "/definitions")
@@ -191,7 +200,9 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     assert 'decision == "approve"' in text
     source.fill(text.replace('decision == "approve"', 'decision == = "approve"', 1))
     page.get_by_role("button", name="Pakai XML ini").click()
-    page.get_by_role("button", name="Terapkan sebagai versi baru").click()
+    page.get_by_role("button", name="Periksa").click()  # the server's check: nothing stored
+    expect(page.get_by_role("alert").filter(has_text="masalah")).to_contain_text(
+        "Tidak ada yang diterapkan")
     problems = page.get_by_test_id("problems")
     expect(problems).to_contain_text("does not compile")
     overlay = modeler.locator(".lkj-problem").first
@@ -213,6 +224,29 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     expect(page.get_by_test_id("diagram").locator(
         ".djs-element.lkj-changed[data-element-id='draft_document']")).to_be_attached()
     flow.shoot(page, "compare")
+
+    # the definitions: who deployed the new version, in which deployment; the process
+    # suspended and resumed, the new version deleted again, each asked once more
+    page.get_by_role("link", name="Definisi proses").first.click()
+    section = page.locator("[data-definition='lkj_document_approval']")
+    row = section.locator(f"tr[data-version='{latest + 1}']")
+    expect(row).to_contain_text("admin")
+    expect(row.get_by_test_id("deployment")).to_contain_text("API atau konsol")
+    section.get_by_role("button", name=re.compile("^Tangguhkan ")).click()
+    section.get_by_role("button", name="Ya, tangguhkan").click()
+    expect(section.get_by_test_id("suspended")).to_be_visible()
+    assert flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"][-1]["suspended"]
+    flow.shoot(page, "definitions")
+    assert_named_controls(page)
+    section.get_by_role("button", name=re.compile("^Lanjutkan ")).click()
+    section.get_by_role("button", name="Ya, lanjutkan").click()
+    expect(section.get_by_test_id("suspended")).to_have_count(0)
+    row.get_by_role("button", name=f"Hapus versi {latest + 1}").click()
+    row.get_by_role("button", name="Ya, hapus").click()
+    expect(page.get_by_role("status").filter(has_text="dihapus")).to_contain_text(f"Versi {latest + 1}")
+    expect(row).to_have_count(0)
+    after = flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"]
+    assert after[-1]["version"] == latest and not after[-1]["suspended"]
     page.context.close()
     flow.clean()
 

@@ -18,6 +18,25 @@ function problemsOf(error) {
   return Array.isArray(errors) ? errors : null;
 }
 
+/** The server's problems or warnings, each {file, line, element_id, message}; an element's
+ * id selects it on the diagram. */
+function Findings({ id, title, items, onSelect }) {
+  if (!items.length) return null;
+  return (
+    <section aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>{title}</h2>
+      <ul class="problems" data-testid={id}>
+        {items.map((p, i) => (
+          <li key={i}>
+            {p.element_id ? <button type="button" class="link" onClick={() => onSelect(p.element_id)}>{p.element_id}</button> : p.file}
+            {p.line ? ` (${t('modeler.line', { line: p.line })})` : ''}: {p.message}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 export default function ModelerPage({ params }) {
   const app = useApp();
   const { key } = params;
@@ -51,10 +70,6 @@ export default function ModelerPage({ params }) {
 
   const validate = () => run(async () => {
     const answer = await engine.checkDiagrams([await currentFile()]);
-    if (answer === null) {
-      setOutcome({ kind: 'info', text: t('modeler.noCheck') });
-      return;
-    }
     setProblems(answer.problems || []);
     setWarnings(answer.warnings || []);
     setOutcome(answer.problems?.length
@@ -94,24 +109,8 @@ export default function ModelerPage({ params }) {
           : <button type="button" class="button button-quiet" disabled={busy} onClick={applyXml}>{t('modeler.applyXml')}</button>}
       </div>
       {outcome && <Message kind={outcome.kind}>{outcome.text}</Message>}
-      {problems.length > 0 && (
-        <section aria-labelledby="problems-title">
-          <h2 id="problems-title">{t('modeler.problemList')}</h2>
-          <ul class="problems" data-testid="problems">
-            {problems.map((p, i) => (
-              <li key={i}>
-                {p.element_id
-                  ? <button type="button" class="link" onClick={() => api.current?.select(p.element_id)}>{p.element_id}</button>
-                  : p.file}
-                {p.line ? ` (${t('modeler.line', { line: p.line })})` : ''}: {p.message}
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
-      {warnings.length > 0 && (
-        <ul class="muted small">{warnings.map((w, i) => <li key={i}>{w.element_id || w.file}: {w.message}</li>)}</ul>
-      )}
+      <Findings id="problems" title={t('modeler.problemList')} items={problems} onSelect={(id) => api.current?.select(id)} />
+      <Findings id="warnings" title={t('modeler.warnings')} items={warnings} onSelect={(id) => api.current?.select(id)} />
       {xmlText !== null && (
         <div class="field">
           <label for="xml-text">{t('modeler.xml')}</label>
