@@ -515,6 +515,22 @@ class DefinitionSchema(Schema):
                                          "starting it answers 409; running instances go on"})
 
 
+class FormFileSchema(Schema):
+    name = fields.String()
+    form_key = fields.String(allow_none=True, metadata={"description": "what a task's "
+                             "formKey names: a .json file's name without .json, a .form "
+                             "file's id"})
+    kind = fields.String(metadata={"description": "json-schema or form-js"})
+    content = fields.String(metadata={"description": "the file's text as deployed"})
+    schema = fields.Dict(allow_none=True, metadata={"description": "the JSON Schema the "
+                         "engine reads from it (form-js translated); null where the file "
+                         "has a problem"})
+
+
+class FormFileListSchema(Schema):
+    items = fields.List(fields.Nested(FormFileSchema))
+
+
 class DefinitionListSchema(Schema):
     items = fields.List(fields.Nested(DefinitionSchema))
 

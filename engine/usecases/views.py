@@ -39,6 +39,17 @@ class UnitView:
 
 
 @dataclass(frozen=True)
+class FormFileView:
+    """A form file a version was built from: its text as deployed and the JSON Schema the
+    engine reads from it (a form-js file translated; None where the file has a problem)."""
+    name: str
+    form_key: str | None
+    kind: str  # json-schema or form-js
+    content: str
+    schema: dict | None
+
+
+@dataclass(frozen=True)
 class DefinitionView:
     key: str
     version: int

@@ -247,6 +247,33 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     expect(row).to_have_count(0)
     after = flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"]
     assert after[-1]["version"] == latest and not after[-1]["suspended"]
+
+    # a form edited as JSON with its preview, checked, deployed: each process using it
+    # gets a new version
+    section.get_by_role("link", name=f"Formulir versi {latest} dari Penyusunan dan persetujuan").click()
+    page.get_by_label("Berkas formulir").select_option("document_draft.json")
+    text = page.get_by_label("JSON Schema (document_draft.json)")
+    preview = page.get_by_test_id("form-preview")
+    expect(preview.get_by_label("Ringkasan")).to_be_visible()
+    schema = text.input_value()
+    text.fill(schema[:-3])
+    expect(page.get_by_role("alert").filter(has_text="JSON tidak valid")).to_be_visible()
+    expect(page.get_by_role("button", name="Terapkan formulir")).to_be_disabled()
+    text.fill(schema.replace('"title": "Ringkasan"', '"title": "Ringkasan isi"', 1))
+    expect(preview.get_by_label("Ringkasan isi")).to_be_visible()
+    page.get_by_role("button", name="Periksa").click()
+    expect(page.get_by_role("status").filter(has_text="Tidak ada masalah")).to_be_visible()
+    flow.shoot(page, "forms")
+    assert_named_controls(page)
+    page.get_by_role("button", name="Terapkan formulir").click()
+    deployed = page.get_by_role("status").filter(has_text="Diterapkan")
+    expect(deployed).to_contain_text("lkj_document_approval")
+    expect(deployed).to_contain_text("lkj_drafting")
+    newest = flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"][-1]
+    forms = flow.admin.get(f"/process-definitions/lkj_document_approval/versions/"
+                           f"{newest['version']}/forms")["items"]
+    draft = next(f for f in forms if f["name"] == "document_draft.json")
+    assert draft["schema"]["properties"]["summary"]["title"] == "Ringkasan isi"
     page.context.close()
     flow.clean()
 

@@ -40,6 +40,7 @@ export const retry = (id, data, reason) => post(`/process-instances/${enc(id)}/r
 export const slaReport = (query) => get('/reports/sla', query);
 export const slaCsv = (query, table) => download('/reports/sla', `lkj-sla-${table}.csv`, { ...query, format: 'csv', table });
 export const versions = (key) => get(`/process-definitions/${enc(key)}/versions`);
+export const versionForms = (key, version) => get(`/process-definitions/${enc(key)}/versions/${enc(version)}/forms`);
 export const versionXml = (key, version) => getText(`/process-definitions/${enc(key)}/versions/${enc(version)}/xml`);
 export const deploy = (files) => postFiles('/deployments', files);
 

@@ -96,7 +96,9 @@ export default function DefinitionsPage() {
                         : '—'}</td>
                       <td data-label={t('col.actions')}>
                         <Link href={`/definitions/${encodeURIComponent(key)}/versions/${v.version}`}
-                          aria-label={t('defs.openVersion', { version: v.version, name })}>{t('defs.open')}</Link>{' '}
+                          aria-label={t('defs.openVersion', { version: v.version, name })}>{t('defs.open')}</Link>{' · '}
+                        <Link href={`/definitions/${encodeURIComponent(key)}/versions/${v.version}/forms`}
+                          aria-label={t('defs.formsOf', { version: v.version, name })}>{t('defs.forms')}</Link>{' '}
                         <ConfirmButton label={t('defs.delete', { version: v.version })} quiet disabled={busy}
                           question={t('defs.deleteQuestion', { version: v.version, name })} confirmLabel={t('defs.deleteYes')}
                           onConfirm={() => act(() => engine.deleteVersion(key, v.version), t('defs.deleted', { version: v.version, name }))} />

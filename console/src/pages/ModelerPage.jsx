@@ -3,39 +3,14 @@
 // version. Validation asks the server's check (nothing stored); a deployment the server
 // refuses stores nothing either and shows the same problems.
 import { useRef, useState } from 'preact/hooks';
-import { ApiError } from '../api/client.js';
 import * as engine from '../api/engine.js';
 import { useApp } from '../components/AppContext.js';
 import { Message } from '../components/Banner.jsx';
 import { useResource } from '../components/useResource.js';
 import { BpmnModeler } from '../cockpit/BpmnModeler.jsx';
+import { Findings, problemsOf } from '../cockpit/Findings.jsx';
 import { t } from '../i18n/index.js';
 import { Link, navigate } from '../router.jsx';
-
-/** The problems of a refused deployment (400: errors [{file, line, column, element_id, message}]). */
-function problemsOf(error) {
-  const errors = error instanceof ApiError ? error.problem.errors : null;
-  return Array.isArray(errors) ? errors : null;
-}
-
-/** The server's problems or warnings, each {file, line, element_id, message}; an element's
- * id selects it on the diagram. */
-function Findings({ id, title, items, onSelect }) {
-  if (!items.length) return null;
-  return (
-    <section aria-labelledby={`${id}-title`}>
-      <h2 id={`${id}-title`}>{title}</h2>
-      <ul class="problems" data-testid={id}>
-        {items.map((p, i) => (
-          <li key={i}>
-            {p.element_id ? <button type="button" class="link" onClick={() => onSelect(p.element_id)}>{p.element_id}</button> : p.file}
-            {p.line ? ` (${t('modeler.line', { line: p.line })})` : ''}: {p.message}
-          </li>
-        ))}
-      </ul>
-    </section>
-  );
-}
 
 export default function ModelerPage({ params }) {
   const app = useApp();

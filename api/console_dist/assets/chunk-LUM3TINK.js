@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-3H7HIEOM.js";import"./chunk-MV7TGKT6.js";import"./chunk-744V6UAJ.js";import"./chunk-W5TY4C3U.js";import"./chunk-WCY4M7G5.js";import"./chunk-ALJ2BKYG.js";import"./chunk-GJD5TNYB.js";import"./chunk-CSDLX43W.js";import"./chunk-C7KKVM47.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};

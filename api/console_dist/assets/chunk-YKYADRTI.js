@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-W5TY4C3U.js";import"./chunk-WCY4M7G5.js";import"./chunk-ALJ2BKYG.js";import"./chunk-GJD5TNYB.js";import"./chunk-CSDLX43W.js";import"./chunk-C7KKVM47.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
