@@ -17,6 +17,7 @@ from tests.conftest import ROOT
 from tests.integration.rest_client import Client
 
 FIXTURE = ROOT / "tests" / "browser" / "fixtures" / "division"
+CAMUNDA = ROOT / "tests" / "fixtures" / "dialects" / "camunda"
 PASSWORD = "kata-sandi-rahasia"
 
 
@@ -275,7 +276,47 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     draft = next(f for f in forms if f["name"] == "document_draft.json")
     assert draft["schema"]["properties"]["summary"]["title"] == "Ringkasan isi"
     page.context.close()
+    camunda_modelled(flow)
     flow.clean()
+
+
+def camunda_modelled(flow: Cockpit) -> None:
+    """A diagram saved by Camunda Modeler: its user tasks' Camunda 7 attributes shown and
+    edited beside the diagram, the others kept on deploying; its form-js form previewed."""
+    flow.admin.post("/deployments", files=[("files", (f.name, f.read_bytes()))
+                                           for f in sorted(CAMUNDA.iterdir())], status=201)
+    page = flow.sign_in_as("admin", "/definitions/leave_request/versions/1")
+    modeler = page.get_by_test_id("modeler")
+    modeler.locator(".djs-element[data-element-id='Activity_review']").click()
+    expect(page.get_by_label("Kunci formulir (camunda:formKey)")).to_have_value(
+        "camunda-forms:deployment:review.form")
+    groups = page.get_by_label(re.compile(r"^Kelompok calon \(camunda:candidateGroups"))
+    expect(groups).to_have_value("kepala_bagian, kepala_biro")
+    groups.fill("kepala_bagian")
+    groups.press("Tab")
+    modeler.locator(".djs-element[data-element-id='Activity_submit']").click()
+    expect(page.get_by_label("Pelaksana (camunda:assignee)")).to_have_value("${requester}")
+    expect(page.get_by_label(re.compile(r"^Rujukan formulir"))).to_have_value("leave_form")
+    expect(page.get_by_label("Tenggat (camunda:dueDate)")).to_have_value("${deadline}")
+    flow.shoot(page, "modeler-camunda")
+    assert_named_controls(page)
+    page.get_by_role("button", name="Terapkan sebagai versi baru").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("versi 2")
+    xml = flow.admin.get("/process-definitions/leave_request/versions/2/xml")
+    review = xml.split(b'id="Activity_review"', 1)[1].split(b">", 1)[0]
+    assert b'camunda:candidateGroups="kepala_bagian"' in review
+    assert b'camunda:candidateUsers="${deputy}"' in review
+    submit = xml.split(b'id="Activity_submit"', 1)[1].split(b">", 1)[0]
+    assert b'camunda:formRefBinding="latest"' in submit and b'camunda:assignee="${requester}"' in submit
+
+    # its form-js form, as the engine reads it
+    page.goto(f"{flow.base}/definitions/leave_request/versions/2/forms")
+    page.get_by_label("Berkas formulir").select_option("leave_form.form")
+    preview = page.get_by_test_id("form-preview")
+    expect(preview.get_by_label("Jumlah hari")).to_be_visible()  # its labels, not its keys
+    expect(preview).to_contain_text("Jenis cuti")
+    expect(page.get_by_role("button", name="Terapkan formulir")).to_have_count(0)
+    page.context.close()
 
 
 def administered(flow: Cockpit) -> None:

@@ -9,6 +9,7 @@ import { useApp } from '../components/AppContext.js';
 import { Message } from '../components/Banner.jsx';
 import { useResource } from '../components/useResource.js';
 import { Findings, problemsOf } from '../cockpit/Findings.jsx';
+import { withFormJsLabels } from '../forms/formJsLabels.js';
 import { SchemaForm } from '../forms/SchemaForm.jsx';
 import { t } from '../i18n/index.js';
 import { Link } from '../router.jsx';
@@ -102,7 +103,7 @@ function FormJsView({ file }) {
   return (
     <>
       <p class="muted">{t('forms.formJs')}</p>
-      {file.schema ? <Preview schema={file.schema} /> : <Message kind="error">{t('forms.unreadable')}</Message>}
+      {file.schema ? <Preview schema={withFormJsLabels(file.schema)} /> : <Message kind="error">{t('forms.unreadable')}</Message>}
       <details>
         <summary>{t('forms.source', { file: file.name })}</summary>
         <pre class="code">{file.content}</pre>

@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-LMQKN4WN.js";import"./chunk-6L6THJVF.js";import"./chunk-FXU5VU5M.js";import"./chunk-GXKMI5TK.js";import"./chunk-CSDLX43W.js";import"./chunk-ZR7EOUSK.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
