@@ -513,6 +513,10 @@ class DefinitionSchema(Schema):
     startable_by = fields.List(fields.String())
     suspended = fields.Boolean(metadata={"description": "an admin suspended the process: "
                                          "starting it answers 409; running instances go on"})
+    start_rules = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "what the process sets about its start: startForm (the start "
+                       "variables' form), unitsVariable (a variable defaulting to every active "
+                       "unit), starterUnitVariable (the starter's own unit)"})
 
 
 class FormFileSchema(Schema):

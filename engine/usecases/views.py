@@ -58,6 +58,7 @@ class DefinitionView:
     startable_by: list[str]
     created: bool = False  # by the deployment that returned it
     suspended: bool = False  # an admin suspended the process: nothing new starts
+    start_rules: dict | None = None  # startForm, unitsVariable, starterUnitVariable as set
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,11 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     # the definitions: who deployed the new version, in which deployment; the process
     # suspended and resumed, the new version deleted again, each asked once more
     page.get_by_role("link", name="Definisi proses").first.click()
+    # the start rules, read-only: who starts the LKj preparation and with what
+    rules = page.locator("[data-definition='lkj_preparation']").get_by_test_id("start-rules")
+    expect(rules).to_contain_text("kepala_biro")
+    expect(rules).to_contain_text("lkj_start")
+    expect(rules).to_contain_text("units")
     section = page.locator("[data-definition='lkj_document_approval']")
     row = section.locator(f"tr[data-version='{latest + 1}']")
     expect(row).to_contain_text("admin")

@@ -1,5 +1,6 @@
-// The process owner's list: every deployed process with its versions, who deployed each
-// and when, in which deployment (its name and source); a suspended process marked. An
+// The process owner's list: every deployed process with its start rules and its versions,
+// who deployed each and when, in which deployment (its name and source); a suspended
+// process marked. An
 // administrator suspends or resumes a process and deletes a version no instance uses,
 // each asked once more; the server's refusal (409: instances still use it) is shown as is.
 import { useState } from 'preact/hooks';
@@ -19,6 +20,21 @@ function deploymentsByVersion(deployments) {
     for (const ref of deployment.definitions || []) made.set(`${ref.key}:${ref.version}`, deployment);
   }
   return made;
+}
+
+const START_RULES = ['startForm', 'unitsVariable', 'starterUnitVariable'];
+
+/** Who may start the process and the rules of its start, as its latest version sets them (read-only). */
+function StartRules({ latest }) {
+  const rules = latest.start_rules || {};
+  return (
+    <dl class="facts facts-inline" data-testid="start-rules">
+      <div class="fact"><dt>{t('defs.startableBy')}</dt><dd>{latest.startable_by?.length ? latest.startable_by.join(', ') : t('defs.adminsOnly')}</dd></div>
+      {START_RULES.filter((rule) => rules[rule]).map((rule) => (
+        <div class="fact" key={rule}><dt>{t(`defs.rule.${rule}`)}</dt><dd><code>{rules[rule]}</code></dd></div>
+      ))}
+    </dl>
+  );
 }
 
 export default function DefinitionsPage() {
@@ -65,6 +81,7 @@ export default function DefinitionsPage() {
           <section class="panel" key={key} aria-labelledby={`def-${key}`} data-definition={key}>
             <h2 id={`def-${key}`}>{name} <span class="muted small">({key})</span>
               {suspended && <> <span class="badge badge-status-suspended" data-testid="suspended">{t('defs.suspended')}</span></>}</h2>
+            <StartRules latest={versions[0]} />
             <div class="actions-row">
               {versions.length > 1 && (
                 <Link href={`/definitions/${encodeURIComponent(key)}/compare`}>{t('compare.link', { name })}</Link>

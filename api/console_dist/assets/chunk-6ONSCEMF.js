@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-EDP2JGBF.js";import"./chunk-HV2B2STI.js";import"./chunk-3NM5F2HG.js";import"./chunk-PSC6SIJ3.js";import"./chunk-PQG3WCXX.js";import"./chunk-YA6SKNOX.js";import"./chunk-DAV4ONZP.js";import"./chunk-CSDLX43W.js";import"./chunk-LMAT7UYL.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};

@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-PSC6SIJ3.js";import"./chunk-PQG3WCXX.js";import"./chunk-YA6SKNOX.js";import"./chunk-DAV4ONZP.js";import"./chunk-CSDLX43W.js";import"./chunk-LMAT7UYL.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
