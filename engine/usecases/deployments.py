@@ -359,8 +359,7 @@ def _form_file(name: str, content: bytes) -> FormFileView:
     form_key, schema = next(iter(schemas.items())) if schemas else (None, None)
     if problems:
         schema = None
-    kind = forms.kind_of(form_key, schema) if form_key else (
-        formjs.KIND if name.endswith(forms.FORM_JS_SUFFIX) else "json-schema")
+    kind = formjs.KIND if name.endswith(forms.FORM_JS_SUFFIX) else "json-schema"
     return FormFileView(name=name, form_key=form_key, kind=kind,
                         content=content.decode("utf-8", "replace"), schema=schema)
 
