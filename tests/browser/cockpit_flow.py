@@ -265,6 +265,10 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     text.fill(schema[:-3])
     expect(page.get_by_role("alert").filter(has_text="JSON tidak valid")).to_be_visible()
     expect(page.get_by_role("button", name="Terapkan formulir")).to_be_disabled()
+    # valid JSON but no valid schema: the server's check names the problem
+    text.fill(schema.replace('"type": "object"', '"type": "objek"', 1))
+    page.get_by_role("button", name="Periksa").click()
+    expect(page.get_by_test_id("problems")).to_contain_text("document_draft.json")
     text.fill(schema.replace('"title": "Ringkasan"', '"title": "Ringkasan isi"', 1))
     expect(preview.get_by_label("Ringkasan isi")).to_be_visible()
     page.get_by_role("button", name="Periksa").click()
