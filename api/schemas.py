@@ -607,6 +607,26 @@ class DefinitionSchema(Schema):
     startable_by = fields.List(fields.String())
     suspended = fields.Boolean(metadata={"description": "an admin suspended the process: "
                                          "starting it answers 409; running instances go on"})
+    start_rules = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "what the process sets about its start: startForm (the start "
+                       "variables' form), unitsVariable (a variable defaulting to every active "
+                       "unit), starterUnitVariable (the starter's own unit)"})
+
+
+class FormFileSchema(Schema):
+    name = fields.String()
+    form_key = fields.String(allow_none=True, metadata={"description": "what a task's "
+                             "formKey names: a .json file's name without .json, a .form "
+                             "file's id"})
+    kind = fields.String(metadata={"description": "json-schema or form-js"})
+    content = fields.String(metadata={"description": "the file's text as deployed"})
+    schema = fields.Dict(allow_none=True, metadata={"description": "the JSON Schema the "
+                         "engine reads from it (form-js translated); null where the file "
+                         "has a problem"})
+
+
+class FormFileListSchema(Schema):
+    items = fields.List(fields.Nested(FormFileSchema))
 
 
 class DefinitionListSchema(Schema):

@@ -13,6 +13,7 @@ from api.schemas import (
     DefinitionListSchema,
     DefinitionSchema,
     DefinitionVersionPath,
+    FormFileListSchema,
     MigrationListSchema,
     MigrationRequestSchema,
     shared,
@@ -53,6 +54,18 @@ def get_version_xml(actor, key, version):
     response.headers["Content-Type"] = "application/xml"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+@bp.get("/process-definitions/<key>/versions/<int:version>/forms")
+@operation("The form files a version was built from, with the JSON Schema each gives",
+           path=DefinitionVersionPath, response=FormFileListSchema, errors=(404,),
+           description="Each file's text as deployed (to edit and deploy again: the server "
+                       "decides which processes get a new version) and the schema the "
+                       "engine reads from it; a form-js file's is its translation.")
+@authenticated
+def list_version_forms(actor, key, version):
+    items = usecases.definition_forms(engine_context(), key, version)
+    return jsonify(shared(FormFileListSchema).dump({"items": items}))
 
 
 @bp.post("/process-definitions/<key>/versions/<int:version>/migrate")

@@ -15,6 +15,7 @@ export const PATHS = {
   definitions: '/definitions',
   modeler: '/definitions/:key/versions/:version',
   compare: '/definitions/:key/compare',
+  forms: '/definitions/:key/versions/:version/forms',
   completedTasks: '/audit/tasks',
   users: '/admin/users',
   calendar: '/admin/calendar',

@@ -16,6 +16,7 @@ export const ROUTES = [
   { name: 'sla', load: () => import('./pages/SlaPage.jsx'), nav: 'nav.sla', roles: ['admin', 'auditor', 'kepala_biro'] },
   { name: 'definitions', load: () => import('./pages/DefinitionsPage.jsx'), nav: 'nav.definitions', roles: ['admin'] },
   { name: 'compare', load: () => import('./pages/ComparePage.jsx'), roles: ['admin'] },
+  { name: 'forms', load: () => import('./pages/FormsPage.jsx'), roles: ['admin'] },
   { name: 'modeler', load: () => import('./pages/ModelerPage.jsx'), roles: ['admin'] },
   { name: 'users', load: () => import('./pages/UsersPage.jsx'), nav: 'nav.admin', roles: ['admin'] },
   { name: 'calendar', load: () => import('./pages/CalendarPage.jsx'), roles: ['admin'] },

@@ -75,6 +75,7 @@ from engine.usecases.constraints import (
 from engine.usecases.deployments import (
     check_deployment,
     definition_versions,
+    definition_forms,
     definition_xml,
     delete_version,
     deploy,
@@ -220,6 +221,7 @@ __all__ = [
     "check_deployment",
     "validation_report",
     "definition_versions",
+    "definition_forms",
     "definition_xml",
     "delete_version",
     "get_deployment",

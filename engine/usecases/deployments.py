@@ -52,9 +52,10 @@ from engine.usecases.views import (
     DefinitionView,
     DeploymentRecordView,
     DeploymentView,
+    FormFileView,
     ResourceView,
 )
-from engine.workflow import fingerprint, forms, runtime
+from engine.workflow import fingerprint, formjs, forms, runtime
 from engine.usecases.groups import known_groups
 from engine.workflow.dialects import FILLED
 from engine.workflow.model import UNIT_ROLE_PREFIX, ProcessModel
@@ -343,6 +344,24 @@ def definition_xml(ctx: EngineContext, key: str, version: int) -> tuple[str, byt
         definition = _definition(s, key, version)
         filename = json.loads(definition.spec_json)["spec"]["file"]
         return filename, _stored_files(s, definition)[filename]
+
+
+def definition_forms(ctx: EngineContext, key: str, version: int) -> list[FormFileView]:
+    """The form files a version was built from, by name, with the schema each gives."""
+    with ctx.db.read() as s:
+        files = _stored_files(s, _definition(s, key, version))
+    return [_form_file(name, content) for name, content in sorted(files.items())
+            if resource_kind(name) == "form"]
+
+
+def _form_file(name: str, content: bytes) -> FormFileView:
+    schemas, problems, _ = forms.read_form_files({name: content})
+    form_key, schema = next(iter(schemas.items())) if schemas else (None, None)
+    if problems:
+        schema = None
+    kind = formjs.KIND if name.endswith(forms.FORM_JS_SUFFIX) else "json-schema"
+    return FormFileView(name=name, form_key=form_key, kind=kind,
+                        content=content.decode("utf-8", "replace"), schema=schema)
 
 
 def list_definitions(ctx: EngineContext) -> list[DefinitionView]:

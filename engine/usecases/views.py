@@ -39,6 +39,17 @@ class UnitView:
 
 
 @dataclass(frozen=True)
+class FormFileView:
+    """A form file a version was built from: its text as deployed and the JSON Schema the
+    engine reads from it (a form-js file translated; None where the file has a problem)."""
+    name: str
+    form_key: str | None
+    kind: str  # json-schema or form-js
+    content: str
+    schema: dict | None
+
+
+@dataclass(frozen=True)
 class DefinitionView:
     key: str
     version: int
@@ -47,6 +58,7 @@ class DefinitionView:
     startable_by: list[str]
     created: bool = False  # by the deployment that returned it
     suspended: bool = False  # an admin suspended the process: nothing new starts
+    start_rules: dict | None = None  # startForm, unitsVariable, starterUnitVariable as set
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import shutil
 import subprocess
 
@@ -195,6 +196,7 @@ def test_only_an_admin_deploys(client, login, mini_deployed):
     "/api/v1/process-definitions/nothing/versions",
     "/api/v1/process-definitions/nothing/versions/1/xml",
     f"{VERSIONS}/7/xml",
+    f"{VERSIONS}/7/forms",
     f"{VERSIONS}/-1/xml",
     f"{VERSIONS}/one/xml",
     f"{VERSIONS}/1.0/xml",
@@ -206,3 +208,35 @@ def test_unknown_definitions_and_versions_are_404(client, admin, mini_deployed, 
 def test_versions_need_a_token(client, mini_deployed):
     assert_problem(client.get(VERSIONS), 401)
     assert_problem(client.get(f"{VERSIONS}/1/xml"), 401)
+
+
+def test_a_versions_forms_are_listed_and_a_changed_form_makes_the_next_version(
+        client, admin, mini_deployed):
+    listed = client.get(f"{VERSIONS}/1/forms", headers=admin)
+    assert listed.status_code == 200
+    forms = {f["name"]: f for f in listed.get_json()["items"]}
+    assert sorted(forms) == ["mini_check.json", "mini_draft.json"]
+    draft = forms["mini_draft.json"]
+    assert (draft["form_key"], draft["kind"]) == ("mini_draft", "json-schema")
+    assert draft["content"] == (MINI / "mini_draft.json").read_text()
+    assert draft["schema"] == json.loads(draft["content"])
+    schema = draft["schema"]
+    schema["title"] = "Konsep yang diubah"
+    response = deploy(client, admin, ("mini_draft.json", json.dumps(schema).encode()))
+    assert response.status_code == 201
+    assert [(d["version"], d["created"]) for d in response.get_json()["definitions"]] == [
+        (2, True)]
+    again = {f["name"]: f for f in client.get(f"{VERSIONS}/2/forms", headers=admin)
+             .get_json()["items"]}
+    assert again["mini_draft.json"]["schema"]["title"] == "Konsep yang diubah"
+
+
+def test_a_form_js_file_is_listed_with_its_translation(client, admin):
+    diagrams, forms = read_folder(FIXTURES / "dialects" / "camunda")
+    assert deploy(client, admin, *diagrams.items(), *forms.items()).status_code == 201
+    listed = client.get("/api/v1/process-definitions/leave_request/versions/1/forms",
+                        headers=admin).get_json()["items"]
+    leave = next(f for f in listed if f["name"] == "leave_form.form")
+    assert leave["kind"] == "form-js"
+    assert "kind" in leave["schema"]["properties"]
+    assert json.loads(leave["content"])["components"]

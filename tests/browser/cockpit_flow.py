@@ -2,9 +2,10 @@
 test (tests/browser/test_cockpit.py) and by the screenshot script (scripts/screenshots).
 An administrator repairs an instance a failing script put into error, an auditor verifies
 and replays it and reads the SLA charts, a process owner renames a task in the modeler and
-deploys version n+1, and a broken condition is shown on its element without anything
-deployed. Every page is watched (flow.py): no request to another host, no console error
-but the refused deployment's."""
+deploys version n+1, and a broken condition is shown on its element by the server's check
+without anything deployed; the definitions show who deployed what, and a process is
+suspended and resumed, a version deleted. Every page is watched (flow.py): no request to
+another host, no console error but the refused deletion's."""
 from __future__ import annotations
 
 import re
@@ -16,6 +17,7 @@ from tests.conftest import ROOT
 from tests.integration.rest_client import Client
 
 FIXTURE = ROOT / "tests" / "browser" / "fixtures" / "division"
+CAMUNDA = ROOT / "tests" / "fixtures" / "dialects" / "camunda"
 PASSWORD = "kata-sandi-rahasia"
 
 
@@ -44,8 +46,8 @@ class Cockpit(Flow):
     def clean(self) -> None:
         assert self.watch.foreign_requests == [], "requests left the server's origin"
         assert self.watch.page_errors == []
-        # only the refused deployment's 400 (provoked on purpose) may show
-        assert [e for e in self.watch.console_errors if "status of 400" not in e] == []
+        # only the refused deletion's 409 (provoked on purpose) may show
+        assert [e for e in self.watch.console_errors if "status of 409" not in e] == []
 
 
 def repaired_then_audited(flow: Cockpit) -> None:
@@ -147,14 +149,22 @@ def repaired_then_audited(flow: Cockpit) -> None:
         "Dipindahkan ke versi 2")
     assert flow.admin.get(f"/process-instances/{waiting['id']}")["definition_version"] == 2
     assert_named_controls(page)
+    # a version in use is not deleted: the server's reason shown as it is
+    page.get_by_role("link", name="Definisi proses").first.click()
+    row = page.locator("[data-definition='budget_division'] tr[data-version='2']")
+    row.get_by_role("button", name="Hapus versi 2").click()
+    row.get_by_role("button", name="Ya, hapus").click()
+    expect(page.get_by_role("alert")).to_contain_text("Tidak dapat dilakukan sekarang")
+    expect(row).to_be_visible()
     page.context.close()
     flow.clean()
 
 
 def modelled_and_deployed(flow: Cockpit) -> None:
     """The owner renames a task of lkj_document_approval, changes its due duration and
-    deploys version n+1; a broken condition is refused, drawn on its flow, and nothing is
-    deployed; the two versions compared show the one task changed."""
+    deploys version n+1; a broken condition found by the check is drawn on its flow, and
+    nothing is deployed; the two versions compared show the one task changed; the process
+    is suspended and resumed, the new version deleted."""
     before = flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"]
     latest = before[-1]["version"]
     page = flow.sign_in_as("admin", "/definitions")
@@ -191,7 +201,9 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     assert 'decision == "approve"' in text
     source.fill(text.replace('decision == "approve"', 'decision == = "approve"', 1))
     page.get_by_role("button", name="Pakai XML ini").click()
-    page.get_by_role("button", name="Terapkan sebagai versi baru").click()
+    page.get_by_role("button", name="Periksa").click()  # the server's check: nothing stored
+    expect(page.get_by_role("alert").filter(has_text="masalah")).to_contain_text(
+        "Tidak ada yang diterapkan")
     problems = page.get_by_test_id("problems")
     expect(problems).to_contain_text("does not compile")
     overlay = modeler.locator(".lkj-problem").first
@@ -213,8 +225,107 @@ def modelled_and_deployed(flow: Cockpit) -> None:
     expect(page.get_by_test_id("diagram").locator(
         ".djs-element.lkj-changed[data-element-id='draft_document']")).to_be_attached()
     flow.shoot(page, "compare")
+
+    # the definitions: who deployed the new version, in which deployment; the process
+    # suspended and resumed, the new version deleted again, each asked once more
+    page.get_by_role("link", name="Definisi proses").first.click()
+    # the start rules, read-only: who starts the LKj preparation and with what
+    rules = page.locator("[data-definition='lkj_preparation']").get_by_test_id("start-rules")
+    expect(rules).to_contain_text("kepala_biro")
+    expect(rules).to_contain_text("lkj_start")
+    expect(rules).to_contain_text("units")
+    section = page.locator("[data-definition='lkj_document_approval']")
+    row = section.locator(f"tr[data-version='{latest + 1}']")
+    expect(row).to_contain_text("admin")
+    expect(row.get_by_test_id("deployment")).to_contain_text("API atau konsol")
+    section.get_by_role("button", name=re.compile("^Tangguhkan ")).click()
+    section.get_by_role("button", name="Ya, tangguhkan").click()
+    expect(section.get_by_test_id("suspended")).to_be_visible()
+    assert flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"][-1]["suspended"]
+    flow.shoot(page, "definitions")
+    assert_named_controls(page)
+    section.get_by_role("button", name=re.compile("^Lanjutkan ")).click()
+    section.get_by_role("button", name="Ya, lanjutkan").click()
+    expect(section.get_by_test_id("suspended")).to_have_count(0)
+    row.get_by_role("button", name=f"Hapus versi {latest + 1}").click()
+    row.get_by_role("button", name="Ya, hapus").click()
+    expect(page.get_by_role("status").filter(has_text="dihapus")).to_contain_text(f"Versi {latest + 1}")
+    expect(row).to_have_count(0)
+    after = flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"]
+    assert after[-1]["version"] == latest and not after[-1]["suspended"]
+
+    # a form edited as JSON with its preview, checked, deployed: each process using it
+    # gets a new version
+    section.get_by_role("link", name=f"Formulir versi {latest} dari Penyusunan dan persetujuan").click()
+    page.get_by_label("Berkas formulir").select_option("document_draft.json")
+    text = page.get_by_label("JSON Schema (document_draft.json)")
+    preview = page.get_by_test_id("form-preview")
+    expect(preview.get_by_label("Ringkasan")).to_be_visible()
+    schema = text.input_value()
+    text.fill(schema[:-3])
+    expect(page.get_by_role("alert").filter(has_text="JSON tidak valid")).to_be_visible()
+    expect(page.get_by_role("button", name="Terapkan formulir")).to_be_disabled()
+    # valid JSON but no valid schema: the server's check names the problem
+    text.fill(schema.replace('"type": "object"', '"type": "objek"', 1))
+    page.get_by_role("button", name="Periksa").click()
+    expect(page.get_by_test_id("problems")).to_contain_text("document_draft.json")
+    text.fill(schema.replace('"title": "Ringkasan"', '"title": "Ringkasan isi"', 1))
+    expect(preview.get_by_label("Ringkasan isi")).to_be_visible()
+    page.get_by_role("button", name="Periksa").click()
+    expect(page.get_by_role("status").filter(has_text="Tidak ada masalah")).to_be_visible()
+    flow.shoot(page, "forms")
+    assert_named_controls(page)
+    page.get_by_role("button", name="Terapkan formulir").click()
+    deployed = page.get_by_role("status").filter(has_text="Diterapkan")
+    expect(deployed).to_contain_text("lkj_document_approval")
+    expect(deployed).to_contain_text("lkj_drafting")
+    newest = flow.admin.get("/process-definitions/lkj_document_approval/versions")["items"][-1]
+    forms = flow.admin.get(f"/process-definitions/lkj_document_approval/versions/"
+                           f"{newest['version']}/forms")["items"]
+    draft = next(f for f in forms if f["name"] == "document_draft.json")
+    assert draft["schema"]["properties"]["summary"]["title"] == "Ringkasan isi"
     page.context.close()
+    camunda_modelled(flow)
     flow.clean()
+
+
+def camunda_modelled(flow: Cockpit) -> None:
+    """A diagram saved by Camunda Modeler: its user tasks' Camunda 7 attributes shown and
+    edited beside the diagram, the others kept on deploying; its form-js form previewed."""
+    flow.admin.post("/deployments", files=[("files", (f.name, f.read_bytes()))
+                                           for f in sorted(CAMUNDA.iterdir())], status=201)
+    page = flow.sign_in_as("admin", "/definitions/leave_request/versions/1")
+    modeler = page.get_by_test_id("modeler")
+    modeler.locator(".djs-element[data-element-id='Activity_review']").click()
+    expect(page.get_by_label("Kunci formulir (camunda:formKey)")).to_have_value(
+        "camunda-forms:deployment:review.form")
+    groups = page.get_by_label(re.compile(r"^Kelompok calon \(camunda:candidateGroups"))
+    expect(groups).to_have_value("kepala_bagian, kepala_biro")
+    groups.fill("kepala_bagian")
+    groups.press("Tab")
+    modeler.locator(".djs-element[data-element-id='Activity_submit']").click()
+    expect(page.get_by_label("Pelaksana (camunda:assignee)")).to_have_value("${requester}")
+    expect(page.get_by_label(re.compile(r"^Rujukan formulir"))).to_have_value("leave_form")
+    expect(page.get_by_label("Tenggat (camunda:dueDate)")).to_have_value("${deadline}")
+    flow.shoot(page, "modeler-camunda")
+    assert_named_controls(page)
+    page.get_by_role("button", name="Terapkan sebagai versi baru").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("versi 2")
+    xml = flow.admin.get("/process-definitions/leave_request/versions/2/xml")
+    review = xml.split(b'id="Activity_review"', 1)[1].split(b">", 1)[0]
+    assert b'camunda:candidateGroups="kepala_bagian"' in review
+    assert b'camunda:candidateUsers="${deputy}"' in review
+    submit = xml.split(b'id="Activity_submit"', 1)[1].split(b">", 1)[0]
+    assert b'camunda:formRefBinding="latest"' in submit and b'camunda:assignee="${requester}"' in submit
+
+    # its form-js form, as the engine reads it
+    page.goto(f"{flow.base}/definitions/leave_request/versions/2/forms")
+    page.get_by_label("Berkas formulir").select_option("leave_form.form")
+    preview = page.get_by_test_id("form-preview")
+    expect(preview.get_by_label("Jumlah hari")).to_be_visible()  # its labels, not its keys
+    expect(preview).to_contain_text("Jenis cuti")
+    expect(page.get_by_role("button", name="Terapkan formulir")).to_have_count(0)
+    page.context.close()
 
 
 def administered(flow: Cockpit) -> None:

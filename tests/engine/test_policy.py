@@ -168,6 +168,8 @@ COMMANDS = {
                             EVERYONE, False),
     "definition xml": (lambda w, a: usecases.definition_xml(w.ctx, "mini_review", 1),
                        EVERYONE, False),
+    "definition forms": (lambda w, a: usecases.definition_forms(w.ctx, "mini_review", 1),
+                         EVERYONE, False),
     "suspend instance": (lambda w, a: usecases.suspend_instance(w.ctx, a, w.instance.id),
                          ADMIN_ONLY, False),
     "resume instance": (lambda w, a: (_suspended(w), usecases.resume_instance(
@@ -257,7 +259,8 @@ def test_the_table_names_every_command_the_engine_offers():
                "instance_history", "replay_instance", "audit_bundle", "completed_tasks",
                "sla_report", "deploy", "check_deployment", "validation_report",
                "list_definitions",
-               "definition_versions", "definition_xml", "suspend_instance",
+               "definition_versions", "definition_xml", "definition_forms",
+               "suspend_instance",
                "resume_instance", "terminate_instance", "retry_instance", "migrate_instance",
                "migrate_version", "create_user", "list_users", "update_user", "get_user",
                "authenticate", "sign_in", "user_of_token", "change_own_password",

@@ -1,5 +1,5 @@
 // The engine's operations the console uses, by name (paths and parameters in one place).
-import { ApiError, download, get, getText, post, postFiles, request } from './client.js';
+import { download, get, getText, post, postFiles, request } from './client.js';
 
 const enc = encodeURIComponent;
 
@@ -40,19 +40,16 @@ export const retry = (id, data, reason) => post(`/process-instances/${enc(id)}/r
 export const slaReport = (query) => get('/reports/sla', query);
 export const slaCsv = (query, table) => download('/reports/sla', `lkj-sla-${table}.csv`, { ...query, format: 'csv', table });
 export const versions = (key) => get(`/process-definitions/${enc(key)}/versions`);
+export const versionForms = (key, version) => get(`/process-definitions/${enc(key)}/versions/${enc(version)}/forms`);
 export const versionXml = (key, version) => getText(`/process-definitions/${enc(key)}/versions/${enc(version)}/xml`);
 export const deploy = (files) => postFiles('/deployments', files);
 
-/** The server's problems with diagrams, without deploying: the check endpoint where the
- * server has it ({problems, warnings}); null where it has not (404/405). */
-export async function checkDiagrams(files) {
-  try {
-    return await postFiles('/deployments/check', files);
-  } catch (error) {
-    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return null;
-    throw error;
-  }
-}
+/** The server's problems and warnings with diagrams and forms, nothing stored: {problems, warnings}. */
+export const checkDiagrams = (files) => postFiles('/deployments/check', files);
+export const deployments = () => get('/deployments', { limit: 500 });
+export const suspendProcess = (key) => post(`/process-definitions/${enc(key)}/suspend`);
+export const resumeProcess = (key) => post(`/process-definitions/${enc(key)}/resume`);
+export const deleteVersion = (key, version) => request('DELETE', `/process-definitions/${enc(key)}/versions/${enc(version)}`);
 
 // ---------------------------------------------------------------- administration
 export const users = () => get('/users');

@@ -3,7 +3,8 @@
 // the server's problems drawn on their elements. `api` (set through onReady) gives the page xml() and importXml().
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
-import { fieldsOf, readField, writeField } from './engineProperties.js';
+import camunda from 'camunda-bpmn-moddle/resources/camunda.json';
+import { fieldsOf, readField, usesCamunda, writeField } from './engineProperties.js';
 import spiffworkflow from './spiffworkflow.json';
 
 let modelerModule = null;
@@ -19,12 +20,13 @@ export function BpmnModeler({ xml, problems, onReady, onChange, label }) {
   const [selected, setSelected] = useState(null); // {id, name, type}
   const [failure, setFailure] = useState(null);
   const [ready, setReady] = useState(false);
+  const [camundaDialect, setCamundaDialect] = useState(false);
 
   useEffect(() => {
     let cancelled = false;
     loadModeler().then(({ default: Modeler }) => {
       if (cancelled || !container.current) return;
-      const instance = new Modeler({ container: container.current, moddleExtensions: { spiffworkflow } });
+      const instance = new Modeler({ container: container.current, moddleExtensions: { spiffworkflow, camunda } });
       modeler.current = instance;
       const describe = (element) => element && element.type !== 'bpmn:Process' && element.type !== 'bpmn:Collaboration'
         ? { id: element.id, name: element.businessObject.name || '', type: element.type, element } : null;
@@ -32,7 +34,10 @@ export function BpmnModeler({ xml, problems, onReady, onChange, label }) {
       instance.on('commandStack.changed', () => onChange?.());
       onReady({
         xml: async () => (await instance.saveXML({ format: true })).xml,
-        importXml: (text) => instance.importXML(text).then(() => instance.get('canvas').zoom('fit-viewport', 'auto')),
+        importXml: (text) => instance.importXML(text).then(() => {
+          setCamundaDialect(usesCamunda(instance.getDefinitions()));
+          instance.get('canvas').zoom('fit-viewport', 'auto');
+        }),
         select: (id) => {
           const element = instance.get('elementRegistry').get(id);
           if (element) instance.get('selection').select(element);
@@ -51,6 +56,7 @@ export function BpmnModeler({ xml, problems, onReady, onChange, label }) {
     if (!ready || !xml) return;
     modeler.current.importXML(xml).then(({ warnings }) => {
       setLost(warnings.map((w) => w.message));
+      setCamundaDialect(usesCamunda(modeler.current.getDefinitions()));
       modeler.current.get('canvas').zoom('fit-viewport', 'auto');
       setFailure(null);
     }, setFailure);
@@ -103,13 +109,13 @@ export function BpmnModeler({ xml, problems, onReady, onChange, label }) {
               <input id="element-name" type="text" value={selected.name}
                 onChange={(event) => rename(event.currentTarget.value)} />
             </div>
-            {fieldsOf(selected.type).map((field) => {
-              const id = `element-${field.key}`;
+            {fieldsOf(selected.type, camundaDialect).map((field) => {
+              const id = `element-${field.key.replace(':', '-')}`;
               const value = readField(selected.element, field);
               return (
                 <div class="field" key={field.key}>
                   <label for={id}>{t(`modeler.field.${field.key}`)}</label>
-                  {field.kind === 'property'
+                  {field.kind === 'property' || field.kind === 'attribute'
                     ? <input id={id} type="text" value={value} onChange={(event) => change(field, event.currentTarget.value)} />
                     : <textarea id={id} class="code" rows={3} value={value} spellcheck={false} onChange={(event) => change(field, event.currentTarget.value)} />}
                 </div>

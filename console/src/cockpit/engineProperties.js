@@ -1,12 +1,25 @@
 // What the engine reads from an element, as the modeler edits it: the `spiffworkflow:property`
 // entries (a user task's formKey and dueDuration, a lane's role), a sequence flow's condition
-// and a script task's script. Every change goes through bpmn-js's modeling, so it can be
-// undone and is saved with the diagram.
+// and a script task's script; in a diagram of the Camunda dialect also a user task's Camunda 7
+// attributes (camunda-bpmn-moddle describes them, so bpmn-js keeps them on saving). Every
+// change goes through bpmn-js's modeling, so it can be undone and is saved with the diagram.
 
-/** The fields an element of this type offers: [{key, kind}] (kind: property | condition | script). */
-export function fieldsOf(type) {
+const CAMUNDA_NS = 'http://camunda.org/schema/1.0/bpmn';
+// The Camunda 7 attributes of a user task the engine reads (who works it, its form, its due date).
+const CAMUNDA_USER_TASK = ['assignee', 'candidateGroups', 'candidateUsers', 'formKey', 'formRef', 'dueDate']
+  .map((name) => ({ key: `camunda:${name}`, kind: 'attribute' }));
+
+/** Whether the diagram declares the Camunda namespace (its definitions' xmlns). */
+export function usesCamunda(definitions) {
+  return Object.values(definitions?.$attrs || {}).includes(CAMUNDA_NS);
+}
+
+/** The fields an element of this type offers: [{key, kind}] (kind: property | attribute |
+ * condition | script). */
+export function fieldsOf(type, camunda = false) {
   switch (type) {
-    case 'bpmn:UserTask': return [{ key: 'formKey', kind: 'property' }, { key: 'dueDuration', kind: 'property' }];
+    case 'bpmn:UserTask': return [{ key: 'formKey', kind: 'property' }, { key: 'dueDuration', kind: 'property' },
+      ...(camunda ? CAMUNDA_USER_TASK : [])];
     case 'bpmn:Lane': return [{ key: 'role', kind: 'property' }];
     case 'bpmn:SequenceFlow': return [{ key: 'condition', kind: 'condition' }];
     case 'bpmn:ScriptTask': return [{ key: 'script', kind: 'script' }];
@@ -22,6 +35,7 @@ export function readField(element, field) {
   const bo = element.businessObject;
   if (field.kind === 'condition') return bo.conditionExpression?.body || '';
   if (field.kind === 'script') return bo.script || '';
+  if (field.kind === 'attribute') return bo.get(field.key) || '';
   const entry = propertiesElement(bo)?.properties?.find((p) => p.name === field.key);
   return entry?.value || '';
 }
@@ -38,6 +52,11 @@ export function writeField(modeler, element, field, value) {
   }
   if (field.kind === 'script') {
     modeling.updateProperties(element, { script: value });
+    return;
+  }
+  if (field.kind === 'attribute') {
+    // an emptied attribute is left out of the file, not written empty
+    modeling.updateProperties(element, { [field.key]: value || undefined });
     return;
   }
   let extensions = bo.extensionElements;

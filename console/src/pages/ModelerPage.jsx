@@ -3,20 +3,14 @@
 // version. Validation asks the server's check (nothing stored); a deployment the server
 // refuses stores nothing either and shows the same problems.
 import { useRef, useState } from 'preact/hooks';
-import { ApiError } from '../api/client.js';
 import * as engine from '../api/engine.js';
 import { useApp } from '../components/AppContext.js';
 import { Message } from '../components/Banner.jsx';
 import { useResource } from '../components/useResource.js';
 import { BpmnModeler } from '../cockpit/BpmnModeler.jsx';
+import { Findings, problemsOf } from '../cockpit/Findings.jsx';
 import { t } from '../i18n/index.js';
 import { Link, navigate } from '../router.jsx';
-
-/** The problems of a refused deployment (400: errors [{file, line, column, element_id, message}]). */
-function problemsOf(error) {
-  const errors = error instanceof ApiError ? error.problem.errors : null;
-  return Array.isArray(errors) ? errors : null;
-}
 
 export default function ModelerPage({ params }) {
   const app = useApp();
@@ -51,10 +45,6 @@ export default function ModelerPage({ params }) {
 
   const validate = () => run(async () => {
     const answer = await engine.checkDiagrams([await currentFile()]);
-    if (answer === null) {
-      setOutcome({ kind: 'info', text: t('modeler.noCheck') });
-      return;
-    }
     setProblems(answer.problems || []);
     setWarnings(answer.warnings || []);
     setOutcome(answer.problems?.length
@@ -94,24 +84,8 @@ export default function ModelerPage({ params }) {
           : <button type="button" class="button button-quiet" disabled={busy} onClick={applyXml}>{t('modeler.applyXml')}</button>}
       </div>
       {outcome && <Message kind={outcome.kind}>{outcome.text}</Message>}
-      {problems.length > 0 && (
-        <section aria-labelledby="problems-title">
-          <h2 id="problems-title">{t('modeler.problemList')}</h2>
-          <ul class="problems" data-testid="problems">
-            {problems.map((p, i) => (
-              <li key={i}>
-                {p.element_id
-                  ? <button type="button" class="link" onClick={() => api.current?.select(p.element_id)}>{p.element_id}</button>
-                  : p.file}
-                {p.line ? ` (${t('modeler.line', { line: p.line })})` : ''}: {p.message}
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
-      {warnings.length > 0 && (
-        <ul class="muted small">{warnings.map((w, i) => <li key={i}>{w.element_id || w.file}: {w.message}</li>)}</ul>
-      )}
+      <Findings id="problems" title={t('modeler.problemList')} items={problems} onSelect={(id) => api.current?.select(id)} />
+      <Findings id="warnings" title={t('modeler.warnings')} items={warnings} onSelect={(id) => api.current?.select(id)} />
       {xmlText !== null && (
         <div class="field">
           <label for="xml-text">{t('modeler.xml')}</label>

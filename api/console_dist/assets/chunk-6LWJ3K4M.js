@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-LK4VHLMV.js";import"./chunk-XVEZK6OA.js";import"./chunk-X2QDKMQI.js";import"./chunk-HWMYFNAG.js";import"./chunk-AIYNAV7J.js";import"./chunk-M4BZRXHH.js";import"./chunk-ZMVJWQPD.js";import"./chunk-CSDLX43W.js";import"./chunk-BUNHOJMQ.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};

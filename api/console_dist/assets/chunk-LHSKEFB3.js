@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-HWMYFNAG.js";import"./chunk-AIYNAV7J.js";import"./chunk-M4BZRXHH.js";import"./chunk-ZMVJWQPD.js";import"./chunk-CSDLX43W.js";import"./chunk-BUNHOJMQ.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
