@@ -29,6 +29,8 @@ NAME_FIELD = "name"
            upload=FILES_FIELD, upload_many=True, response=DeploymentSchema, status=201,
            errors=(403, 409),
            description="multipart/form-data with the field `files` repeated: `.bpmn` diagrams, "
+                       "`.dmn` decision tables (versioned with the processes whose business "
+                       "rule tasks name their decisions), "
                        "form schemas named `<formKey>.json` and Camunda forms (`.form`, known "
                        "by their `id`); optionally the field `name` "
                        "(the deployment's name; default: the file names). A process is "
