@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine import usecases
-from engine.errors import DiagramInvalid
+from engine.errors import DiagramInvalid, WorkflowError
 from engine.workflow import runtime
 from engine.workflow.model import ProcessModel
 from tests.conftest import ADMIN, FIXTURES, actor
@@ -131,3 +131,15 @@ def test_an_unsupported_result_mapping_is_an_error():
                                    **files("signer_rules_camunda.dmn")}, {})
     [problem] = caught.value.errors
     assert problem["element_id"] == "Activity_rule" and "resultList" in problem["message"]
+
+
+def test_a_cell_failing_at_run_time_is_reported_by_the_sandbox(ctx):
+    table = (DMN / "final_signer.dmn").read_bytes().replace(
+        b'<text>"deputi"</text>', b"<text>1 / 0</text>")
+    usecases.deploy(ctx, ADMIN, {**files("signer_approval.bpmn"), "final_signer.dmn": table},
+                    {})
+    with pytest.raises(WorkflowError) as caught:
+        usecases.start_instance(ctx, ADMIN, "signer_approval", {"doc_type": "surat_edaran"})
+    # the sandbox's own wording: the element, then what the jail reported
+    assert "element 'choose_signer'" in str(caught.value)
+    assert "ZeroDivisionError" in str(caught.value)
