@@ -67,12 +67,16 @@ def check_tables(doc, report: Report) -> None:
         return node.findall(path.replace("dmn:", f"{{{namespace}}}"))
 
     for decision in decisions_of(doc):
+        if not decision.get("id"):
+            report("decision has no id: a business rule task names it by its id", decision)
         tables = found("dmn:decisionTable", decision)
         if not tables:
             report(f"decision '{decision.get('id')}' has no decision table: only decision "
                    "tables are run here", decision)
             continue
         for table in tables:
+            if not table.get("id"):
+                report("decision table has no id (the DMN editors give one)", table)
             for text in found("dmn:input/dmn:inputExpression/dmn:text", table):
                 _check(text, "input expression", report)
             for text in found("dmn:rule/dmn:inputEntry/dmn:text", table):

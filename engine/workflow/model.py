@@ -266,7 +266,11 @@ class _ModelBuilder:
     def _add_decision_tables(self, parser: SpiffBpmnParser, name: str, doc):
         errors_before = len(self.errors)
         decisions.check_tables(doc, lambda message, node: self.error(name, message, node))
-        for decision in decisions.decisions_of(doc):
+        found = decisions.decisions_of(doc)
+        if len(found) != 1:
+            self.error(name, f"a .dmn file holds one decision (this one has {len(found)}): "
+                             "put each decision table in its own file", line=doc.sourceline)
+        for decision in found:
             decision_id = decision.get("id")
             if decision_id in self.decision_files:
                 self.error(name, f"decision '{decision_id}' is also defined in "
@@ -277,8 +281,11 @@ class _ModelBuilder:
             return
         try:
             parser.add_dmn_xml(doc, filename=name)
-        except (ValidationException, SpiffWorkflowException) as exc:
-            self.error(name, str(exc.args[0] if exc.args else exc), line=doc.sourceline)
+            parser.dmn_parsers[found[0].get("id")].parse()  # now, not when a task needs it
+        except Exception as exc:  # SpiffWorkflow's DMN parser raises anything on odd input
+            message = (f"missing attribute {exc}" if isinstance(exc, KeyError)
+                       else str(exc.args[0] if exc.args else exc))
+            self.error(name, f"decision table cannot be read: {message}", found[0])
 
     def _valid_against_schema(self, name: str, doc) -> bool:
         """BPMN 2.0 XSD (with SpiffWorkflow's extension schema): every violation, with line."""

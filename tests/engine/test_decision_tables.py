@@ -143,3 +143,18 @@ def test_a_cell_failing_at_run_time_is_reported_by_the_sandbox(ctx):
     # the sandbox's own wording: the element, then what the jail reported
     assert "element 'choose_signer'" in str(caught.value)
     assert "ZeroDivisionError" in str(caught.value)
+
+
+@pytest.mark.parametrize("old, new, says", [
+    (b'<decisionTable id="DecisionTable_0f7xrbd"', b"<decisionTable", "decision table has no id"),
+    (b'<output id="Output_1"', b"<output", "missing attribute 'id'"),
+    (b"</decision>", b'</decision><decision id="other"><decisionTable id="t"/></decision>',
+     "holds one decision"),
+])
+def test_an_odd_table_is_a_problem_naming_the_file(old, new, says):
+    table = (DMN / "final_signer.dmn").read_bytes().replace(old, new)
+    with pytest.raises(DiagramInvalid) as caught:
+        ProcessModel.from_sources({**files("signer_approval.bpmn"), "final_signer.dmn": table},
+                                  {})
+    assert any(p["file"] == "final_signer.dmn" and says in p["message"]
+               for p in caught.value.errors), caught.value.errors
