@@ -158,3 +158,26 @@ def test_an_odd_table_is_a_problem_naming_the_file(old, new, says):
                                   {})
     assert any(p["file"] == "final_signer.dmn" and says in p["message"]
                for p in caught.value.errors), caught.value.errors
+
+
+def test_a_rule_reached_after_the_instance_was_stored_and_loaded_again(ctx):
+    """The table travels in the version's spec: a rule reached after a user task (the
+    instance stored, then loaded for the completion) still decides."""
+    diagram = (DMN / "signer_camunda.bpmn").read_bytes().replace(
+        b'<bpmn:sequenceFlow id="Flow_0a1" sourceRef="StartEvent_1" targetRef="Activity_rule" />',
+        b'<bpmn:sequenceFlow id="Flow_0a1" sourceRef="StartEvent_1" targetRef="Activity_count" />'
+        b'<bpmn:userTask id="Activity_count" name="Hitung halaman" '
+        b'camunda:candidateGroups="staf"><bpmn:incoming>Flow_0a1</bpmn:incoming>'
+        b'<bpmn:outgoing>Flow_0a0</bpmn:outgoing></bpmn:userTask>'
+        b'<bpmn:sequenceFlow id="Flow_0a0" sourceRef="Activity_count" '
+        b'targetRef="Activity_rule" />').replace(
+        b"<bpmn:incoming>Flow_0a1</bpmn:incoming>\n      <bpmn:outgoing>Flow_0a2",
+        b"<bpmn:incoming>Flow_0a0</bpmn:incoming>\n      <bpmn:outgoing>Flow_0a2")
+    usecases.deploy(ctx, ADMIN, {"signer_camunda.bpmn": diagram,
+                                 **files("signer_rules_camunda.dmn")}, {})
+    instance = usecases.start_instance(ctx, ADMIN, "signer_camunda", {})
+    [count] = instance.open_tasks
+    usecases.complete_task(ctx, actor("sari", "staf"), count.id, {"pages": 12}, claim=True)
+    [sign] = usecases.get_instance(ctx, ADMIN, instance.id).open_tasks
+    assert sign.role == "menteri"
+    assert usecases.replay_instance(ctx, AUDITOR, instance.id).consistent
