@@ -653,7 +653,7 @@ class VersionRefSchema(Schema):
 
 class ResourceSchema(Schema):
     name = fields.String()
-    kind = fields.String(metadata={"description": "bpmn, form, or the file name's ending"})
+    kind = fields.String(metadata={"description": "bpmn, dmn, form, or the file name's ending"})
     size = fields.Integer()
     sha256 = fields.String()
     definitions = fields.List(fields.Nested(VersionRefSchema), metadata={

@@ -66,7 +66,9 @@ def procedure_folders(args) -> tuple[Path, Path]:
 
 
 def read_procedure(bpmn_dir: Path, forms_dir: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    diagrams = {p.name: p.read_bytes() for p in sorted(bpmn_dir.glob("*.bpmn"))}
+    # decision tables (.dmn) live with the diagrams that use them
+    diagrams = {p.name: p.read_bytes() for p in sorted([*bpmn_dir.glob("*.bpmn"),
+                                                        *bpmn_dir.glob("*.dmn")])}
     form_files = {p.name: p.read_bytes() for p in sorted([*forms_dir.glob("*.json"),
                                                           *forms_dir.glob("*.form")])}
     return diagrams, form_files

@@ -29,6 +29,8 @@ NAME_FIELD = "name"
            upload=FILES_FIELD, upload_many=True, response=DeploymentSchema, status=201,
            errors=(403, 409),
            description="multipart/form-data with the field `files` repeated: `.bpmn` diagrams, "
+                       "`.dmn` decision tables (versioned with the processes whose business "
+                       "rule tasks name their decisions), "
                        "form schemas named `<formKey>.json` and Camunda forms (`.form`, known "
                        "by their `id`); optionally the field `name` "
                        "(the deployment's name; default: the file names). A process is "
@@ -118,13 +120,13 @@ def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:
                             f"{usecases.FILE_NAME_MAX_LENGTH} characters")
         # Case matters: the engine takes the form key as the name without ".json".
         elif not name.endswith(usecases.DEPLOYABLE_SUFFIXES):
-            problems.append(f"'{name}': only .bpmn diagrams, .json form schemas and .form "
-                            "Camunda forms")
+            problems.append(f"'{name}': only .bpmn diagrams, .dmn decision tables, .json "
+                            "form schemas and .form Camunda forms")
         elif name in files:
             problems.append(f"'{name}': sent twice")
         files[name] = upload.read()
     if problems:
         raise InvalidInput("Some files cannot be deployed", {FILES_FIELD: problems})
-    diagrams = {n: c for n, c in files.items() if n.endswith(".bpmn")}
-    form_files = {n: c for n, c in files.items() if not n.endswith(".bpmn")}
+    diagrams = {n: c for n, c in files.items() if n.endswith(usecases.DIAGRAM_SUFFIXES)}
+    form_files = {n: c for n, c in files.items() if n not in diagrams}
     return diagrams, form_files

@@ -129,7 +129,7 @@ class DeploymentFile(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(10))  # bpmn | form
+    kind: Mapped[str] = mapped_column(String(10))  # bpmn | dmn | form
     content: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
 

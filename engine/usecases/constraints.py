@@ -73,7 +73,8 @@ NOT_BLANK_PATTERN = rf"[^\x00]*[^{BLANK_CHARACTERS}\x00][^\x00]*"
 # Uploaded documents keep the media type their part declared (a 255-character column).
 CONTENT_TYPE_MAX_LENGTH = 255
 
-# Deployments take diagrams and form schemas, told apart by the file name's ending; the
-# name is kept (a 255-character column).
-DEPLOYABLE_SUFFIXES = (".bpmn", ".json", ".form")
+# Deployments take diagrams (processes and decision tables) and form schemas, told apart by
+# the file name's ending; the name is kept (a 255-character column).
+DIAGRAM_SUFFIXES = (".bpmn", ".dmn")
+DEPLOYABLE_SUFFIXES = (*DIAGRAM_SUFFIXES, ".json", ".form")
 FILE_NAME_MAX_LENGTH = 255

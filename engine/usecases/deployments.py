@@ -63,7 +63,8 @@ from engine.workflow.model import UNIT_ROLE_PREFIX, ProcessModel
 DEPLOYMENT_SOURCES = ("api", "folder", "cli")
 DEPLOYMENT_NAME_MAX_LENGTH = 200
 # A resource's kind by its file name's ending; any other ending is its own kind.
-RESOURCE_KINDS = {".bpmn": "bpmn", ".json": "form", ".form": "form"}
+RESOURCE_KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form", ".form": "form"}
+DIAGRAM_KINDS = ("bpmn", "dmn")  # the kinds deployed as diagrams, the rest as form files
 
 
 def resource_kind(filename: str) -> str:
@@ -240,11 +241,11 @@ def validation_report(ctx: EngineContext, actor: Actor, diagrams: dict[str, byte
 def _on_top_of_latest(ctx, diagrams: dict[str, bytes], form_files: dict[str, bytes]
                       ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The files sent over the kept ones: a kept diagram goes when a file sent has its name
-    or defines one of its process ids (a file defining several goes whole)."""
+    or defines one of its process or decision ids (a file defining several goes whole)."""
     kept_diagrams, kept_forms = latest_files(ctx)
-    incoming = set().union(*(fingerprint.process_ids(c) for c in diagrams.values()))
+    incoming = set().union(*(fingerprint.defined_ids(c) for c in diagrams.values()))
     kept_diagrams = {n: c for n, c in kept_diagrams.items()
-                     if n not in diagrams and not fingerprint.process_ids(c) & incoming}
+                     if n not in diagrams and not fingerprint.defined_ids(c) & incoming}
     return {**kept_diagrams, **diagrams}, {**kept_forms, **form_files}
 
 
@@ -260,7 +261,7 @@ def latest_files(ctx) -> tuple[dict[str, bytes], dict[str, bytes]]:
                          .order_by(DeploymentFile.id)).all()
     diagrams, form_files = {}, {}
     for filename, kind, content in rows:
-        (diagrams if kind == "bpmn" else form_files)[filename] = content
+        (diagrams if kind in DIAGRAM_KINDS else form_files)[filename] = content
     return diagrams, form_files
 
 

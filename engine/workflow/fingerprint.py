@@ -5,7 +5,8 @@ digest of a diagram file is the SHA-256 of its canonical XML (C14N 2.0: attribut
 namespace declarations normalised) after removing what only the drawing or the tool
 carries:
 
-- diagram interchange (`bpmndi:BPMNDiagram`: shapes, edges, label positions);
+- diagram interchange (`bpmndi:BPMNDiagram`: shapes, edges, label positions; in a decision
+  table file, `dmndi:DMNDI`);
 - the `exporter` and `exporterVersion` attributes of `bpmn:definitions`;
 - whitespace-only text between elements (indentation). Text inside an element (a script, a
   condition, a documentation) is kept as written: whitespace in a script is meaning.
@@ -20,6 +21,12 @@ from lxml import etree
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+DMNDI_NS = "https://www.omg.org/spec/DMN/20191111/DMNDI/"
+# the DMN namespaces SpiffWorkflow reads (1.1, 1.2, 1.3): a decision table file's root
+DMN_NAMESPACES = ("http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+                  "http://www.omg.org/spec/DMN/20180521/MODEL/",
+                  "https://www.omg.org/spec/DMN/20191111/MODEL/")
+INTERCHANGE = (f"{{{BPMNDI_NS}}}BPMNDiagram", f"{{{DMNDI_NS}}}DMNDI")
 TOOL_ATTRIBUTES = ("exporter", "exporterVersion")
 
 
@@ -35,7 +42,7 @@ def semantic_digest(content: bytes) -> str:
         root = _parse(content)
     except etree.XMLSyntaxError:
         return hashlib.sha256(content).hexdigest()
-    for diagram in root.findall(f"{{{BPMNDI_NS}}}BPMNDiagram"):
+    for diagram in [child for child in root if child.tag in INTERCHANGE]:
         root.remove(diagram)
     for name in TOOL_ATTRIBUTES:
         root.attrib.pop(name, None)
@@ -50,3 +57,20 @@ def process_ids(content: bytes) -> set[str]:
     except etree.XMLSyntaxError:
         return set()
     return {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id")}
+
+
+def decision_ids(content: bytes) -> set[str]:
+    """The ids of the decisions a decision table file defines (none when it does not
+    parse)."""
+    try:
+        root = _parse(content)
+    except etree.XMLSyntaxError:
+        return set()
+    return {d.get("id") for ns in DMN_NAMESPACES for d in root.iter(f"{{{ns}}}decision")
+            if d.get("id")}
+
+
+def defined_ids(content: bytes) -> set[str]:
+    """What a diagram file defines: its process ids and decision ids (a later file defining
+    one replaces it)."""
+    return process_ids(content) | decision_ids(content)

@@ -21,7 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.errors import DiagramInvalid
-from engine.workflow import validation
+from engine.workflow import decisions, validation
 from engine.workflow.dialects import (
     BPMN_NS,
     NS,
@@ -79,7 +79,9 @@ class ProcessMeta:
     name: str
     startable_by: tuple[str, ...]
     start_rules: dict  # the START_PROPERTIES the process sets
-    files: tuple[str, ...]  # the diagram files this process and everything it calls live in
+    # the diagram files this process and everything it calls live in, and the decision
+    # table files their business rule tasks evaluate
+    files: tuple[str, ...]
     form_keys: tuple[str, ...]
     content_hash: str
 
@@ -190,6 +192,8 @@ class _ModelBuilder:
         self.warnings: list[dict] = []
         self.documents: dict[str, etree._ElementTree] = {}  # parsed by SpiffWorkflow too
         self.read: dict[str, object] = {}  # every well-formed BPMN document
+        self.decision_files: dict[str, str] = {}  # decision id -> its decision table file
+        self.decision_outputs: dict[str, list[str]] = {}  # decision id -> its output names
 
     def error(self, file: str, message: str, node=None, element_id: str | None = None,
               line: int | None = None, column: int | None = None):
@@ -232,8 +236,12 @@ class _ModelBuilder:
         except etree.XMLSyntaxError as exc:
             self.error(name, f"XML syntax: {exc.msg}", line=exc.lineno, column=exc.offset)
             return
+        if decisions.is_decision_document(doc):
+            self._add_decision_tables(parser, name, doc)
+            return
         if etree.QName(doc).namespace != BPMN_NS:
-            self.error(name, "not a BPMN 2.0 document (root must be bpmn:definitions)",
+            self.error(name, "not a BPMN 2.0 document (root must be bpmn:definitions) nor a "
+                             "DMN decision table file (root dmn:definitions)",
                        line=doc.sourceline)
             return
         schema_valid = self._valid_against_schema(name, doc)
@@ -254,6 +262,30 @@ class _ModelBuilder:
                        line=exc.line_number or None)
             return
         self.documents[name] = doc
+
+    def _add_decision_tables(self, parser: SpiffBpmnParser, name: str, doc):
+        errors_before = len(self.errors)
+        decisions.check_tables(doc, lambda message, node: self.error(name, message, node))
+        found = decisions.decisions_of(doc)
+        if len(found) != 1:
+            self.error(name, f"a .dmn file holds one decision (this one has {len(found)}): "
+                             "put each decision table in its own file", line=doc.sourceline)
+        for decision in found:
+            decision_id = decision.get("id")
+            if decision_id in self.decision_files:
+                self.error(name, f"decision '{decision_id}' is also defined in "
+                                 f"{self.decision_files[decision_id]}", decision)
+            self.decision_files[decision_id] = name
+            self.decision_outputs[decision_id] = decisions.output_names(decision)
+        if len(self.errors) > errors_before:
+            return
+        try:
+            parser.add_dmn_xml(doc, filename=name)
+            parser.dmn_parsers[found[0].get("id")].parse()  # now, not when a task needs it
+        except Exception as exc:  # SpiffWorkflow's DMN parser raises anything on odd input
+            message = (f"missing attribute {exc}" if isinstance(exc, KeyError)
+                       else str(exc.args[0] if exc.args else exc))
+            self.error(name, f"decision table cannot be read: {message}", found[0])
 
     def _valid_against_schema(self, name: str, doc) -> bool:
         """BPMN 2.0 XSD (with SpiffWorkflow's extension schema): every violation, with line."""
@@ -276,6 +308,17 @@ class _ModelBuilder:
                 if call.get("calledElement") not in process_ids:
                     self.error(name, f"called process '{call.get('calledElement')}' is not in "
                                      "the deployment", call)
+            for task in decisions.business_rule_tasks(doc):
+                ref = decisions.decision_ref(task)
+                if ref is None:
+                    self.error(name, "business rule task names no decision (set its "
+                                     "decision id: spiffworkflow:calledDecisionId or "
+                                     "camunda:decisionRef)", task)
+                elif ref not in self.decision_files:
+                    self.error(name, f"decision '{ref}' is not in the deployment: no .dmn "
+                                     "file defines a decision with that id", task)
+                elif problem := decisions.result_problem(task, self.decision_outputs[ref]):
+                    self.error(name, problem, task)
 
     def _lanes_of(self, name: str, doc) -> dict[str, object]:
         """element id -> its (innermost) lane. Embedded subprocess contents inherit the lane
@@ -347,7 +390,8 @@ class _ModelBuilder:
             if missing:
                 continue
             all_specs = [spec, *subprocesses.values()]
-            files = tuple(sorted({s.file for s in all_specs}))
+            diagrams = {s.file for s in all_specs}
+            files = tuple(sorted(diagrams | self._tables_used_in(diagrams)))
             node = self.documents[spec.file].xpath(f".//bpmn:process[@id='{process_id}']",
                                                    namespaces=NS)[0]
             properties = extension_properties(node)
@@ -372,6 +416,12 @@ class _ModelBuilder:
                 content_hash=self._content_hash(files, form_keys),
             )
         return processes
+
+    def _tables_used_in(self, diagrams: set[str]) -> set[str]:
+        """The decision table files the business rule tasks of these diagrams evaluate."""
+        return {self.decision_files[ref] for name in diagrams
+                for task in decisions.business_rule_tasks(self.documents[name])
+                if (ref := decisions.decision_ref(task)) in self.decision_files}
 
     def _content_hash(self, files, form_keys) -> str:
         digest = hashlib.sha256()

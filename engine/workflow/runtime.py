@@ -21,7 +21,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow import events, external_tasks, sandbox, timers
+from engine.workflow import decisions, events, external_tasks, sandbox, timers
 from engine.workflow.run_guard import RunFailed, guarded
 from engine.workflow.sandbox import (
     SCRIPT_ENGINE,
@@ -35,6 +35,7 @@ from engine.workflow.sandbox import (
 
 timers.install()
 external_tasks.install()
+decisions.install()
 
 _SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
 # What running a diagram may raise: the instance goes to `error`, the caller sees no crash.

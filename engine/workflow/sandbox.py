@@ -178,9 +178,11 @@ class JailedScriptEngine(PythonScriptEngine):
         super().__init__(environment=JailedEnvironment())
 
     def validate(self, expression):
+        """SpiffWorkflow's DMN engine asks whether a cell compiles as it is, expecting a
+        SyntaxError when not (then it reads the cell as the right side of a comparison)."""
         reason = check_source(expression, "eval")
         if reason:
-            raise ScriptRejected(reason)
+            raise SyntaxError(reason)
 
     def evaluate(self, task, expression, external_context=None):
         try:

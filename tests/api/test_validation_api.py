@@ -47,5 +47,5 @@ def test_check_is_for_admins(client, login):
 
 def test_other_file_kinds_are_refused_naming_the_kinds(client, admin):
     body = assert_problem(upload(client, admin, CHECK, {"notes.txt": b"x"}), 422)
-    assert "only .bpmn diagrams, .json form schemas and .form Camunda forms" in \
-        body["errors"]["files"][0]
+    assert ("only .bpmn diagrams, .dmn decision tables, .json form schemas and .form "
+            "Camunda forms") in body["errors"]["files"][0]
