@@ -47,6 +47,8 @@ class DefinitionView:
     startable_by: list[str]
     created: bool = False  # by the deployment that returned it
     suspended: bool = False  # an admin suspended the process: nothing new starts
+    id: int | None = None  # the version's row id: never given to another version
+    deployment_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,176 @@
+"""Camunda 7's REST API under /engine-rest: its wire format, its authentication (Basic and
+bearer), and the calls Camunda Modeler's deploy button makes."""
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import pytest
+
+from tests.api.helpers import PASSWORD
+from tests.conftest import FIXTURES
+
+CAMUNDA_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$")
+
+
+def basic(username: str, password: str = PASSWORD) -> dict:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@pytest.fixture
+def root_basic(admin):
+    return basic("root")
+
+
+def mini_files() -> dict:
+    folder = FIXTURES / "mini"
+    return {path.name: (io.BytesIO(path.read_bytes()), path.name)
+            for path in sorted(folder.iterdir())}
+
+
+def modeler_deploy(client, headers, files: dict, name="mini"):
+    """The multipart body Camunda Modeler sends: each file under its own part name."""
+    data = {"deployment-name": name, "deployment-source": "Camunda Modeler",
+            "enable-duplicate-filtering": "true", "deploy-changed-only": "true",
+            "tenant-id": "ignored", **files}
+    return client.post("/engine-rest/deployment/create", data=data, headers=headers,
+                       content_type="multipart/form-data")
+
+
+@pytest.mark.parametrize("prefix", ["/engine-rest", "/engine-rest/engine/default"])
+def test_version_and_engine_answer_under_both_prefixes(client, prefix):
+    assert client.get(f"{prefix}/version").get_json() == {"version": "7.22.0"}
+    assert client.get(f"{prefix}/engine").get_json() == [{"name": "default"}]
+
+
+def test_calls_without_credentials_are_refused_with_a_basic_challenge(client):
+    answer = client.get("/engine-rest/deployment?maxResults=0")
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == 'Basic realm="default"'
+    body = answer.get_json()
+    assert body["type"] == "AuthenticationException" and body["message"]
+    assert set(body) == {"type", "message", "code"}
+
+
+def test_a_wrong_password_is_refused_and_counted_by_the_throttle(client, admin):
+    for _ in range(12):
+        answer = client.get("/engine-rest/deployment", headers=basic("root", "wrong"))
+        if answer.status_code == 429:
+            break
+        assert answer.status_code == 401
+    assert answer.status_code == 429
+    assert answer.get_json()["type"] == "TooManyRequestsException"
+
+
+def test_basic_and_bearer_authenticate_the_same_user(client, admin, root_basic):
+    for headers in (admin, root_basic):
+        answer = client.get("/engine-rest/deployment?maxResults=0", headers=headers)
+        assert answer.status_code == 200 and answer.get_json() == []
+
+
+def test_the_policy_applies_a_non_admin_cannot_deploy(client, login):
+    login("staff", "kepala_bagian")
+    answer = modeler_deploy(client, basic("staff"), mini_files())
+    assert answer.status_code == 403
+    assert answer.get_json()["type"] == "AuthorizationException"
+
+
+def test_the_modeler_deploys_and_the_answer_keys_definitions_by_id(client, root_basic):
+    answer = modeler_deploy(client, root_basic, mini_files())
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["name"] == "mini" and body["source"] == "Camunda Modeler"
+    assert CAMUNDA_DATE.match(body["deploymentTime"])
+    (definition_id, definition), = body["deployedProcessDefinitions"].items()
+    assert definition_id == definition["id"] and definition_id.startswith("mini_review:1:")
+    assert definition["key"] == "mini_review" and definition["version"] == 1
+    assert definition["deploymentId"] == body["id"]
+
+    listed = client.get("/engine-rest/deployment", headers=root_basic).get_json()
+    assert [d["id"] for d in listed] == [body["id"]]
+    assert client.get("/engine-rest/deployment/count",
+                      headers=root_basic).get_json() == {"count": 1}
+    one = client.get(f"/engine-rest/deployment/{body['id']}", headers=root_basic).get_json()
+    assert one["name"] == "mini" and CAMUNDA_DATE.match(one["deploymentTime"])
+    resources = client.get(f"/engine-rest/deployment/{body['id']}/resources",
+                           headers=root_basic).get_json()
+    assert "review.bpmn" in {r["name"] for r in resources}
+    assert client.get("/engine-rest/deployment?name=other",
+                      headers=root_basic).get_json() == []
+    assert client.get("/engine-rest/deployment?nameLike=mi%25",
+                      headers=root_basic).get_json()[0]["id"] == body["id"]
+
+    again = modeler_deploy(client, root_basic, mini_files()).get_json()
+    assert again["deployedProcessDefinitions"] is None  # nothing changed, nothing made
+
+
+def test_an_invalid_diagram_is_a_400_with_message_and_parse_details(client, root_basic):
+    broken = b'<?xml version="1.0"?><definitions xmlns="http://www.omg.org/spec/BPMN/' \
+             b'20100524/MODEL"><process id="p" isExecutable="true"><startEvent id="s"/>' \
+             b'<sequenceFlow id="f" sourceRef="s" targetRef="missing"/></process></definitions>'
+    answer = modeler_deploy(client, root_basic, {"diagram_1.bpmn": (io.BytesIO(broken),
+                                                                    "diagram_1.bpmn")})
+    assert answer.status_code == 400
+    body = answer.get_json()
+    assert body["type"] in ("ParseException", "InvalidRequestException")
+    assert "diagram_1.bpmn" in body["message"] or "diagram_1.bpmn" in body.get("details", {})
+
+
+def test_bad_input_is_camundas_invalid_request(client, root_basic):
+    answer = client.post("/engine-rest/deployment/create", json={}, headers=root_basic)
+    assert answer.status_code == 400
+    assert answer.get_json()["type"] == "InvalidRequestException"
+    answer = client.get("/engine-rest/deployment?maxResults=-1", headers=root_basic)
+    assert answer.status_code == 400 and "maxResults" in answer.get_json()["message"]
+    answer = client.get("/engine-rest/deployment/nope", headers=root_basic)
+    assert answer.status_code == 404
+
+
+def test_definitions_are_listed_read_and_started_by_id_and_key(client, root_basic, login):
+    deployed = modeler_deploy(client, root_basic, mini_files()).get_json()
+    (definition_id, _), = deployed["deployedProcessDefinitions"].items()
+    listed = client.get("/engine-rest/process-definition?key=mini_review&latestVersion=true",
+                        headers=root_basic).get_json()
+    assert [d["id"] for d in listed] == [definition_id]
+    assert client.get("/engine-rest/process-definition/count?key=nope",
+                      headers=root_basic).get_json() == {"count": 0}
+    by_key = client.get("/engine-rest/process-definition/key/mini_review",
+                        headers=root_basic).get_json()
+    assert by_key["id"] == definition_id
+    xml = client.get(f"/engine-rest/process-definition/{definition_id}/xml",
+                     headers=root_basic).get_json()
+    assert "mini_review" in xml["bpmn20Xml"]
+    assert client.get("/engine-rest/process-definition/mini_review:1:999",
+                      headers=root_basic).status_code == 404
+    assert client.get("/engine-rest/process-definition/key/nope",
+                      headers=root_basic).status_code == 404
+
+
+def test_variables_in_camundas_types_are_read_and_checked(client, root_basic):
+    from api.camunda import wire
+    from engine.errors import InvalidInput
+    assert wire.variables_in({
+        "s": {"value": "x", "type": "String"}, "i": {"value": 3, "type": "Integer"},
+        "l": {"value": 2 ** 40, "type": "Long"}, "d": {"value": 1.5, "type": "Double"},
+        "b": {"value": True, "type": "Boolean"}, "n": {"value": None, "type": "Null"},
+        "t": {"value": "2026-03-02T10:00:00.000+0700", "type": "Date"},
+        "j": {"value": '{"a": [1]}', "type": "Json"},
+        "o": {"value": '{"a": 1}', "type": "Object",
+              "valueInfo": {"serializationDataFormat": "application/json"}}}) == {
+        "s": "x", "i": 3, "l": 2 ** 40, "d": 1.5, "b": True, "n": None,
+        "t": "2026-03-02T10:00:00.000+0700", "j": {"a": [1]}, "o": {"a": 1}}
+    for bad in ({"v": {"value": "x", "type": "Integer"}},
+                {"v": {"value": "rO0AB", "type": "Object",
+                       "valueInfo": {"serializationDataFormat":
+                                     "application/x-java-serialized-object"}}},
+                {"v": {"value": "yesterday", "type": "Date"}},
+                {"v": {"value": 1, "type": "Bytes"}}, {"v": 3}):
+        with pytest.raises(InvalidInput):
+            wire.variables_in(bad)
+    assert wire.variables_out({"a": 1, "b": 2 ** 40, "c": {"x": 1}, "d": None}) == {
+        "a": {"value": 1, "type": "Integer", "valueInfo": {}},
+        "b": {"value": 2 ** 40, "type": "Long", "valueInfo": {}},
+        "c": {"value": '{"x": 1}', "type": "Json", "valueInfo": {}},
+        "d": {"value": None, "type": "Null", "valueInfo": {}}}
