@@ -26,6 +26,8 @@ def add_routes(bp: Blueprint) -> None:
     bp.add_url_rule("/deployment", "deployments", list_deployments)
     bp.add_url_rule("/deployment/count", "deployment_count", count_deployments)
     bp.add_url_rule("/deployment/<deployment_id>", "deployment", get_deployment)
+    bp.add_url_rule("/deployment/<deployment_id>", "delete_deployment", delete_deployment,
+                    methods=["DELETE"])
     bp.add_url_rule("/deployment/<deployment_id>/resources", "deployment_resources",
                     deployment_resources)
 
@@ -93,6 +95,20 @@ def count_deployments(actor):
 @authenticated
 def get_deployment(actor, deployment_id):
     return jsonify(_deployment_dto(_deployment(actor, deployment_id)))
+
+
+@authenticated
+def delete_deployment(actor, deployment_id):
+    """Refused (409) while an instance uses a version it made. `cascade` (deleting those
+    instances too) is refused: instances are ended by terminating them, which keeps their
+    history."""
+    if paging.flag(request.args, "cascade"):
+        raise InvalidInput("cascade is not supported: terminate the instances first",
+                           {"cascade": ["instances are never deleted with their "
+                                        "deployment; terminate them, then delete"]})
+    deployment = _deployment(actor, deployment_id)
+    usecases.delete_deployment(engine_context(), actor, deployment.id)
+    return "", 204
 
 
 @authenticated

@@ -174,3 +174,33 @@ def test_variables_in_camundas_types_are_read_and_checked(client, root_basic):
         "b": {"value": 2 ** 40, "type": "Long", "valueInfo": {}},
         "c": {"value": '{"x": 1}', "type": "Json", "valueInfo": {}},
         "d": {"value": None, "type": "Null", "valueInfo": {}}}
+
+
+def test_a_deployment_in_use_is_kept_and_cascade_is_refused(client, root_basic):
+    deployed = modeler_deploy(client, root_basic, mini_files()).get_json()
+    (definition_id, _), = deployed["deployedProcessDefinitions"].items()
+    started = client.post(f"/engine-rest/process-definition/{definition_id}/start",
+                          json={"businessKey": "LKJ-2026",
+                                "variables": {"year": {"value": 2026, "type": "Integer"}},
+                                "withVariablesInReturn": True},
+                          headers=root_basic)
+    assert started.status_code == 200, started.get_json()
+    instance = started.get_json()
+    assert instance["definitionId"] == definition_id and instance["businessKey"] == "LKJ-2026"
+    assert instance["variables"]["year"] == {"value": 2026, "type": "Integer", "valueInfo": {}}
+    path = f"/engine-rest/deployment/{deployed['id']}"
+    refused = client.delete(path, headers=root_basic)
+    assert refused.status_code == 409 and "used by 1" in refused.get_json()["message"]
+    cascade = client.delete(path + "?cascade=true", headers=root_basic)
+    assert cascade.status_code == 400 and "cascade" in cascade.get_json()["message"]
+    assert client.get(path, headers=root_basic).status_code == 200
+
+
+def test_an_unused_deployment_is_deleted(client, root_basic):
+    deployed = modeler_deploy(client, root_basic, mini_files()).get_json()
+    path = f"/engine-rest/deployment/{deployed['id']}"
+    assert client.delete(path, headers=root_basic).status_code == 204
+    assert client.get(path, headers=root_basic).status_code == 404
+    assert client.get("/engine-rest/process-definition/key/mini_review",
+                      headers=root_basic).status_code == 404
+    assert client.delete(path, headers=root_basic).status_code == 404

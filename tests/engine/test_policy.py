@@ -149,6 +149,9 @@ COMMANDS = {
     # the world's instances use version 1
     "delete version": (lambda w, a: usecases.delete_version(w.ctx, a, "mini_review", 1),
                        {**ADMIN_ONLY, "admin": "conflict"}, False),
+    # deployment 1 made version 1, which the world's instances use
+    "delete deployment": (lambda w, a: usecases.delete_deployment(w.ctx, a, 1),
+                          {**ADMIN_ONLY, "admin": "conflict"}, False),
     "suspend definition": (_suspend_then_resume, ADMIN_ONLY, False),
     "resume definition": (lambda w, a: usecases.resume_definition(w.ctx, a, "mini_review"),
                           ADMIN_ONLY, False),
@@ -272,7 +275,7 @@ def test_the_table_names_every_command_the_engine_offers():
                "published_lkj", "lease_report_jobs", "run_report_job", "run_report_jobs",
                "verify_lkj_archive", "instance_documents", "instance_timeline",
                "instance_diagram", "startable_processes", "list_deployments",
-               "get_deployment", "delete_version", "suspend_definition",
+               "get_deployment", "delete_version", "delete_deployment", "suspend_definition",
                "resume_definition", "list_groups", "create_group", "delete_group",
                "group_members", "add_member", "remove_member", "known_groups",
                "deploy_procedure_folder", "search_instances",
