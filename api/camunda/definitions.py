@@ -6,9 +6,11 @@ from flask import Blueprint, jsonify, request
 
 from api.camunda import paging, wire
 from api.camunda.auth import authenticated
+from api.camunda.bodies import json_object
+from api.camunda.instances import instance_dto
 from api.extension import engine_context
 from engine import usecases
-from engine.errors import DefinitionNotFound, InvalidInput
+from engine.errors import DefinitionNotFound
 from engine.usecases.views import DefinitionView
 
 SORTS = {"id": lambda d: (d.key, d.version), "key": lambda d: d.key,
@@ -55,7 +57,7 @@ def _matching() -> list[DefinitionView]:
     filters = {"key": lambda d, v: d.key == v,
                "keysIn": lambda d, v: d.key in v.split(","),
                "name": lambda d, v: d.name == v,
-               "nameLike": lambda d, v: v.strip("%").lower() in (d.name or "").lower(),
+               "nameLike": lambda d, v: wire.like(v, d.name or ""),
                "version": lambda d, v: str(d.version) == v,
                "processDefinitionId": lambda d, v: definition_dto(d)["id"] == v,
                "deploymentId": lambda d, v: str(d.deployment_id) == v}
@@ -111,26 +113,15 @@ def _starter(find):
     @authenticated
     def start(actor, **path):
         d = find(*path.values())
-        body = request.get_json(silent=True)
-        if body is None and request.get_data():
-            raise InvalidInput("The body must be JSON", {"_body": ["must be JSON"]})
-        body = body or {}
-        if not isinstance(body, dict):
-            raise InvalidInput("The body must be an object", {"_body": ["must be an object"]})
+        body = json_object()
         variables = wire.variables_in(body.get("variables"))
         instance = usecases.start_instance(engine_context(), actor, d.key, variables,
                                            version=d.version,
                                            business_key=body.get("businessKey"))
-        answer = instance_dto(instance, definition_dto(d)["id"])
+        answer = instance_dto(instance)
         if paging.flag(body, "withVariablesInReturn"):
             # the variables the start was given (docs/camunda-compatibility.md)
             answer["variables"] = wire.variables_out(variables)
         return jsonify(answer)
     return start
 
-
-def instance_dto(instance, definition_id: str) -> dict:
-    return {"links": [], "id": instance.id, "definitionId": definition_id,
-            "businessKey": instance.business_key, "caseInstanceId": None,
-            "ended": instance.status not in ("running", "error", "suspended"),
-            "suspended": instance.status == "suspended", "tenantId": None}

@@ -3,7 +3,6 @@
 the connection."""
 from __future__ import annotations
 
-import re
 
 from flask import Blueprint, jsonify, request
 
@@ -139,14 +138,8 @@ def _matching(actor) -> list:
     if args.get("name"):
         everything = [d for d in everything if d.name == args["name"]]
     if args.get("nameLike"):
-        everything = [d for d in everything if _like(args["nameLike"], d.name or "")]
+        everything = [d for d in everything if wire.like(args["nameLike"], d.name or "")]
     return paging.sorted_by(everything, SORTS)
-
-
-def _like(pattern: str, text: str) -> bool:
-    """SQL LIKE as Camunda's `...Like` filters use it: `%` is any text."""
-    regex = ".*".join(re.escape(part) for part in pattern.split("%"))
-    return re.fullmatch(regex, text, re.IGNORECASE | re.DOTALL) is not None
 
 
 def _deployment_dto(d) -> dict:

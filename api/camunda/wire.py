@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 from engine.errors import InvalidInput
@@ -121,3 +122,9 @@ def parse_definition_id(text: str) -> tuple[str, int, int | None]:
     """(key, version, row id) of a definition id; ValueError when it is not one."""
     key, version, row_id = text.rsplit(":", 2)
     return key, int(version), int(row_id)
+
+
+def like(pattern: str, text: str) -> bool:
+    """SQL LIKE as Camunda's `...Like` filters use it: `%` is any text, any case."""
+    regex = ".*".join(re.escape(part) for part in pattern.split("%"))
+    return re.fullmatch(regex, text, re.IGNORECASE | re.DOTALL) is not None
