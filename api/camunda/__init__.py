@@ -4,7 +4,16 @@ libraries work against this engine. Also reachable as `/engine-rest/engine/defau
 (the default engine's name). docs/camunda-compatibility.md lists what is covered."""
 from flask import Blueprint, Flask
 
-from api.camunda import definitions, deployments, errors, instances, meta, tasks
+from api.camunda import (
+    definitions,
+    deployments,
+    errors,
+    events,
+    external_tasks,
+    instances,
+    meta,
+    tasks,
+)
 
 PREFIXES = {"camunda": "/engine-rest", "camunda_default": "/engine-rest/engine/default"}
 
@@ -12,7 +21,8 @@ PREFIXES = {"camunda": "/engine-rest", "camunda_default": "/engine-rest/engine/d
 def blueprint() -> Blueprint:
     bp = Blueprint("camunda", __name__)
     errors.register(bp)
-    for module in (meta, deployments, definitions, instances, tasks):
+    for module in (meta, deployments, definitions, instances, tasks, external_tasks,
+                   events):
         module.add_routes(bp)
     return bp
 

@@ -44,14 +44,19 @@ def deploy(actor):
     if name is not None and "\x00" in name:
         raise InvalidInput("The deployment cannot be made",
                            {NAME_PART: ["must not contain the NUL character"]})
-    result = usecases.deploy(engine_context(), actor, diagrams, form_files,
-                             on_top_of_latest=True, name=name)
+    ctx = engine_context()
+    result = usecases.deploy(ctx, actor, diagrams, form_files, on_top_of_latest=True,
+                             name=name)
     created = [d for d in result.definitions if d.created]
-    deployed_at = created[0].deployed_at if created else None
+    # Nothing changed: like Camunda's duplicate filtering, the deployment already made
+    deployment_id = result.deployment_id or max(
+        (d.deployment_id for d in result.definitions if d.deployment_id), default=None)
+    answer = _deployment_dto(usecases.get_deployment(ctx, actor, deployment_id)) \
+        if deployment_id else {"links": [], "id": None, "name": name,
+                               "source": request.form.get(SOURCE_PART),
+                               "deploymentTime": None, "tenantId": None}
     return jsonify({
-        "links": [], "id": _id_text(result.deployment_id), "name": name,
-        "source": request.form.get(SOURCE_PART), "deploymentTime": wire.date(deployed_at),
-        "tenantId": None,
+        **answer,
         "deployedProcessDefinitions": {wire.definition_id(d.key, d.version, d.id):
                                        definition_dto(d) for d in created} or None,
         "deployedCaseDefinitions": None, "deployedDecisionDefinitions": None,

@@ -29,7 +29,7 @@ from sqlalchemy import or_, select
 
 from engine.errors import ExternalTaskNotFound, ExternalTaskNotLocked, InvalidInput
 from engine.persistence import event_log
-from engine.persistence.tables import ExternalTask, ProcessInstance
+from engine.persistence.tables import ExternalTask, ProcessDefinition, ProcessInstance
 from engine.usecases import policy
 from engine.usecases.constraints import (
     EXTERNAL_FETCH_MAX,
@@ -60,6 +60,8 @@ class LockedTask:
     retries: int | None
     error_message: str | None
     variables: dict
+    # the version the instance runs: (key, version, row id)
+    definition: tuple[str, int, int] | None = None
 
 
 # ---------------------------------------------------------------- fetching
@@ -85,8 +87,10 @@ def fetch_and_lock(ctx: EngineContext, actor: Actor, worker_id, topics, max_task
 def _lock(ctx, worker_id, topics: dict, max_tasks: int) -> list[LockedTask]:
     now = ctx.clock.now()
     with ctx.db.write() as s:
-        query = (select(ExternalTask, ProcessInstance.business_key)
+        query = (select(ExternalTask, ProcessInstance.business_key, ProcessDefinition.key,
+                        ProcessDefinition.version, ProcessDefinition.id)
                  .join(ProcessInstance, ProcessInstance.id == ExternalTask.process_instance_id)
+                 .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
                  .where(ExternalTask.topic.in_(topics), ProcessInstance.status == "running",
                         or_(ExternalTask.lock_expires_at.is_(None),
                             ExternalTask.lock_expires_at <= now),
@@ -96,7 +100,7 @@ def _lock(ctx, worker_id, topics: dict, max_tasks: int) -> list[LockedTask]:
         if ctx.db.dialect != "sqlite":  # SQLite's one writer serialises fetches already
             query = query.with_for_update(skip_locked=True, of=ExternalTask)
         locked = []
-        for row, business_key in s.execute(query).all():
+        for row, business_key, *definition in s.execute(query).all():
             lock_ms, wanted = topics[row.topic]
             row.worker_id = worker_id
             row.lock_expires_at = now + timedelta(milliseconds=lock_ms)
@@ -104,7 +108,8 @@ def _lock(ctx, worker_id, topics: dict, max_tasks: int) -> list[LockedTask]:
                 name: row.variables[name] for name in wanted if name in row.variables}
             locked.append(LockedTask(row.id, row.topic, worker_id, row.lock_expires_at,
                                      row.process_instance_id, business_key, row.element_id,
-                                     row.retries, row.error_message, variables))
+                                     row.retries, row.error_message, variables,
+                                     tuple(definition)))
         return locked
 
 

@@ -81,7 +81,7 @@ def test_the_modeler_deploys_and_the_answer_keys_definitions_by_id(client, root_
     answer = modeler_deploy(client, root_basic, mini_files())
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
-    assert body["name"] == "mini" and body["source"] == "Camunda Modeler"
+    assert body["name"] == "mini" and body["source"] == "api"  # the engine's own source
     assert CAMUNDA_DATE.match(body["deploymentTime"])
     (definition_id, definition), = body["deployedProcessDefinitions"].items()
     assert definition_id == definition["id"] and definition_id.startswith("mini_review:1:")
@@ -104,6 +104,7 @@ def test_the_modeler_deploys_and_the_answer_keys_definitions_by_id(client, root_
 
     again = modeler_deploy(client, root_basic, mini_files()).get_json()
     assert again["deployedProcessDefinitions"] is None  # nothing changed, nothing made
+    assert again["id"] == body["id"]  # like duplicate filtering: the deployment made before
 
 
 def test_an_invalid_diagram_is_a_400_with_message_and_parse_details(client, root_basic):
@@ -264,3 +265,66 @@ def test_a_task_is_found_by_candidate_group_claimed_and_completed(client, root_b
                       headers=root_basic).get_json() == {"count": 1}
     assert client.get(f"/engine-rest/process-instance/{started['id']}",
                       headers=root_basic).get_json()["businessKey"] == "B-1"
+
+
+def at_the_service_task(client, root_basic, login) -> dict:
+    """The Camunda Modeler diagram deployed and started, its user task completed: the
+    instance waits for a worker of topic `nilai`; `pekerja` is a worker."""
+    telaah = FIXTURES / "camunda" / "telaah.bpmn"
+    modeler_deploy(client, root_basic, {"telaah.bpmn": (io.BytesIO(telaah.read_bytes()),
+                                                        "telaah.bpmn")})
+    started = client.post("/engine-rest/process-definition/key/Proses_telaah/start",
+                          json={}, headers=root_basic).get_json()
+    login("staf1", "staf")
+    task = client.get("/engine-rest/task", headers=basic("staf1")).get_json()[0]
+    assert client.post(f"/engine-rest/task/{task['id']}/complete", json={},
+                       headers=basic("staf1")).status_code == 204
+    login("pekerja", "worker")
+    return started
+
+
+def test_a_worker_fetches_external_tasks_and_others_may_not(client, root_basic, login):
+    started = at_the_service_task(client, root_basic, login)
+    worker = basic("pekerja")
+    fetch = {"workerId": "w1", "maxTasks": 5, "asyncResponseTimeout": 100,
+             "topics": [{"topicName": "nilai", "lockDuration": 60000}]}
+    refused = client.post("/engine-rest/external-task/fetchAndLock", json=fetch,
+                          headers=basic("staf1"))
+    assert refused.status_code == 403  # workers and admins only
+    (external,) = client.post("/engine-rest/external-task/fetchAndLock", json=fetch,
+                              headers=worker).get_json()
+    assert external["processInstanceId"] == started["id"]
+    assert external["processDefinitionKey"] == "Proses_telaah"
+    assert CAMUNDA_DATE.match(external["lockExpirationTime"])
+
+
+def test_a_worker_reports_failure_and_the_task_comes_back(client, root_basic, login):
+    at_the_service_task(client, root_basic, login)
+    worker = basic("pekerja")
+    fetch = {"workerId": "w1", "topics": [{"topicName": "nilai", "lockDuration": 60000}]}
+    (external,) = client.post("/engine-rest/external-task/fetchAndLock", json=fetch,
+                              headers=worker).get_json()
+    path = f"/engine-rest/external-task/{external['id']}"
+    other = client.post(path + "/complete", json={"workerId": "w2"}, headers=worker)
+    assert other.status_code == 409  # not the lock's holder
+    assert client.post(path + "/extendLock", json={"workerId": "w1", "newDuration": 5000},
+                       headers=worker).status_code == 204
+    assert client.post(path + "/failure", json={
+        "workerId": "w1", "errorMessage": "timeout", "retries": 2, "retryTimeout": 0},
+        headers=worker).status_code == 204
+    (again,) = client.post("/engine-rest/external-task/fetchAndLock", json=fetch,
+                           headers=worker).get_json()
+    assert again["id"] == external["id"] and again["retries"] == 2
+    assert again["errorMessage"] == "timeout"
+    assert client.post(path + "/bpmnError", json={"workerId": "w1", "errorCode": "X"},
+                       headers=worker).status_code == 404  # no boundary event catches it
+    assert client.post(path + "/complete", json={
+        "workerId": "w1", "variables": {"nilai": {"value": 87, "type": "Integer"}}},
+        headers=worker).status_code == 204
+    assert client.post("/engine-rest/signal", json={"name": "nobody-listens"},
+                       headers=worker).status_code == 204
+    unknown = client.post("/engine-rest/message", json={"messageName": "nobody-waits"},
+                          headers=worker)
+    assert unknown.status_code == 404 and "nobody-waits" in unknown.get_json()["message"]
+    assert client.post("/engine-rest/external-task/fetchAndLock", json=fetch,
+                       headers=worker).get_json() == []
