@@ -123,7 +123,7 @@ def deployment_resources(actor, deployment_id):
 
 
 def _deployment(actor, deployment_id: str):
-    if not deployment_id.isascii() or not deployment_id.isdigit():
+    if not deployment_id.isascii() or not deployment_id.isdigit() or len(deployment_id) > 18:
         raise DeploymentNotFound(f"no deployment {deployment_id}")
     return usecases.get_deployment(engine_context(), actor, int(deployment_id))
 

@@ -34,14 +34,14 @@ def _matching(actor) -> list:
     ctx, found, offset = engine_context(), [], 0
     while True:
         page = usecases.list_instances(ctx, actor, limit=PAGE, offset=offset,
-                                       definition_key=query.get("processDefinitionKey"))
+                                       definition_key=paging.text(query,
+                                                                  "processDefinitionKey"))
         found += [i for i in page.items if i.status not in ENDED]  # Camunda: running ones
         offset += PAGE
         if offset >= page.total:
             break
-    ids = query.get("processInstanceIds")
-    if isinstance(ids, str):
-        ids = ids.split(",")
+    ids = None if query.get("processInstanceIds") is None else \
+        paging.listed(query["processInstanceIds"], "processInstanceIds")
     tests = {"businessKey": lambda i, v: i.business_key == v,
              "processInstanceIds": lambda i, v: i.id in ids,
              "processDefinitionId": lambda i, v: definition_id_of(

@@ -44,10 +44,32 @@ def flag(source, field: str) -> bool | None:
 def sorted_by(items: list, sorts: dict, source=None) -> list:
     """`sortBy` (one of `sorts`: name -> key function) and `sortOrder` (asc, desc)."""
     source = request.args if source is None else source
+    if not isinstance(source, dict) and not hasattr(source, "getlist"):
+        raise InvalidInput("sorting must be a list of {sortBy, sortOrder}",
+                           {"sorting": ["must be a list of {sortBy, sortOrder}"]})
     sort_by = source.get("sortBy")
     if not sort_by:
         return items
-    if sort_by not in sorts:
+    if not isinstance(sort_by, str) or sort_by not in sorts:
         raise InvalidInput(f"sortBy {sort_by!r} is not supported",
                            {"sortBy": [f"one of {', '.join(sorts)}"]})
     return sorted(items, key=sorts[sort_by], reverse=source.get("sortOrder") == "desc")
+
+
+def listed(value, field: str) -> list[str]:
+    """A list filter: comma-separated text (a URL parameter) or a JSON list of texts."""
+    if isinstance(value, str):
+        return value.split(",")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise InvalidInput(f"{field} must be a list of texts", {field: ["must be a list of texts"]})
+
+
+def text(query, field: str) -> str | None:
+    """A text filter of a URL parameter or a JSON body."""
+    value = query.get(field)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a text", {field: ["must be a text"]})
+    return value

@@ -54,9 +54,10 @@ def _query() -> dict:
 
 def _matching(actor, query: dict) -> list:
     ctx = engine_context()
-    server_side = {"process_instance_id": query.get("processInstanceId"),
-                   "definition_key": query.get("processDefinitionKey"),
-                   "assignee": query.get("assignee"), "role": query.get("candidateGroup")}
+    server_side = {"process_instance_id": paging.text(query, "processInstanceId"),
+                   "definition_key": paging.text(query, "processDefinitionKey"),
+                   "assignee": paging.text(query, "assignee"),
+                   "role": paging.text(query, "candidateGroup")}
     found, offset = [], 0
     while True:
         page = usecases.list_tasks(ctx, actor, limit=PAGE, offset=offset,
@@ -65,47 +66,58 @@ def _matching(actor, query: dict) -> list:
         offset += PAGE
         if offset >= page.total:
             break
-    found = [t for t in found if _fits(t, query, actor)]
+    filters = _filters(query)
+    found = [t for t in found if _fits(t, query, filters, actor)]
     sorting = query.get("sorting") or ([{"sortBy": query["sortBy"],
                                          "sortOrder": query.get("sortOrder", "asc")}]
                                        if query.get("sortBy") else [])
-    for rule in reversed(sorting if isinstance(sorting, list) else []):
+    if not isinstance(sorting, list):
+        sorting = [sorting]  # refused by sorted_by unless it is one {sortBy, sortOrder}
+    for rule in reversed(sorting):
         found = paging.sorted_by(found, SORTS, rule)
     return found
 
 
-def _fits(t, query: dict, actor) -> bool:
-    groups = query.get("candidateGroups")
-    if isinstance(groups, str):
-        groups = groups.split(",")
-    candidates = query.get("candidateGroup") or groups or query.get("candidateUser")
+def _filters(query: dict) -> dict:
+    """The filters applied here, checked (whether or not any task is there to filter)."""
+    values = {f: paging.text(query, f) for f in ("taskDefinitionKey", "name", "nameLike",
+                                                  "candidateUser")}
+    values.update({f: paging.listed(query[f], f) for f in ("candidateGroups",
+                                                           "taskDefinitionKeyIn")
+                   if query.get(f) not in (None, "")})
+    values.update({f: wire.parse_date(paging.text(query, f), f)
+                   for f in ("dueBefore", "dueAfter") if paging.text(query, f)})
+    for field in ("includeAssignedTasks", "unassigned", "assigned"):
+        values[field] = paging.flag(query, field)
+    return values
+
+
+def _fits(t, query: dict, values: dict, actor) -> bool:
     tests = [
         ("taskDefinitionKey", lambda v: t.element_id == v),
-        ("taskDefinitionKeyIn", lambda v: t.element_id in _listed(v)),
+        ("taskDefinitionKeyIn", lambda v: t.element_id in v),
         ("name", lambda v: t.name == v),
         ("nameLike", lambda v: wire.like(v, t.name)),
-        ("candidateGroups", lambda v: t.role in groups),
+        ("candidateGroups", lambda v: t.role in v),
         ("candidateUser", lambda v: v == actor.username or t.role in _roles_of(v)),
-        ("dueBefore", lambda v: t.due_at is not None and t.due_at < wire.parse_date(
-            v, "dueBefore")),
-        ("dueAfter", lambda v: t.due_at is not None and t.due_at > wire.parse_date(
-            v, "dueAfter")),
-        ("unassigned", lambda v: not v or t.assignee is None),
-        ("assigned", lambda v: not v or t.assignee is not None),
+        ("dueBefore", lambda v: t.due_at is not None and t.due_at < v),
+        ("dueAfter", lambda v: t.due_at is not None and t.due_at > v),
     ]
-    if candidates and not paging.flag(query, "includeAssignedTasks") and t.assignee:
+    candidates = query.get("candidateGroup") or values.get("candidateGroups") \
+        or values.get("candidateUser")
+    if candidates and not values["includeAssignedTasks"] and t.assignee:
         return False  # Camunda: a candidate query leaves assigned tasks out
-    return all(test(query[field]) for field, test in tests
-               if query.get(field) not in (None, ""))
+    if values["unassigned"] and t.assignee is not None:
+        return False
+    if values["assigned"] and t.assignee is None:
+        return False
+    return all(test(values[field]) for field, test in tests
+               if values.get(field) not in (None, "", []))
 
 
 def _roles_of(username: str) -> set[str]:
     user = usecases.get_user(engine_context(), username)
     return set(user.roles) if user else set()
-
-
-def _listed(value) -> list:
-    return value.split(",") if isinstance(value, str) else list(value)
 
 
 @authenticated

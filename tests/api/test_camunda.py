@@ -328,3 +328,21 @@ def test_a_worker_reports_failure_and_the_task_comes_back(client, root_basic, lo
     assert unknown.status_code == 404 and "nobody-waits" in unknown.get_json()["message"]
     assert client.post("/engine-rest/external-task/fetchAndLock", json=fetch,
                        headers=worker).get_json() == []
+
+
+@pytest.mark.parametrize("query", [{"candidateGroups": 5}, {"nameLike": ["x"]},
+                                   {"sorting": [5]}, {"sorting": [{"sortBy": "colour"}]},
+                                   {"dueBefore": "tomorrow"}, {"processInstanceId": 3},
+                                   {"taskDefinitionKeyIn": [1, 2]}])
+def test_a_task_query_of_the_wrong_shape_is_a_400_naming_the_field(client, root_basic, query):
+    answer = client.post("/engine-rest/task", json=query, headers=root_basic)
+    assert answer.status_code == 400, answer.get_json()
+    assert next(iter(query)) in answer.get_json()["message"] or "sort" in \
+        answer.get_json()["message"]
+
+
+def test_an_id_too_large_for_the_database_is_not_found(client, root_basic):
+    assert client.get("/engine-rest/deployment/" + "9" * 30,
+                      headers=root_basic).status_code == 404
+    assert client.post("/engine-rest/process-instance", json={"processInstanceIds": {}},
+                       headers=root_basic).status_code == 400
