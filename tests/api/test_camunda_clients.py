@@ -1,7 +1,8 @@
 """Camunda 7 client libraries, unchanged, against a real `lkj serve`: pycamunda deploys a
 Camunda Modeler diagram, starts it by key with a variable and a business key, lists the
 staff's tasks by candidate group, claims and completes one; camunda-external-task-client-
-python3's worker fetches the service task that follows and completes it."""
+python3's worker fetches the service task that follows and completes it; Camunda Modeler's deploy
+sequence with Basic and with Bearer authentication."""
 from __future__ import annotations
 
 import pytest
@@ -85,3 +86,31 @@ def test_pycamunda_and_the_external_task_worker_run_a_camunda_modeler_diagram(li
     finished = requests.get(f"{live_server.url}/api/v1/process-instances/{instance.id_}",
                             headers={"Authorization": f"Bearer {admin_token}"}, timeout=30)
     assert finished.json()["status"] == "completed", finished.text
+
+
+@pytest.mark.parametrize("scheme", ["basic", "bearer"])
+def test_the_deploy_sequence_of_camunda_modeler(live_server, scheme):
+    """What the modeler's deploy dialog sends: test the connection, read the version,
+    deploy, start the deployed definition."""
+    url = f"{live_server.url}/engine-rest"
+    if scheme == "basic":
+        auth = {"auth": ("admin", live_server.admin_password)}
+    else:
+        token = requests.post(f"{live_server.url}/api/v1/auth/token", timeout=30, json={
+            "username": "admin", "password": live_server.admin_password}).json()
+        auth = {"headers": {"Authorization": f"Bearer {token['access_token']}"}}
+    connection = requests.get(f"{url}/deployment?maxResults=0", timeout=30, **auth)
+    assert connection.status_code == 200 and connection.json() == []
+    assert requests.get(f"{url}/version", timeout=30, **auth).json()["version"].startswith("7.")
+    deployed = requests.post(f"{url}/deployment/create", timeout=30, **auth, data={
+        "deployment-name": "telaah", "deployment-source": "Camunda Modeler",
+        "deploy-changed-only": "true", "tenant-id": ""},
+        files={DIAGRAM.name: (DIAGRAM.name, DIAGRAM.read_bytes())})
+    assert deployed.ok, deployed.text
+    (definition_id,) = deployed.json()["deployedProcessDefinitions"]
+    started = requests.post(f"{url}/process-definition/{definition_id}/start", timeout=30,
+                            json={}, **auth)
+    assert started.ok and started.json()["definitionId"] == definition_id
+    wrong = requests.get(f"{url}/deployment?maxResults=0", timeout=30,
+                         auth=("admin", "not-the-password"))
+    assert wrong.status_code == 401 and wrong.json()["type"] == "AuthenticationException"
