@@ -3,9 +3,9 @@ the engine's longest wait), complete, failure, BPMN error and extend lock. For w
 accounts and admins, like `/api/v1/external-tasks`."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
-from api.camunda import wire
+from api.camunda import paging, wire
 from api.camunda.auth import authenticated
 from api.camunda.bodies import json_object
 from api.extension import engine_context
@@ -17,8 +17,10 @@ from engine.usecases.constraints import EXTERNAL_WAIT_MAX_MS
 def add_routes(bp: Blueprint) -> None:
     bp.add_url_rule("/external-task/fetchAndLock", "fetch_and_lock", fetch_and_lock,
                     methods=["POST"])
+    bp.add_url_rule("/external-task", "external_tasks", list_external_tasks)
     for action, view in (("complete", complete), ("failure", failure),
-                         ("bpmnError", bpmn_error), ("extendLock", extend_lock)):
+                         ("bpmnError", bpmn_error), ("extendLock", extend_lock),
+                         ("unlock", unlock)):
         bp.add_url_rule(f"/external-task/<task_id>/{action}", f"external_{action}", view,
                         methods=["POST"])
 
@@ -100,3 +102,19 @@ def extend_lock(actor, task_id):
     usecases.extend_external_task_lock(engine_context(), actor, task_id, body.get("workerId"),
                                        _whole(body, "newDuration"))
     return "", 204
+
+
+@authenticated
+def unlock(actor, task_id):
+    usecases.unlock_external_task(engine_context(), actor, task_id)
+    return "", 204
+
+
+@authenticated
+def list_external_tasks(actor):
+    tasks = usecases.list_external_tasks(
+        engine_context(), actor, topic=paging.text(request.args, "topicName"),
+        process_instance_id=paging.text(request.args, "processInstanceId"))
+    answers = [{k: v for k, v in _locked_dto(t).items() if k != "variables"}
+               for t in paging.page_of(tasks)]
+    return jsonify(answers)

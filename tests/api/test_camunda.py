@@ -316,6 +316,15 @@ def test_a_worker_reports_failure_and_the_task_comes_back(client, root_basic, lo
                            headers=worker).get_json()
     assert again["id"] == external["id"] and again["retries"] == 2
     assert again["errorMessage"] == "timeout"
+    listed = client.get("/engine-rest/external-task?topicName=nilai", headers=worker).get_json()
+    assert [(t["id"], t["workerId"]) for t in listed] == [(external["id"], "w1")]
+    assert client.post(path + "/unlock", headers=worker).status_code == 204
+    assert client.get("/engine-rest/external-task", headers=worker).get_json()[0][
+        "workerId"] is None
+    (again,) = client.post("/engine-rest/external-task/fetchAndLock", json=fetch,
+                           headers=worker).get_json()
+    assert client.post("/engine-rest/external-task/nope/unlock",
+                       headers=worker).status_code == 404
     assert client.post(path + "/bpmnError", json={"workerId": "w1", "errorCode": "X"},
                        headers=worker).status_code == 404  # no boundary event catches it
     assert client.post(path + "/complete", json={
