@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from api import docs, errors, observability
+from api import camunda, docs, errors, observability
 from api.extension import KEY
 from api.parsing import path_args
 from api.routes import BLUEPRINTS
@@ -37,6 +37,7 @@ def create_app(ctx: EngineContext | None = None, settings: Settings | None = Non
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(docs.blueprint())
+    camunda.register(app)
     app.after_request(_no_sniffing)
     return app
 

@@ -27,6 +27,10 @@ UNDOCUMENTED = {
             "document, not part of the API it describes",
     "console": "the web console's pages and files (HTML, scripts, styles) for people; it is "
                "a client of this API, not part of it",
+    "camunda": "/engine-rest: Camunda 7's REST API, whose own documentation describes it "
+               "(docs/camunda-compatibility.md lists what is covered and how it differs)",
+    "camunda_default": "/engine-rest/engine/default: the same Camunda 7 API under the "
+                       "default engine's name",
     "observability": "/metrics: Prometheus text for a scraper (README, 'Watching the "
                      "service'), not a JSON resource of the API",
 }

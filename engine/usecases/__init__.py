@@ -26,6 +26,8 @@ from engine.usecases.external_tasks import (
     external_task_bpmn_error,
     external_task_failure,
     fetch_and_lock,
+    list_external_tasks,
+    unlock_external_task,
 )
 from engine.usecases.start_timers import schedule_start_timers, start_due_timers
 from engine.usecases.auditing import (
@@ -78,6 +80,7 @@ from engine.usecases.deployments import (
     definition_versions,
     definition_forms,
     definition_xml,
+    delete_deployment,
     delete_version,
     deploy,
     get_deployment,
@@ -225,6 +228,7 @@ __all__ = [
     "definition_versions",
     "definition_forms",
     "definition_xml",
+    "delete_deployment",
     "delete_version",
     "get_deployment",
     "list_deployments",
@@ -246,6 +250,8 @@ __all__ = [
     "start_instance",
     "correlate_message",
     "fetch_and_lock",
+    "list_external_tasks",
+    "unlock_external_task",
     "complete_external_task",
     "external_task_bpmn_error",
     "external_task_failure",

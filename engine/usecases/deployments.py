@@ -390,27 +390,46 @@ def delete_version(ctx: EngineContext, actor: Actor, key: str, version: int) -> 
     number may be given again by a later deployment."""
     policy.require_admin(actor)
     with ctx.db.write() as s:
-        definition = _definition(s, key, version)
-        used = s.scalar(select(func.count()).select_from(ProcessInstance).where(
-            ProcessInstance.definition_id == definition.id))
-        if used:
-            raise DefinitionInUse(f"version {version} of '{key}' is used by {used} "
-                                  "instance(s): move them to another version first "
-                                  "(POST .../versions/{version}/migrate) or keep it")
-        file_ids = list(s.scalars(select(DefinitionResource.file_id).where(
-            DefinitionResource.definition_id == definition.id)))
-        s.execute(delete(DefinitionResource).where(
-            DefinitionResource.definition_id == definition.id))
-        s.add(DeletedDefinition(id=definition.id, key=key, version=version,
-                                deleted_at=ctx.clock.now(), deleted_by=actor.username))
-        s.delete(definition)
-        s.flush()
-        still_used = set(s.scalars(select(DefinitionResource.file_id).where(
-            DefinitionResource.file_id.in_(file_ids))))
-        orphans = [i for i in file_ids if i not in still_used]
-        if orphans:
-            s.execute(delete(DeploymentFile).where(DeploymentFile.id.in_(orphans)))
+        _delete_definition(ctx, s, actor, _definition(s, key, version))
         _delete_empty_deployments(s)
+
+
+def delete_deployment(ctx: EngineContext, actor: Actor, deployment_id: int) -> None:
+    """Delete every version a deployment made, all or none: refused (409) while an instance
+    uses one of them. The deployment goes once nothing is left in it; a file of it that a
+    later version was also built from stays (a file is stored once), and so does the
+    deployment holding it."""
+    policy.require_admin(actor)
+    with ctx.db.write() as s:
+        if s.get(Deployment, deployment_id) is None:
+            raise DeploymentNotFound(f"no deployment {deployment_id}")
+        for definition in s.scalars(select(ProcessDefinition).where(
+                ProcessDefinition.deployment_id == deployment_id)).all():
+            _delete_definition(ctx, s, actor, definition)
+        _delete_empty_deployments(s)
+
+
+def _delete_definition(ctx, s, actor: Actor, definition: ProcessDefinition) -> None:
+    key, version = definition.key, definition.version
+    used = s.scalar(select(func.count()).select_from(ProcessInstance).where(
+        ProcessInstance.definition_id == definition.id))
+    if used:
+        raise DefinitionInUse(f"version {version} of '{key}' is used by {used} "
+                              "instance(s): move them to another version first "
+                              "(POST .../versions/{version}/migrate) or keep it")
+    file_ids = list(s.scalars(select(DefinitionResource.file_id).where(
+        DefinitionResource.definition_id == definition.id)))
+    s.execute(delete(DefinitionResource).where(
+        DefinitionResource.definition_id == definition.id))
+    s.add(DeletedDefinition(id=definition.id, key=key, version=version,
+                            deleted_at=ctx.clock.now(), deleted_by=actor.username))
+    s.delete(definition)
+    s.flush()
+    still_used = set(s.scalars(select(DefinitionResource.file_id).where(
+        DefinitionResource.file_id.in_(file_ids))))
+    orphans = [i for i in file_ids if i not in still_used]
+    if orphans:
+        s.execute(delete(DeploymentFile).where(DeploymentFile.id.in_(orphans)))
 
 
 def _delete_empty_deployments(s) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy import or_, select
 
 from engine.errors import ExternalTaskNotFound, ExternalTaskNotLocked, InvalidInput
 from engine.persistence import event_log
-from engine.persistence.tables import ExternalTask, ProcessInstance
+from engine.persistence.tables import ExternalTask, ProcessDefinition, ProcessInstance
 from engine.usecases import policy
 from engine.usecases.constraints import (
     EXTERNAL_FETCH_MAX,
@@ -60,6 +60,8 @@ class LockedTask:
     retries: int | None
     error_message: str | None
     variables: dict
+    # the version the instance runs: (key, version, row id)
+    definition: tuple[str, int, int] | None = None
 
 
 # ---------------------------------------------------------------- fetching
@@ -85,8 +87,7 @@ def fetch_and_lock(ctx: EngineContext, actor: Actor, worker_id, topics, max_task
 def _lock(ctx, worker_id, topics: dict, max_tasks: int) -> list[LockedTask]:
     now = ctx.clock.now()
     with ctx.db.write() as s:
-        query = (select(ExternalTask, ProcessInstance.business_key)
-                 .join(ProcessInstance, ProcessInstance.id == ExternalTask.process_instance_id)
+        query = (_with_instance()
                  .where(ExternalTask.topic.in_(topics), ProcessInstance.status == "running",
                         or_(ExternalTask.lock_expires_at.is_(None),
                             ExternalTask.lock_expires_at <= now),
@@ -96,7 +97,7 @@ def _lock(ctx, worker_id, topics: dict, max_tasks: int) -> list[LockedTask]:
         if ctx.db.dialect != "sqlite":  # SQLite's one writer serialises fetches already
             query = query.with_for_update(skip_locked=True, of=ExternalTask)
         locked = []
-        for row, business_key in s.execute(query).all():
+        for row, business_key, *definition in s.execute(query).all():
             lock_ms, wanted = topics[row.topic]
             row.worker_id = worker_id
             row.lock_expires_at = now + timedelta(milliseconds=lock_ms)
@@ -104,8 +105,17 @@ def _lock(ctx, worker_id, topics: dict, max_tasks: int) -> list[LockedTask]:
                 name: row.variables[name] for name in wanted if name in row.variables}
             locked.append(LockedTask(row.id, row.topic, worker_id, row.lock_expires_at,
                                      row.process_instance_id, business_key, row.element_id,
-                                     row.retries, row.error_message, variables))
+                                     row.retries, row.error_message, variables,
+                                     tuple(definition)))
         return locked
+
+
+def _with_instance():
+    """Tasks with their instance's business key and version (key, version, row id)."""
+    return (select(ExternalTask, ProcessInstance.business_key, ProcessDefinition.key,
+                   ProcessDefinition.version, ProcessDefinition.id)
+            .join(ProcessInstance, ProcessInstance.id == ExternalTask.process_instance_id)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id))
 
 
 def _checked_topics(topics) -> dict:
@@ -187,6 +197,34 @@ def extend_external_task_lock(ctx: EngineContext, actor: Actor, task_id: str, wo
     with ctx.db.write() as s:
         _held(s, task_id, worker_id, now, lock=True).lock_expires_at = \
             now + timedelta(milliseconds=new_duration_ms)
+
+
+def unlock_external_task(ctx: EngineContext, actor: Actor, task_id: str) -> None:
+    """Release a task's lock, whoever holds it (a stuck worker): fetchable again at once."""
+    policy.require_worker(actor)
+    with ctx.db.write() as s:
+        row = s.get(ExternalTask, task_id, with_for_update=True)
+        if row is None:
+            raise ExternalTaskNotFound(f"no external task '{task_id}'")
+        row.worker_id, row.lock_expires_at = None, None
+
+
+def list_external_tasks(ctx: EngineContext, actor: Actor, topic: str | None = None,
+                        process_instance_id: str | None = None) -> list[LockedTask]:
+    """The service tasks waiting for workers, oldest first, locked or not (then
+    `worker_id` is None), with their error and retries."""
+    policy.require_worker(actor)
+    with ctx.db.read() as s:
+        query = (_with_instance()
+                 .order_by(ExternalTask.created_at, ExternalTask.id))
+        if topic:
+            query = query.where(ExternalTask.topic == topic)
+        if process_instance_id:
+            query = query.where(ExternalTask.process_instance_id == process_instance_id)
+        return [LockedTask(row.id, row.topic, row.worker_id, row.lock_expires_at,
+                           row.process_instance_id, business_key, row.element_id, row.retries,
+                           row.error_message, {}, tuple(definition))
+                for row, business_key, *definition in s.execute(query).all()]
 
 
 def _checked_variables(worker_id, variables) -> dict:

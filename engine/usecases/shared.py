@@ -213,7 +213,8 @@ def _unit_view(unit: Unit) -> UnitView:
 def _definition_view(d: ProcessDefinition, created: bool = False) -> DefinitionView:
     return DefinitionView(key=d.key, version=d.version, name=d.name, deployed_at=d.deployed_at,
                           startable_by=list(d.startable_by), created=created,
-                          start_rules=dict(d.start_rules or {}))
+                          start_rules=dict(d.start_rules or {}),
+                          id=d.id, deployment_id=d.deployment_id)
 
 
 def _task_view(t: Task) -> TaskView:

@@ -59,6 +59,8 @@ class DefinitionView:
     created: bool = False  # by the deployment that returned it
     suspended: bool = False  # an admin suspended the process: nothing new starts
     start_rules: dict | None = None  # startForm, unitsVariable, starterUnitVariable as set
+    id: int | None = None  # the version's row id: never given to another version
+    deployment_id: int | None = None
 
 
 @dataclass(frozen=True)

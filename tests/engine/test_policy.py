@@ -149,6 +149,9 @@ COMMANDS = {
     # the world's instances use version 1
     "delete version": (lambda w, a: usecases.delete_version(w.ctx, a, "mini_review", 1),
                        {**ADMIN_ONLY, "admin": "conflict"}, False),
+    # deployment 1 made version 1, which the world's instances use
+    "delete deployment": (lambda w, a: usecases.delete_deployment(w.ctx, a, 1),
+                          {**ADMIN_ONLY, "admin": "conflict"}, False),
     "suspend definition": (_suspend_then_resume, ADMIN_ONLY, False),
     "resume definition": (lambda w, a: usecases.resume_definition(w.ctx, a, "mini_review"),
                           ADMIN_ONLY, False),
@@ -232,6 +235,10 @@ COMMANDS = {
     "extend an external task's lock": (lambda w, a: usecases.extend_external_task_lock(
         w.ctx, a, "tidak-ada", "w1", 1000), only("forbidden", admin="hidden", worker="hidden"),
         False),
+    "unlock an external task": (lambda w, a: usecases.unlock_external_task(
+        w.ctx, a, "tidak-ada"), only("forbidden", admin="hidden", worker="hidden"), False),
+    "list external tasks": (lambda w, a: usecases.list_external_tasks(w.ctx, a),
+                            only("forbidden", admin="ok", worker="ok"), False),
     # everyone gets the list; what it holds follows may_start (tests/api/test_following.py)
     "startable processes": (lambda w, a: usecases.startable_processes(w.ctx, a), EVERYONE,
                             False),
@@ -269,13 +276,14 @@ def test_the_table_names_every_command_the_engine_offers():
                "lease_due_timers", "fire_timers", "correlate_message", "broadcast_signal", "Reached",
                "schedule_start_timers", "start_due_timers", "fetch_and_lock",
                "complete_external_task", "external_task_bpmn_error", "external_task_failure",
-               "extend_external_task_lock", "LockedTask", "upgrade_database", "database_behind",
+               "extend_external_task_lock", "unlock_external_task", "list_external_tasks",
+               "LockedTask", "upgrade_database", "database_behind",
                "verify_audit_bundle", "sla_to_csv", "sla_to_json", "operational_counts",
                "OperationalCounts", "list_drafts", "get_archive", "published_years",
                "published_lkj", "lease_report_jobs", "run_report_job", "run_report_jobs",
                "verify_lkj_archive", "instance_documents", "instance_timeline",
                "instance_diagram", "startable_processes", "list_deployments",
-               "get_deployment", "delete_version", "suspend_definition",
+               "get_deployment", "delete_version", "delete_deployment", "suspend_definition",
                "resume_definition", "list_groups", "create_group", "delete_group",
                "group_members", "add_member", "remove_member", "known_groups",
                "deploy_procedure_folder", "search_instances",

@@ -1,0 +1,127 @@
+"""Process definitions: the list with Camunda's filters, one by id or by key, its XML, and
+starting an instance by id or by key."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from api.camunda import paging, wire
+from api.camunda.auth import authenticated
+from api.camunda.bodies import json_object
+from api.camunda.instances import instance_dto
+from api.extension import engine_context
+from engine import usecases
+from engine.errors import DefinitionNotFound
+from engine.usecases.views import DefinitionView
+
+SORTS = {"id": lambda d: (d.key, d.version), "key": lambda d: d.key,
+         "name": lambda d: d.name or "", "version": lambda d: d.version,
+         "deploymentId": lambda d: d.deployment_id or 0}
+
+
+def add_routes(bp: Blueprint) -> None:
+    bp.add_url_rule("/process-definition", "definitions", list_definitions)
+    bp.add_url_rule("/process-definition/count", "definition_count", count_definitions)
+    for prefix, find in (("/process-definition/<definition_id>", _by_id),
+                         ("/process-definition/key/<key>", _latest_of)):
+        name = "definition" if find is _by_id else "definition_of_key"
+        bp.add_url_rule(prefix, name, _getter(find))
+        bp.add_url_rule(prefix + "/xml", name + "_xml", _xml_getter(find))
+        bp.add_url_rule(prefix + "/start", name + "_start", _starter(find), methods=["POST"])
+
+
+def definition_dto(d: DefinitionView) -> dict:
+    return {"links": [], "id": wire.definition_id(d.key, d.version, d.id), "key": d.key,
+            "category": None, "description": None, "name": d.name, "version": d.version,
+            "resource": None, "deploymentId": None if d.deployment_id is None
+            else str(d.deployment_id), "diagram": None, "suspended": d.suspended,
+            "tenantId": None, "versionTag": None, "historyTimeToLive": None,
+            "startableInTasklist": True}
+
+
+def _every_version() -> list[DefinitionView]:
+    ctx = engine_context()
+    return [v for latest in usecases.list_definitions(ctx)
+            for v in usecases.definition_versions(ctx, latest.key)]
+
+
+def _matching() -> list[DefinitionView]:
+    args, found = request.args, _every_version()
+    if paging.flag(args, "latestVersion"):
+        latest = {}
+        for d in found:
+            latest[d.key] = d
+        found = list(latest.values())
+    suspended = paging.flag(args, "suspended")
+    if suspended is not None:
+        found = [d for d in found if d.suspended == suspended]
+    filters = {"key": lambda d, v: d.key == v,
+               "keysIn": lambda d, v: d.key in v.split(","),
+               "name": lambda d, v: d.name == v,
+               "nameLike": lambda d, v: wire.like(v, d.name or ""),
+               "version": lambda d, v: str(d.version) == v,
+               "processDefinitionId": lambda d, v: definition_dto(d)["id"] == v,
+               "deploymentId": lambda d, v: str(d.deployment_id) == v}
+    for field, test in filters.items():
+        if args.get(field):
+            found = [d for d in found if test(d, args[field])]
+    return paging.sorted_by(found, SORTS)
+
+
+@authenticated
+def list_definitions(actor):
+    return jsonify([definition_dto(d) for d in paging.page_of(_matching())])
+
+
+@authenticated
+def count_definitions(actor):
+    return jsonify({"count": len(_matching())})
+
+
+def _by_id(definition_id: str) -> DefinitionView:
+    try:
+        key, version, row_id = wire.parse_definition_id(definition_id)
+    except ValueError:
+        raise DefinitionNotFound(f"no process definition {definition_id!r}") from None
+    for d in usecases.definition_versions(engine_context(), key):
+        if d.version == version and d.id == row_id:
+            return d
+    raise DefinitionNotFound(f"no process definition {definition_id!r}")
+
+
+def _latest_of(key: str) -> DefinitionView:
+    return usecases.definition_versions(engine_context(), key)[-1]
+
+
+def _getter(find):
+    @authenticated
+    def get(actor, **path):
+        return jsonify(definition_dto(find(*path.values())))
+    return get
+
+
+def _xml_getter(find):
+    @authenticated
+    def xml(actor, **path):
+        d = find(*path.values())
+        _, content = usecases.definition_xml(engine_context(), d.key, d.version)
+        return jsonify({"id": definition_dto(d)["id"],
+                        "bpmn20Xml": content.decode("utf-8")})
+    return xml
+
+
+def _starter(find):
+    @authenticated
+    def start(actor, **path):
+        d = find(*path.values())
+        body = json_object()
+        variables = wire.variables_in(body.get("variables"))
+        instance = usecases.start_instance(engine_context(), actor, d.key, variables,
+                                           version=d.version,
+                                           business_key=body.get("businessKey"))
+        answer = instance_dto(instance)
+        if paging.flag(body, "withVariablesInReturn"):
+            # the variables the start was given (docs/camunda-compatibility.md)
+            answer["variables"] = wire.variables_out(variables)
+        return jsonify(answer)
+    return start
+

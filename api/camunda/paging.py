@@ -1,0 +1,75 @@
+"""Camunda's paging: `firstResult` and `maxResults` query parameters (or body fields of a
+POST query), applied to a whole list."""
+from __future__ import annotations
+
+from flask import request
+
+from engine.errors import InvalidInput
+
+
+def page_of(items: list, source: dict | None = None) -> list:
+    source = request.args if source is None else source
+    first = _count(source, "firstResult", 0)
+    most = _count(source, "maxResults", None)
+    end = None if most is None else first + most
+    return items[first:end]
+
+
+def _count(source, field: str, default):
+    raw = source.get(field)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0 or isinstance(raw, bool):
+        raise InvalidInput(f"{field} must be a whole number, 0 or more",
+                           {field: ["must be a whole number, 0 or more"]})
+    return value
+
+
+def flag(source, field: str) -> bool | None:
+    """A query's boolean: `true`/`false` (or a JSON boolean); None when absent."""
+    raw = source.get(field)
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        return raw
+    if str(raw).lower() in ("true", "false"):
+        return str(raw).lower() == "true"
+    raise InvalidInput(f"{field} must be true or false", {field: ["must be true or false"]})
+
+
+def sorted_by(items: list, sorts: dict, source=None) -> list:
+    """`sortBy` (one of `sorts`: name -> key function) and `sortOrder` (asc, desc)."""
+    source = request.args if source is None else source
+    if not isinstance(source, dict) and not hasattr(source, "getlist"):
+        raise InvalidInput("sorting must be a list of {sortBy, sortOrder}",
+                           {"sorting": ["must be a list of {sortBy, sortOrder}"]})
+    sort_by = source.get("sortBy")
+    if not sort_by:
+        return items
+    if not isinstance(sort_by, str) or sort_by not in sorts:
+        raise InvalidInput(f"sortBy {sort_by!r} is not supported",
+                           {"sortBy": [f"one of {', '.join(sorts)}"]})
+    return sorted(items, key=sorts[sort_by], reverse=source.get("sortOrder") == "desc")
+
+
+def listed(value, field: str) -> list[str]:
+    """A list filter: comma-separated text (a URL parameter) or a JSON list of texts."""
+    if isinstance(value, str):
+        return value.split(",")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise InvalidInput(f"{field} must be a list of texts", {field: ["must be a list of texts"]})
+
+
+def text(query, field: str) -> str | None:
+    """A text filter of a URL parameter or a JSON body."""
+    value = query.get(field)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a text", {field: ["must be a text"]})
+    return value
