@@ -72,12 +72,12 @@ def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:
             if "\x00" in name or len(name) > usecases.FILE_NAME_MAX_LENGTH:
                 problems.append(f"part {part!r}: the file name is too long or holds NUL")
             elif not name.endswith(usecases.DEPLOYABLE_SUFFIXES):
-                problems.append(f"{name!r}: only .bpmn diagrams, .json form schemas and "
-                                ".form Camunda forms")
+                problems.append(f"{name!r}: only .bpmn diagrams, .dmn decision tables, "
+                                ".json form schemas and .form Camunda forms")
             elif name in diagrams or name in form_files:
                 problems.append(f"{name!r}: sent twice")
             else:
-                target = diagrams if name.endswith(".bpmn") else form_files
+                target = diagrams if name.endswith(usecases.DIAGRAM_SUFFIXES) else form_files
                 target[name] = upload.read()
     if problems:
         raise InvalidInput("Some files cannot be deployed", {"files": problems})
