@@ -132,7 +132,9 @@ def _queue_queries(everyone: bool, roles: int, outside: int | None, states: int,
         if outside is not None:
             not_mine = [task.role != bindparam(f"not_role_{i}") for i in range(outside)]
             scopes += [[task.assignee == bindparam("me"), st, *not_mine] for st in in_state]
-        if roles:
+        # A task of several queues has them all in its `role`: a filter on one role never
+        # matches it, and the branch would only read the role's whole queue for nothing.
+        if roles and "role" not in filters:
             shared = task.id.in_(select(TaskQueue.task_id).where(
                 TaskQueue.queue.in_(bindparam("queues", expanding=True))))
             not_claimed_by_me = or_(task.assignee.is_(None), task.assignee != bindparam("me"))
