@@ -10,6 +10,7 @@ from api.camunda import (
     errors,
     events,
     external_tasks,
+    identity,
     instances,
     meta,
     tasks,
@@ -22,7 +23,7 @@ def blueprint() -> Blueprint:
     bp = Blueprint("camunda", __name__)
     errors.register(bp)
     for module in (meta, deployments, definitions, instances, tasks, external_tasks,
-                   events):
+                   events, identity):
         module.add_routes(bp)
     return bp
 
