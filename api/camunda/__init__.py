@@ -10,7 +10,9 @@ from api.camunda import (
     errors,
     events,
     external_tasks,
+    history,
     identity,
+    incidents,
     instances,
     meta,
     tasks,
@@ -23,7 +25,7 @@ def blueprint() -> Blueprint:
     bp = Blueprint("camunda", __name__)
     errors.register(bp)
     for module in (meta, deployments, definitions, instances, tasks, external_tasks,
-                   events, identity):
+                   events, identity, incidents, history):
         module.add_routes(bp)
     return bp
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import PASSWORD
-from tests.api.test_camunda import basic
+from tests.api.test_camunda import CAMUNDA_DATE, at_the_service_task, basic
 
 ROOT = basic("root")
 
@@ -76,3 +76,68 @@ def test_verify_checks_a_password_through_the_throttled_sign_in(client, admin, l
     assert answer.status_code == 429
     bad = client.post("/engine-rest/identity/verify", headers=ROOT, json={"username": 1})
     assert bad.status_code == 400
+
+
+# ---------------------------------------------------------------- incidents and history
+
+def failed_for_good(client, login) -> dict:
+    """The service task of the Camunda Modeler diagram failed with no retries left."""
+    started = at_the_service_task(client, ROOT, login)
+    worker = basic("pekerja")
+    fetch = {"workerId": "w1", "topics": [{"topicName": "nilai", "lockDuration": 60000}]}
+    (external,) = client.post("/engine-rest/external-task/fetchAndLock", json=fetch,
+                              headers=worker).get_json()
+    assert client.post(f"/engine-rest/external-task/{external['id']}/failure", json={
+        "workerId": "w1", "errorMessage": "server down", "retries": 0},
+        headers=worker).status_code == 204
+    return started
+
+
+def test_an_external_task_out_of_retries_is_an_incident(client, admin, login):
+    started = failed_for_good(client, login)
+    (incident,) = client.get("/engine-rest/incident", headers=ROOT).get_json()
+    assert incident["processInstanceId"] == started["id"]
+    assert incident["processDefinitionId"] == started["definitionId"]
+    assert incident["incidentType"] == "failedExternalTask"
+    assert "server down" in incident["incidentMessage"]
+    assert CAMUNDA_DATE.match(incident["incidentTimestamp"])
+    assert client.get(f"/engine-rest/incident?processInstanceId={started['id']}"
+                      "&incidentType=failedJob", headers=ROOT).get_json() == []
+    assert client.get("/engine-rest/incident/count?processDefinitionKey=Proses_telaah",
+                      headers=ROOT).get_json() == {"count": 1}
+    assert client.get("/engine-rest/incident", headers=basic("staf1")).status_code == 403
+
+
+def test_history_of_instances_tasks_activities_and_operations(client, admin, login):
+    started = at_the_service_task(client, ROOT, login)
+    login("pemeriksa", "auditor")
+    auditor = basic("pemeriksa")
+    (instance,) = client.get("/engine-rest/history/process-instance?processDefinitionKey="
+                             "Proses_telaah", headers=auditor).get_json()
+    assert instance["id"] == started["id"] and instance["state"] == "ACTIVE"
+    assert instance["processDefinitionId"] == started["definitionId"]
+    assert CAMUNDA_DATE.match(instance["startTime"]) and instance["endTime"] is None
+    assert client.get("/engine-rest/history/process-instance/count?finished=true",
+                      headers=auditor).get_json() == {"count": 0}
+    assert client.get("/engine-rest/history/process-instance/count?unfinished=true",
+                      headers=auditor).get_json() == {"count": 1}
+    (task,) = client.get(f"/engine-rest/history/task?processInstanceId={started['id']}",
+                         headers=auditor).get_json()
+    assert task["assignee"] == "staf1" and task["deleteReason"] == "completed"
+    assert CAMUNDA_DATE.match(task["endTime"]) and task["duration"] >= 0
+    assert client.get("/engine-rest/history/task/count?unfinished=true",
+                      headers=auditor).get_json() == {"count": 0}
+    (activity,) = client.get("/engine-rest/history/activity-instance?processInstanceId="
+                             f"{started['id']}", headers=auditor).get_json()
+    assert activity["taskId"] == task["id"] and activity["activityType"] == "userTask"
+    assert activity["activityId"] == task["taskDefinitionKey"]
+    assert activity["assignee"] == "staf1" and not activity["canceled"]
+    operations = client.get("/engine-rest/history/user-operation?processInstanceId="
+                            f"{started['id']}", headers=auditor).get_json()
+    assert [(o["operationType"], o["userId"]) for o in operations] == [
+        ("Claim", "staf1"), ("Complete", "staf1")]
+    for path in ("/engine-rest/history/process-instance", "/engine-rest/history/task",
+                 f"/engine-rest/history/user-operation?processInstanceId={started['id']}"):
+        assert client.get(path, headers=basic("staf1")).status_code == 403, path
+    assert client.get("/engine-rest/history/activity-instance",
+                      headers=auditor).status_code == 400
