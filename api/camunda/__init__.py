@@ -13,6 +13,7 @@ from api.camunda import (
     history,
     identity,
     incidents,
+    instance_admin,
     instances,
     meta,
     tasks,
@@ -25,7 +26,8 @@ def blueprint() -> Blueprint:
     bp = Blueprint("camunda", __name__)
     errors.register(bp)
     for module in (meta, deployments, definitions, instances, tasks, external_tasks,
-                   events, identity, incidents, history):
+                   events, identity, incidents, history,
+                   instance_admin):
         module.add_routes(bp)
     return bp
 

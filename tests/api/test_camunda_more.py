@@ -2,10 +2,11 @@
 and the administration of one process instance."""
 from __future__ import annotations
 
-import pytest
+import io
 
 from tests.api.helpers import PASSWORD
-from tests.api.test_camunda import CAMUNDA_DATE, at_the_service_task, basic
+from tests.api.test_camunda import CAMUNDA_DATE, at_the_service_task, basic, modeler_deploy
+from tests.conftest import FIXTURES
 
 ROOT = basic("root")
 
@@ -106,6 +107,9 @@ def test_an_external_task_out_of_retries_is_an_incident(client, admin, login):
     assert client.get("/engine-rest/incident/count?processDefinitionKey=Proses_telaah",
                       headers=ROOT).get_json() == {"count": 1}
     assert client.get("/engine-rest/incident", headers=basic("staf1")).status_code == 403
+    no_task = client.get(f"/engine-rest/process-instance/{started['id']}/variables",
+                         headers=ROOT)
+    assert no_task.status_code == 409 and "no open user task" in no_task.get_json()["message"]
 
 
 def test_history_of_instances_tasks_activities_and_operations(client, admin, login):
@@ -141,3 +145,75 @@ def test_history_of_instances_tasks_activities_and_operations(client, admin, log
         assert client.get(path, headers=basic("staf1")).status_code == 403, path
     assert client.get("/engine-rest/history/activity-instance",
                       headers=auditor).status_code == 400
+
+
+# ---------------------------------------------------------------- one process instance
+
+def started_telaah(client) -> dict:
+    """The Camunda Modeler diagram deployed and started with variables: its user task is
+    open."""
+    telaah = FIXTURES / "camunda" / "telaah.bpmn"
+    modeler_deploy(client, ROOT, {"telaah.bpmn": (io.BytesIO(telaah.read_bytes()),
+                                                  "telaah.bpmn")})
+    return client.post("/engine-rest/process-definition/key/Proses_telaah/start", json={
+        "variables": {"usulan": {"value": "Gedung A", "type": "String"},
+                      "jumlah": {"value": 3, "type": "Integer"}}},
+        headers=ROOT).get_json()
+
+
+def test_an_instances_variables_are_read_whole_and_one_by_one(client, admin, login):
+    started = started_telaah(client)
+    path = f"/engine-rest/process-instance/{started['id']}/variables"
+    variables = client.get(path, headers=ROOT).get_json()
+    assert variables["usulan"] == {"value": "Gedung A", "type": "String", "valueInfo": {}}
+    assert client.get(path + "/jumlah", headers=ROOT).get_json() == {
+        "value": 3, "type": "Integer", "valueInfo": {}}
+    missing = client.get(path + "/nothing", headers=ROOT)
+    assert missing.status_code == 404 and "nothing" in missing.get_json()["message"]
+    login("staf1", "staf")
+    assert client.get(path, headers=basic("staf1")).get_json()["jumlah"]["value"] == 3
+    assert client.get("/engine-rest/process-instance/nope/variables",
+                      headers=ROOT).status_code == 404
+    assert client.put(path + "/jumlah", json={"value": 4},
+                      headers=ROOT).status_code == 405  # not supported
+
+
+def test_an_admin_suspends_resumes_and_deletes_an_instance(client, admin, login):
+    started = started_telaah(client)
+    path = f"/engine-rest/process-instance/{started['id']}"
+    login("staf1", "staf")
+    assert client.put(path + "/suspended", json={"suspended": True},
+                      headers=basic("staf1")).status_code == 403
+    assert client.put(path + "/suspended", json={"suspended": "yes"},
+                      headers=ROOT).status_code == 400
+    assert client.put(path + "/suspended", json={"suspended": True},
+                      headers=ROOT).status_code == 204
+    assert client.get(path, headers=ROOT).get_json()["suspended"] is True
+    assert client.put(path + "/suspended", json={"suspended": True},
+                      headers=ROOT).status_code == 409
+    assert client.put(path + "/suspended", json={"suspended": False},
+                      headers=ROOT).status_code == 204
+    assert client.get(path, headers=ROOT).get_json()["suspended"] is False
+    assert client.delete(path, headers=basic("staf1")).status_code == 403
+    assert client.delete(path, headers=ROOT).status_code == 204
+    assert client.get("/engine-rest/process-instance/count",
+                      headers=ROOT).get_json() == {"count": 0}
+    assert client.delete(path, headers=ROOT).status_code == 409  # ended already
+    (old,) = client.get(f"/engine-rest/history/process-instance?processInstanceId="
+                        f"{started['id']}", headers=ROOT).get_json()
+    assert old["state"] == "EXTERNALLY_TERMINATED" and CAMUNDA_DATE.match(old["endTime"])
+
+
+def test_the_activity_tree_lists_the_open_tasks(client, admin, login):
+    started = started_telaah(client)
+    tree = client.get(f"/engine-rest/process-instance/{started['id']}/activity-instances",
+                      headers=ROOT).get_json()
+    assert tree["id"] == started["id"] and tree["activityType"] == "processDefinition"
+    assert tree["activityId"] == "Proses_telaah"
+    assert tree["processDefinitionId"] == started["definitionId"]
+    (task,) = tree["childActivityInstances"]
+    assert task["activityId"] == "Activity_telaah" and task["activityType"] == "userTask"
+    assert task["parentActivityInstanceId"] == started["id"]
+    (listed,) = client.get(f"/engine-rest/task?processInstanceId={started['id']}",
+                           headers=ROOT).get_json()
+    assert task["id"] == listed["id"]
