@@ -10,6 +10,10 @@ from api.camunda import (
     errors,
     events,
     external_tasks,
+    history,
+    identity,
+    incidents,
+    instance_admin,
     instances,
     meta,
     tasks,
@@ -22,7 +26,8 @@ def blueprint() -> Blueprint:
     bp = Blueprint("camunda", __name__)
     errors.register(bp)
     for module in (meta, deployments, definitions, instances, tasks, external_tasks,
-                   events):
+                   events, identity, incidents, history,
+                   instance_admin):
         module.add_routes(bp)
     return bp
 

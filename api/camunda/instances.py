@@ -10,7 +10,6 @@ from api.camunda.lookups import definition_id_of
 from api.extension import engine_context
 from engine import usecases
 
-PAGE = 500
 ENDED = ("completed", "terminated")
 
 
@@ -31,15 +30,10 @@ def instance_dto(i) -> dict:
 
 def _matching(actor) -> list:
     query = json_object() if request.method == "POST" else request.args.to_dict()
-    ctx, found, offset = engine_context(), [], 0
-    while True:
-        page = usecases.list_instances(ctx, actor, limit=PAGE, offset=offset,
-                                       definition_key=paging.text(query,
-                                                                  "processDefinitionKey"))
-        found += [i for i in page.items if i.status not in ENDED]  # Camunda: running ones
-        offset += PAGE
-        if offset >= page.total:
-            break
+    key = paging.text(query, "processDefinitionKey")
+    found = [i for i in paging.every(lambda limit, offset: usecases.list_instances(
+        engine_context(), actor, limit=limit, offset=offset, definition_key=key))
+        if i.status not in ENDED]  # Camunda: running ones
     ids = None if query.get("processInstanceIds") is None else \
         paging.listed(query["processInstanceIds"], "processInstanceIds")
     tests = {"businessKey": lambda i, v: i.business_key == v,

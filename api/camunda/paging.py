@@ -73,3 +73,18 @@ def text(query, field: str) -> str | None:
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a text", {field: ["must be a text"]})
     return value
+
+
+ENGINE_PAGE = 500  # the engine's largest page
+
+
+def every(fetch) -> list:
+    """Every item of an engine listing read page by page: `fetch(limit, offset)` answers
+    a Page."""
+    found, offset = [], 0
+    while True:
+        page = fetch(ENGINE_PAGE, offset)
+        found += page.items
+        offset += ENGINE_PAGE
+        if offset >= page.total or not page.items:
+            return found

@@ -13,7 +13,6 @@ from api.extension import engine_context
 from engine import usecases
 from engine.errors import InvalidInput
 
-PAGE = 500  # the engine's largest page
 SORTS = {"created": lambda t: t.created_at, "dueDate": lambda t: (t.due_at is None, t.due_at),
          "name": lambda t: t.name, "nameCaseInsensitive": lambda t: t.name.lower(),
          "assignee": lambda t: t.assignee or "", "id": lambda t: t.id,
@@ -58,14 +57,9 @@ def _matching(actor, query: dict) -> list:
                    "definition_key": paging.text(query, "processDefinitionKey"),
                    "assignee": paging.text(query, "assignee"),
                    "role": paging.text(query, "candidateGroup")}
-    found, offset = [], 0
-    while True:
-        page = usecases.list_tasks(ctx, actor, limit=PAGE, offset=offset,
-                                   **{k: v for k, v in server_side.items() if v})
-        found += page.items
-        offset += PAGE
-        if offset >= page.total:
-            break
+    found = paging.every(lambda limit, offset: usecases.list_tasks(
+        ctx, actor, limit=limit, offset=offset,
+        **{k: v for k, v in server_side.items() if v}))
     filters = _filters(query)
     found = [t for t in found if _fits(t, query, filters, actor)]
     sorting = query.get("sorting") or ([{"sortBy": query["sortBy"],
