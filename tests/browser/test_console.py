@@ -50,7 +50,8 @@ def test_session_language_and_connection(browser, console_server):
     }""")
     page.goto(f"{console_server.url}/instances")
     expect(page.get_by_role("heading", name="Masuk")).to_be_visible()
-    assert re.search(r"next=%2Finstances", page.url)
+    # the address says where to return; it may follow the page by a moment: wait for it
+    expect(page).to_have_url(re.compile(r"next=%2Finstances"))
     page.set_viewport_size(DESKTOP)
     assert flow.watch.foreign_requests == []
     assert flow.watch.page_errors == []
