@@ -65,25 +65,11 @@ def deploy(actor):
 
 
 def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:
-    diagrams, form_files, problems = {}, {}, []
-    for part in request.files:
-        for upload in request.files.getlist(part):
-            name = (upload.filename or part).replace("\\", "/").rsplit("/", 1)[-1]
-            if "\x00" in name or len(name) > usecases.FILE_NAME_MAX_LENGTH:
-                problems.append(f"part {part!r}: the file name is too long or holds NUL")
-            elif not name.endswith(usecases.DEPLOYABLE_SUFFIXES):
-                problems.append(f"{name!r}: only .bpmn diagrams, .dmn decision tables, "
-                                ".json form schemas and .form Camunda forms")
-            elif name in diagrams or name in form_files:
-                problems.append(f"{name!r}: sent twice")
-            else:
-                target = diagrams if name.endswith(usecases.DIAGRAM_SUFFIXES) else form_files
-                target[name] = upload.read()
-    if problems:
-        raise InvalidInput("Some files cannot be deployed", {"files": problems})
-    if not diagrams and not form_files:
-        raise InvalidInput("No file was sent", {"files": ["at least one file is required"]})
-    return diagrams, form_files
+    """Every file part is a resource, whatever its part name (the modeler names each part
+    after its file); a part without a file name is named by its part."""
+    return usecases.deployable_files(
+        ((upload.filename or part, upload.read())
+         for part in request.files for upload in request.files.getlist(part)), "files")
 
 
 @authenticated

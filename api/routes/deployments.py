@@ -107,26 +107,6 @@ def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:
     if request.mimetype != "multipart/form-data":
         raise bad_request(f"Send the files as multipart/form-data in the field '{FILES_FIELD}'")
     # A browser sends a part without a file name when no file was chosen.
-    uploads = [f for f in request.files.getlist(FILES_FIELD) if f.filename]
-    if not uploads:
-        raise InvalidInput("No file was sent", {FILES_FIELD: ["at least one file is required"]})
-    files, problems = {}, []
-    for upload in uploads:
-        name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
-        if "\x00" in name:
-            problems.append(f"{name!r}: a file name must not contain the NUL character")
-        elif len(name) > usecases.FILE_NAME_MAX_LENGTH:
-            problems.append(f"'{name[:40]}...': a file name has at most "
-                            f"{usecases.FILE_NAME_MAX_LENGTH} characters")
-        # Case matters: the engine takes the form key as the name without ".json".
-        elif not name.endswith(usecases.DEPLOYABLE_SUFFIXES):
-            problems.append(f"'{name}': only .bpmn diagrams, .dmn decision tables, .json "
-                            "form schemas and .form Camunda forms")
-        elif name in files:
-            problems.append(f"'{name}': sent twice")
-        files[name] = upload.read()
-    if problems:
-        raise InvalidInput("Some files cannot be deployed", {FILES_FIELD: problems})
-    diagrams = {n: c for n, c in files.items() if n.endswith(usecases.DIAGRAM_SUFFIXES)}
-    form_files = {n: c for n, c in files.items() if n not in diagrams}
-    return diagrams, form_files
+    return usecases.deployable_files(
+        ((f.filename, f.read()) for f in request.files.getlist(FILES_FIELD) if f.filename),
+        FILES_FIELD)

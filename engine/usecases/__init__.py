@@ -77,6 +77,7 @@ from engine.usecases.constraints import (
 )
 from engine.usecases.deployments import (
     check_deployment,
+    deployable_files,
     definition_versions,
     definition_forms,
     definition_xml,
@@ -200,6 +201,7 @@ __all__ = [
     "EXTERNAL_WAIT_MAX_MS",
     "DEPLOYABLE_SUFFIXES",
     "DIAGRAM_SUFFIXES",
+    "deployable_files",
     "CONTENT_TYPE_MAX_LENGTH",
     "FILE_NAME_MAX_LENGTH",
     "CALENDAR_KINDS",

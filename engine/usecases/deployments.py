@@ -38,6 +38,11 @@ from engine.persistence.tables import (
     ProcessSuspension,
 )
 from engine.usecases import policy
+from engine.usecases.constraints import (
+    DEPLOYABLE_SUFFIXES,
+    DIAGRAM_SUFFIXES,
+    FILE_NAME_MAX_LENGTH,
+)
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import (
     _check_paging,
@@ -65,6 +70,33 @@ DEPLOYMENT_NAME_MAX_LENGTH = 200
 # A resource's kind by its file name's ending; any other ending is its own kind.
 RESOURCE_KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form", ".form": "form"}
 DIAGRAM_KINDS = ("bpmn", "dmn")  # the kinds deployed as diagrams, the rest as form files
+
+
+def deployable_files(uploads, field: str) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """(diagrams, form files), each file name -> bytes, of uploaded (name, content) pairs;
+    every problem with the names is reported at once under `field`."""
+    files, problems = {}, []
+    for sent_name, content in uploads:
+        name = sent_name.replace("\\", "/").rsplit("/", 1)[-1]
+        if "\x00" in name:
+            problems.append(f"{name!r}: a file name must not contain the NUL character")
+        elif len(name) > FILE_NAME_MAX_LENGTH:
+            problems.append(f"'{name[:40]}...': a file name has at most "
+                            f"{FILE_NAME_MAX_LENGTH} characters")
+        # Case matters: the engine takes the form key as the name without ".json".
+        elif not name.endswith(DEPLOYABLE_SUFFIXES):
+            problems.append(f"'{name}': only .bpmn diagrams, .dmn decision tables, .json "
+                            "form schemas and .form Camunda forms")
+        elif name in files:
+            problems.append(f"'{name}': sent twice")
+        else:
+            files[name] = content
+    if problems:
+        raise InvalidInput("Some files cannot be deployed", {field: problems})
+    if not files:
+        raise InvalidInput("No file was sent", {field: ["at least one file is required"]})
+    diagrams = {n: c for n, c in files.items() if n.endswith(DIAGRAM_SUFFIXES)}
+    return diagrams, {n: c for n, c in files.items() if n not in diagrams}
 
 
 def resource_kind(filename: str) -> str:

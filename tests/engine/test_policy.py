@@ -264,7 +264,7 @@ def test_the_table_names_every_command_the_engine_offers():
                "unclaim_task", "complete_task", "start_instance", "get_instance",
                "list_instances", "upload_document", "get_document", "document_path",
                "instance_history", "replay_instance", "audit_bundle", "completed_tasks",
-               "sla_report", "deploy", "check_deployment", "validation_report",
+               "sla_report", "deploy", "check_deployment", "deployable_files", "validation_report",
                "list_definitions",
                "definition_versions", "definition_xml", "definition_forms",
                "suspend_instance",
@@ -292,7 +292,8 @@ def test_the_table_names_every_command_the_engine_offers():
     # Not in the table, and why: document_path is get_document plus a path; get_user,
     # authenticate, sign_in and user_of_token establish who the caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/
-    # test_users_*.py); check_deployment and verify_audit_bundle read only their input;
+    # test_users_*.py); check_deployment, deployable_files and verify_audit_bundle read only
+    # their input;
     # restore_admin, lease_due_timers, fire_timers, *_report_job(s), upgrade_database and
     # database_behind are for operators and workers (no caller); verify_lkj_archive reads
     # only its input; known_groups feeds the deployment check; deploy_procedure_folder is
