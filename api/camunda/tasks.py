@@ -11,7 +11,7 @@ from api.camunda.auth import authenticated
 from api.camunda.lookups import definition_id_of_instance
 from api.extension import engine_context
 from engine import usecases
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
 
 SORTS = {"created": lambda t: t.created_at, "dueDate": lambda t: (t.due_at is None, t.due_at),
          "name": lambda t: t.name, "nameCaseInsensitive": lambda t: t.name.lower(),
@@ -31,6 +31,7 @@ def add_routes(bp: Blueprint) -> None:
     bp.add_url_rule("/task/<task_id>/variables", "task_variables", variables)
     bp.add_url_rule("/task/<task_id>/form-variables", "task_form_variables", variables)
     bp.add_url_rule("/task/<task_id>/form", "task_form", form)
+    bp.add_url_rule("/task/<task_id>/deployed-form", "deployed_form", deployed_form)
     bp.add_url_rule("/task/<task_id>/identity-links", "identity_links", identity_links)
 
 
@@ -191,6 +192,17 @@ def form(actor, task_id):
     if kind == "form-js":
         answer["camundaFormRef"] = {"key": key, "binding": "latest", "version": None}
     return jsonify(answer)
+
+
+@authenticated
+def deployed_form(actor, task_id):
+    """The task's form as it was deployed: a Camunda form's own JSON (what a form-js viewer
+    draws), or our JSON Schema; a task without a form has none to serve."""
+    key, schema, kind = usecases.get_task_form(engine_context(), actor, task_id)
+    if kind == "none":
+        raise NotFound(f"task '{task_id}' has no deployed form")
+    return jsonify(schema.get(usecases.FORM_JS_SOURCE_KEY, schema) if kind == "form-js"
+                   else schema)
 
 
 @authenticated

@@ -7,6 +7,7 @@ task rows, and returns views. It raises `engine.errors` exceptions; it never hal
 One module per resource; callers use them through this package (`usecases.claim_task`).
 """
 from engine.persistence.event_log import EVENT_TYPES
+from engine.workflow.formjs import SOURCE_KEY as FORM_JS_SOURCE_KEY
 from engine.usecases.administration import (
     migrate_instance,
     migrate_version,
@@ -170,6 +171,7 @@ from engine.usecases.working_calendar import (
 )
 
 __all__ = [
+    "FORM_JS_SOURCE_KEY",
     "INT32_MAX",
     "MAX_VERSION",
     "MAX_OFFSET",
