@@ -93,8 +93,9 @@ def _fits(t, query: dict, values: dict, actor) -> bool:
         ("taskDefinitionKeyIn", lambda v: t.element_id in v),
         ("name", lambda v: t.name == v),
         ("nameLike", lambda v: wire.like(v, t.name)),
-        ("candidateGroups", lambda v: t.role in v),
-        ("candidateUser", lambda v: v == actor.username or t.role in _roles_of(v)),
+        ("candidateGroups", lambda v: bool(set(t.candidate_groups) & set(v))),
+        ("candidateUser", lambda v: v in t.candidate_users
+         or bool(set(t.candidate_groups) & _roles_of(v))),
         ("dueBefore", lambda v: t.due_at is not None and t.due_at < v),
         ("dueAfter", lambda v: t.due_at is not None and t.due_at > v),
     ]
@@ -208,7 +209,10 @@ def deployed_form(actor, task_id):
 @authenticated
 def identity_links(actor, task_id):
     t = usecases.get_task(engine_context(), actor, task_id)
-    links = [{"userId": None, "groupId": t.role, "type": "candidate"}]
+    links = [{"userId": None, "groupId": group, "type": "candidate"}
+             for group in t.candidate_groups]
+    links += [{"userId": user, "groupId": None, "type": "candidate"}
+              for user in t.candidate_users]
     if t.assignee:
         links.append({"userId": t.assignee, "groupId": None, "type": "assignee"})
     return jsonify(links)

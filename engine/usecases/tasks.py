@@ -132,14 +132,16 @@ def _queue_queries(everyone: bool, roles: int, outside: int | None, states: int,
         if outside is not None:
             not_mine = [task.role != bindparam(f"not_role_{i}") for i in range(outside)]
             scopes += [[task.assignee == bindparam("me"), st, *not_mine] for st in in_state]
-        # A task of several queues has them all in its `role`: a filter on one role never
-        # matches it, and the branch would only read the role's whole queue for nothing.
-        if roles and "role" not in filters:
+        # The tasks of several queues one of which is the actor's.
+        if roles:
             shared = task.id.in_(select(TaskQueue.task_id).where(
                 TaskQueue.queue.in_(bindparam("queues", expanding=True))))
             not_claimed_by_me = or_(task.assignee.is_(None), task.assignee != bindparam("me"))
             scopes += [[shared, st, not_claimed_by_me] for st in in_state]
-    conditions = {"role": task.role == bindparam("role"),
+    # A task of several queues has them all in its `role` and one `task_queue` row each.
+    of_role = or_(task.role == bindparam("role"), task.id.in_(
+        select(TaskQueue.task_id).where(TaskQueue.queue == bindparam("role"))))
+    conditions = {"role": of_role,
                   "assignee": task.assignee == bindparam("assignee"),
                   "process_instance_id": task.process_instance_id
                   == bindparam("process_instance_id"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from engine.workflow.model import groups_and_users
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -112,6 +114,16 @@ class TaskView:
     form_key: str
     subject: str | None = None  # the document or unit it is about (engine/workflow/progress.py)
     phase: str | None = None  # the top-level call activity it runs under
+
+    @property
+    def candidate_groups(self) -> tuple[str, ...]:
+        """The groups whose members may claim it (its queues that are not one user's)."""
+        return groups_and_users(self.role)[0]
+
+    @property
+    def candidate_users(self) -> tuple[str, ...]:
+        """The users named as its own queue (candidate users, a named assignee)."""
+        return groups_and_users(self.role)[1]
 
     def is_overdue(self, now: datetime) -> bool:
         """Past its due date: still open after it, or completed after it."""

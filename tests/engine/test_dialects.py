@@ -68,6 +68,16 @@ def test_candidate_users_and_groups_share_the_task(ctx):
         "kabag": 1, "biro": 1, "alice": 1, "bob": 1, "carol": 0}
     with pytest.raises(TaskNotFound):
         usecases.claim_task(ctx, outsider, task.id)
+    # A queue filter finds it by any one of its queues, for its holders and for admins
+    for who, queue in [(KABAG, "kepala_bagian"), (BIRO, "kepala_biro"), (ADMIN, "kepala_biro"),
+                       (BOB, "user:bob")]:
+        listed = usecases.list_tasks(ctx, who, role=queue)
+        assert [t.id for t in listed.items] == [task.id] and listed.total == 1, (who, queue)
+    assert usecases.list_tasks(ctx, KABAG, role="kepala_biro").total == 0
+    assert usecases.list_tasks(ctx, ADMIN, role="staf").total == 0
+    view = usecases.get_task(ctx, ADMIN, task.id)
+    assert (view.candidate_groups, view.candidate_users) == (
+        ("kepala_bagian", "kepala_biro"), ("alice", "bob"))
     usecases.claim_task(ctx, KABAG, task.id)
     # Claimed: still listed once for its holder, and by the queues' other holders
     assert seen_by(ctx, KABAG, BIRO) == {"kabag": 1, "biro": 1}
