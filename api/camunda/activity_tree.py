@@ -1,5 +1,9 @@
-"""The tree of a process instance's open activities (`/process-instance/{id}/activity-instances`).
-Reading the instance applies the policy."""
+"""The tree of a process instance's open activities (`/process-instance/{id}/activity-
+instances`), from the engine's view of where the instance stands on its diagrams: every
+element under way (user tasks, service tasks waiting for a worker, catches waiting for a
+timer, a message or a signal, a step that failed), nested under the call activities and
+sub-processes they run in. Ids are the workflow's task ids; a failed element carries the
+instance's incident. Reading the instance applies the policy."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -15,22 +19,49 @@ def add_routes(bp: Blueprint) -> None:
                     "activity_instances", activity_instances)
 
 
-def _activity(instance_id: str, definition_id: str | None, activity_id: str,
-              kind: str, name: str | None, own_id: str, parent: str | None,
-              children: list) -> dict:
-    return {"id": own_id, "parentActivityInstanceId": parent, "activityId": activity_id,
-            "activityType": kind, "activityName": name, "name": name,
-            "processInstanceId": instance_id, "processDefinitionId": definition_id,
-            "childActivityInstances": children, "childTransitionInstances": [],
-            "executionIds": [instance_id], "incidentIds": [], "incidents": []}
+class _Tree:
+    def __init__(self, diagram):
+        self.instance_id = diagram.process_instance_id
+        self.definition_id = definition_id_of(diagram.definition_key,
+                                              diagram.definition_version)
+        self.incident = None if diagram.error_seq is None \
+            else f"{self.instance_id}:{diagram.error_seq}"
+        self.placed = False  # whether an element carries the incident
+
+    def node(self, own_id: str, parent: str | None, activity_id: str, kind: str,
+             name: str | None, children: list, failed: bool = False) -> dict:
+        incidents = []
+        if failed and self.incident:
+            incidents, self.placed = [{"id": self.incident, "activityId": activity_id,
+                                       "parentActivityInstanceId": parent}], True
+        return {"id": own_id, "parentActivityInstanceId": parent, "activityId": activity_id,
+                "activityType": kind, "activityName": name, "name": name,
+                "processInstanceId": self.instance_id,
+                "processDefinitionId": self.definition_id,
+                "childActivityInstances": children, "childTransitionInstances": [],
+                "executionIds": [self.instance_id],
+                "incidentIds": [i["id"] for i in incidents], "incidents": incidents}
+
+    def children(self, run, parent: str) -> list[dict]:
+        found = [self.node(a.id, parent, a.element_id, a.activity_type, a.name, [],
+                           a.failed) for a in run.activities]
+        for call in run.calls:
+            for sub in call.runs:
+                found.append(self.node(sub.workflow_id, parent, call.element_id,
+                                       sub.caller_type or "callActivity", sub.caller_name,
+                                       self.children(sub, sub.workflow_id)))
+        return found
 
 
 @authenticated
 def activity_instances(actor, instance_id):
-    instance = usecases.get_instance(engine_context(), actor, instance_id)
-    definition_id = definition_id_of(instance.definition_key, instance.definition_version)
-    tasks = [_activity(instance_id, definition_id, t.element_id, "userTask", t.name, t.id,
-                       instance_id, []) for t in instance.open_tasks]
-    return jsonify(_activity(instance_id, definition_id, instance.definition_key,
-                             "processDefinition", instance.definition_key, instance_id,
-                             None, tasks))
+    diagram = usecases.instance_diagram(engine_context(), actor, instance_id)
+    tree = _Tree(diagram)
+    children = tree.children(diagram.root, instance_id)
+    root = tree.node(instance_id, None, diagram.definition_key, "processDefinition",
+                     diagram.root.process_name, children)
+    if tree.incident and not tree.placed:  # a failed step the diagram no longer shows
+        root["incidentIds"] = [tree.incident]
+        root["incidents"] = [{"id": tree.incident, "activityId": diagram.definition_key,
+                              "parentActivityInstanceId": None}]
+    return jsonify(root)
