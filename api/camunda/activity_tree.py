@@ -46,7 +46,7 @@ class _Tree:
         found = [self.node(a.id, parent, a.element_id, a.activity_type, a.name, [],
                            a.failed) for a in run.activities]
         for call in run.calls:
-            for sub in call.runs:
+            for sub in (run for run in call.runs if run.under_way):
                 found.append(self.node(sub.workflow_id, parent, call.element_id,
                                        sub.caller_type or "callActivity", sub.caller_name,
                                        self.children(sub, sub.workflow_id)))

@@ -3,7 +3,7 @@ activities, user operations and incidents (engine/usecases/activity_history.py s
 log records). Auditors' business (and admins'), as `/api/v1`'s history."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import timedelta, timezone
 from types import SimpleNamespace
 
 from flask import Blueprint, jsonify, request
@@ -170,12 +170,16 @@ def _descending(sorts: tuple[str, ...]) -> bool:
     return order == "desc"
 
 
-def _moment(field: str):
+def _moment(field: str, upper: bool = False):
+    """A date filter. The wire shows milliseconds and the engine keeps microseconds, so an
+    upper bound (`upper`) takes in its whole millisecond: a date read from an answer finds
+    what it was read from."""
     raw = paging.text(request.args, field)
     if raw is None:
         return None
     value = wire.parse_date(raw, field)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value + timedelta(microseconds=999) if upper else value
 
 
 # ---------------------------------------------------------------- activities
@@ -192,7 +196,7 @@ def _activity_filters() -> dict:
             "activity_type": paging.text(query, "activityType"),
             "finished": True if finished else False if unfinished else None,
             "started_after": _moment("startedAfter"),
-            "started_before": _moment("startedBefore")}
+            "started_before": _moment("startedBefore", upper=True)}
 
 
 def activity_dto(a) -> dict:
@@ -241,7 +245,7 @@ def _operations(actor, limit: int, offset: int):
     return usecases.user_operations(
         engine_context(), actor, instance_id=paging.text(query, "processInstanceId"),
         user=paging.text(query, "userId"), types=types, after=_moment("afterTimestamp"),
-        before=_moment("beforeTimestamp"), descending=_descending(("timestamp",)),
+        before=_moment("beforeTimestamp", upper=True), descending=_descending(("timestamp",)),
         limit=limit, offset=offset)
 
 

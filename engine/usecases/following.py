@@ -131,7 +131,8 @@ def _run_view(s, node: progress.WorkflowProgress, open_tasks: dict) -> ProcessRu
         activities=[ActivityView(id=a.task_id, element_id=a.element_id, name=a.name,
                                  activity_type=a.activity_type, failed=a.failed)
                     for a in node.open],
-        caller_name=node.caller_name, caller_type=node.caller_type)
+        caller_name=node.caller_name, caller_type=node.caller_type,
+        under_way=node.under_way)
 
 
 def startable_processes(ctx: EngineContext, actor: Actor) -> list[StartableView]:

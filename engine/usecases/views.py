@@ -220,6 +220,7 @@ class ProcessRunView:
     activities: list[ActivityView] = field(default_factory=list)  # every element under way
     caller_name: str | None = None  # the call activity or sub-process running it
     caller_type: str | None = None
+    under_way: bool = True  # False: the run finished (or was cancelled)
 
 
 @dataclass(frozen=True)

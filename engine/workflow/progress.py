@@ -61,6 +61,7 @@ class WorkflowProgress:
     open: list[OpenActivity] = field(default_factory=list)  # not the calls: they are runs
     caller_name: str | None = None  # the call activity or sub-process that runs it
     caller_type: str | None = None
+    under_way: bool = True  # False: the run finished (or was cancelled)
 
 
 def task_subject(task) -> Subject | None:
@@ -89,6 +90,7 @@ def instance_progress(wf) -> WorkflowProgress:
         node = nodes[str(key)] = _node(sub, str(key), _subject_from(caller.data, inputs))
         node.caller_name = caller.task_spec.bpmn_name
         node.caller_type = activity_type(caller.task_spec)
+        node.under_way = bool(caller.state & (_ACTIVE | TaskState.ERROR))
     for key, sub in wf.subprocesses.items():
         caller = wf.get_task_from_id(key)
         parent = nodes[_workflow_id(caller.workflow)]
