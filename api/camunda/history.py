@@ -140,6 +140,9 @@ def count_history_tasks(actor):
 
 # ---------------------------------------------------------------- paging on the engine
 
+_NOTHING = SimpleNamespace(items=[], total=0)  # a filter no entry of the log can match
+
+
 def _window() -> tuple[int, int | None]:
     """(offset, limit) of `firstResult` and `maxResults`; limit None when no page is wanted
     (`maxResults=0`). Without `maxResults`, the engine's largest page."""
@@ -282,7 +285,6 @@ def count_history_operations(actor):
 # ---------------------------------------------------------------- incidents
 
 INCIDENT_TYPES = {"failedExternalTask": True, "failedJob": False}
-_NOTHING = SimpleNamespace(items=[], total=0)  # a filter no entry of the log can match
 
 
 def _incidents(actor, limit: int, offset: int):

@@ -6,7 +6,7 @@ from engine import usecases
 from tests.conftest import ADMIN
 from tests.engine import bpmn_events as b
 from tests.engine import diagrams as d
-from tests.engine.test_timer_kinds import deploy, start
+from tests.engine.test_timer_kinds import STAF, deploy, start
 
 
 def activities(ctx, instance_id: str) -> list[tuple[str, str]]:
@@ -39,3 +39,17 @@ def test_a_receive_task_and_a_signal_catch(ctx):
     assert activities(ctx, instance.id) == [("wait_signal", "intermediateSignalCatch")]
     usecases.broadcast_signal(ctx, ADMIN, "mulai", {})
     assert activities(ctx, instance.id) == [("receive", "receiveTask")]
+
+
+def test_a_failed_script_is_the_activity_in_error(ctx):
+    deploy(ctx, "failing", [("work", d.user_task("work")),
+                            ("broken", d.script_task("broken", "x = 1 / 0"))])
+    instance = start(ctx, "failing")
+    usecases.complete_task(ctx, STAF, instance.open_tasks[0].id, {}, claim=True)
+    diagram = usecases.instance_diagram(ctx, ADMIN, instance.id)
+    assert diagram.status == "error"
+    (failed,) = diagram.root.activities
+    assert (failed.element_id, failed.activity_type, failed.failed) == (
+        "broken", "scriptTask", True)
+    (error,) = usecases.instance_history(ctx, ADMIN, instance.id, type_="instance_error").items
+    assert diagram.error_seq == error.seq  # the incident the element carries
