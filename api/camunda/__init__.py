@@ -5,6 +5,7 @@ libraries work against this engine. Also reachable as `/engine-rest/engine/defau
 from flask import Blueprint, Flask
 
 from api.camunda import (
+    activity_tree,
     definitions,
     deployments,
     errors,
@@ -27,7 +28,7 @@ def blueprint() -> Blueprint:
     errors.register(bp)
     for module in (meta, deployments, definitions, instances, tasks, external_tasks,
                    events, identity, incidents, history,
-                   instance_admin):
+                   instance_admin, activity_tree):
         module.add_routes(bp)
     return bp
 

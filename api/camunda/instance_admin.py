@@ -8,7 +8,6 @@ from flask import Blueprint, jsonify
 from api.camunda import wire
 from api.camunda.auth import authenticated
 from api.camunda.bodies import json_object
-from api.camunda.lookups import definition_id_of
 from api.extension import engine_context
 from engine import usecases
 from engine.errors import Conflict, InvalidInput, NotFound
@@ -21,7 +20,6 @@ def add_routes(bp: Blueprint) -> None:
     bp.add_url_rule(base + "/variables/<name>", "instance_variable", instance_variable)
     bp.add_url_rule(base + "/suspended", "suspend_instance", suspend_instance,
                     methods=["PUT"])
-    bp.add_url_rule(base + "/activity-instances", "activity_instances", activity_instances)
 
 
 def _variables(actor, instance_id: str) -> dict:
@@ -65,24 +63,3 @@ def delete_instance(actor, instance_id):
     usecases.terminate_instance(engine_context(), actor, instance_id,
                                 reason="deleted through the Camunda REST API")
     return "", 204
-
-
-def _activity(instance_id: str, definition_id: str | None, activity_id: str,
-              kind: str, name: str | None, own_id: str, parent: str | None,
-              children: list) -> dict:
-    return {"id": own_id, "parentActivityInstanceId": parent, "activityId": activity_id,
-            "activityType": kind, "activityName": name, "name": name,
-            "processInstanceId": instance_id, "processDefinitionId": definition_id,
-            "childActivityInstances": children, "childTransitionInstances": [],
-            "executionIds": [instance_id], "incidentIds": [], "incidents": []}
-
-
-@authenticated
-def activity_instances(actor, instance_id):
-    instance = usecases.get_instance(engine_context(), actor, instance_id)
-    definition_id = definition_id_of(instance.definition_key, instance.definition_version)
-    tasks = [_activity(instance_id, definition_id, t.element_id, "userTask", t.name, t.id,
-                       instance_id, []) for t in instance.open_tasks]
-    return jsonify(_activity(instance_id, definition_id, instance.definition_key,
-                             "processDefinition", instance.definition_key, instance_id,
-                             None, tasks))

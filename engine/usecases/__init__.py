@@ -92,6 +92,13 @@ from engine.usecases.deployments import (
     suspend_definition,
     validation_report,
 )
+from engine.usecases.activity_history import (
+    OPERATION_EVENTS,
+    activity_history,
+    count_activity_history,
+    incident_history,
+    user_operations,
+)
 from engine.usecases.documents import document_path, get_document, upload_document
 from engine.usecases.following import (
     instance_diagram,
@@ -320,5 +327,10 @@ __all__ = [
     "instance_documents",
     "instance_timeline",
     "instance_diagram",
+    "activity_history",
+    "count_activity_history",
+    "user_operations",
+    "incident_history",
+    "OPERATION_EVENTS",
     "startable_processes",
 ]

@@ -269,7 +269,9 @@ class _Report(InstanceCommand):
         _held(s, self.task_id, self.worker_id, self.now)
 
     def prepare(self, s, instance):
-        self.element_id = s.get(ExternalTask, self.task_id).element_id
+        row = s.get(ExternalTask, self.task_id)
+        # when the task began to wait: the log's only trace of its start (history)
+        self.element_id, self.waiting_since = row.element_id, row.created_at
 
     def act(self, wf, now, thrown):
         task = external_tasks.waiting_task(wf, self.task_id)
@@ -281,6 +283,8 @@ class _Report(InstanceCommand):
         log.append(self.event_type, self.actor.username, now, element_id=self.element_id,
                    task_id=self.task_id, payload={**self.payload(),
                                                   "worker_id": self.worker_id,
+                                                  "waiting_since": event_log.iso(
+                                                      self.waiting_since),
                                                   "state_digest": runtime.state_digest(wf)})
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.persistence import event_log, state_store
 from engine.persistence.tables import (
@@ -31,6 +31,7 @@ from engine.usecases.shared import (
 from engine.usecases.task_subjects import shown_subject
 from engine.usecases.views import (
     Actor,
+    ActivityView,
     CallView,
     DiagramView,
     DocumentView,
@@ -98,7 +99,8 @@ def instance_timeline(ctx: EngineContext, actor: Actor, instance_id: str) -> lis
 def instance_diagram(ctx: EngineContext, actor: Actor, instance_id: str) -> DiagramView:
     """The instance's diagrams (the files of its version, as deployed) and, for the
     top-level process and every sub-process run, which elements finished, which are under
-    way and the open tasks with their queue."""
+    way (each with its workflow task's id and its type) and the open tasks with their
+    queue."""
     with ctx.db.read() as s:
         instance = _visible_instance(s, actor, instance_id)
         definition = instance.definition
@@ -109,9 +111,12 @@ def instance_diagram(ctx: EngineContext, actor: Actor, instance_id: str) -> Diag
         stored = _stored_files(s, definition)
         files = {name: stored[name].decode("utf-8") for name in definition.files}
         root = _run_view(s, tree, open_tasks)
+        error_seq = s.scalar(select(func.max(Event.seq)).where(
+            Event.process_instance_id == instance.id,
+            Event.type == event_log.INSTANCE_ERROR)) if instance.status == "error" else None
         return DiagramView(process_instance_id=instance.id, definition_key=definition.key,
                            definition_version=definition.version, status=instance.status,
-                           diagrams=files, root=root)
+                           diagrams=files, root=root, error_seq=error_seq)
 
 
 def _run_view(s, node: progress.WorkflowProgress, open_tasks: dict) -> ProcessRunView:
@@ -122,7 +127,12 @@ def _run_view(s, node: progress.WorkflowProgress, open_tasks: dict) -> ProcessRu
         completed=node.completed, active=node.active,
         open_tasks=[open_tasks[i] for i in node.ready_task_ids if i in open_tasks],
         calls=[CallView(element_id=element, runs=[_run_view(s, run, open_tasks) for run in runs])
-               for element, runs in node.calls.items()])
+               for element, runs in node.calls.items()],
+        activities=[ActivityView(id=a.task_id, element_id=a.element_id, name=a.name,
+                                 activity_type=a.activity_type, failed=a.failed)
+                    for a in node.open],
+        caller_name=node.caller_name, caller_type=node.caller_type,
+        under_way=node.under_way)
 
 
 def startable_processes(ctx: EngineContext, actor: Actor) -> list[StartableView]:

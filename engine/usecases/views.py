@@ -206,6 +206,18 @@ class CallView:
 
 
 @dataclass(frozen=True)
+class ActivityView:
+    """An element under way in a process run (engine/workflow/progress.py): its workflow
+    task's id, its element, its type as BPMN tools name it (`userTask`, `serviceTask`,
+    `intermediateTimer`, ...), and whether it failed (the instance waits in error)."""
+    id: str
+    element_id: str
+    name: str | None
+    activity_type: str
+    failed: bool
+
+
+@dataclass(frozen=True)
 class ProcessRunView:
     """One run of a process in an instance: its elements' state and open tasks."""
     workflow_id: str
@@ -217,6 +229,10 @@ class ProcessRunView:
     active: list[str]
     open_tasks: list[TaskView]
     calls: list[CallView]
+    activities: list[ActivityView] = field(default_factory=list)  # every element under way
+    caller_name: str | None = None  # the call activity or sub-process running it
+    caller_type: str | None = None
+    under_way: bool = True  # False: the run finished (or was cancelled)
 
 
 @dataclass(frozen=True)
@@ -227,6 +243,7 @@ class DiagramView:
     status: str
     diagrams: dict[str, str]  # file name -> BPMN XML as deployed
     root: ProcessRunView
+    error_seq: int | None = None  # while in error: the event that put it there
 
 
 @dataclass(frozen=True)
@@ -236,3 +253,53 @@ class StartableView:
     start_form: dict | None
     units_variable: str | None
     starter_unit_variable: str | None
+
+
+@dataclass(frozen=True)
+class HistoricActivityView:
+    """An element's run as the event log recorded it (engine/usecases/activity_history.py):
+    a user task from ready to completed or cancelled, a service task from when it began to
+    wait to its worker's report, a timer or a message catch when it fired (the log does not
+    say when such a wait began: `started_at` None)."""
+    id: str
+    process_instance_id: str
+    definition_key: str
+    definition_version: int
+    element_id: str
+    name: str | None
+    activity_type: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    canceled: bool
+    task_id: str | None  # a user task's id
+    assignee: str | None  # who completed a user task
+
+
+@dataclass(frozen=True)
+class OperationView:
+    """What a user did to an instance or its tasks, as one event of its log."""
+    process_instance_id: str
+    definition_key: str
+    definition_version: int
+    seq: int
+    occurred_at: datetime
+    actor: str
+    type: str  # the event's type
+    task_id: str | None
+    element_id: str | None
+
+
+@dataclass(frozen=True)
+class IncidentEpisodeView:
+    """One time an instance waited in error: from its `instance_error` event to the admin's
+    retry (`resolved`) or the instance's termination (`deleted`); open while neither."""
+    process_instance_id: str
+    definition_key: str
+    definition_version: int
+    seq: int  # of its instance_error event
+    created_at: datetime
+    ended_at: datetime | None
+    ending: str | None  # resolved | deleted | None (open)
+    message: str | None
+    failed_element_id: str | None  # the service task whose worker gave up, if that was it
+    failed_task_id: str | None

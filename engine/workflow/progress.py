@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from SpiffWorkflow.util.task import TaskState
 
+from engine.workflow.activity_kinds import activity_type, is_gateway
+
 SUBJECT_INPUTS = ("doc_title", "unit")
 TOP_LEVEL_SUBJECT = "unit"
 # Under way: a call activity whose sub-process runs, a task waiting for a person, a timer
@@ -30,6 +32,17 @@ class Subject:
     """What a task is about: a variable's name (`doc_title`, `unit`) and its value."""
     variable: str
     value: str
+
+
+@dataclass(frozen=True)
+class OpenActivity:
+    """An element under way in one process run: a task waiting for a person or a worker, a
+    catch waiting for its timer, message or signal, or a step that failed (`failed`)."""
+    task_id: str  # the workflow's task id: stable while the element is under way
+    element_id: str
+    name: str | None
+    activity_type: str
+    failed: bool = False
 
 
 @dataclass
@@ -45,6 +58,10 @@ class WorkflowProgress:
     active: list[str] = field(default_factory=list)
     ready_task_ids: list[str] = field(default_factory=list)  # user tasks waiting for a person
     calls: dict[str, list["WorkflowProgress"]] = field(default_factory=dict)  # element -> runs
+    open: list[OpenActivity] = field(default_factory=list)  # not the calls: they are runs
+    caller_name: str | None = None  # the call activity or sub-process that runs it
+    caller_type: str | None = None
+    under_way: bool = True  # False: the run finished (or was cancelled)
 
 
 def task_subject(task) -> Subject | None:
@@ -70,7 +87,10 @@ def instance_progress(wf) -> WorkflowProgress:
     for key, sub in wf.subprocesses.items():
         caller = wf.get_task_from_id(key)
         inputs = _declared_inputs(sub.spec)
-        nodes[str(key)] = _node(sub, str(key), _subject_from(caller.data, inputs))
+        node = nodes[str(key)] = _node(sub, str(key), _subject_from(caller.data, inputs))
+        node.caller_name = caller.task_spec.bpmn_name
+        node.caller_type = activity_type(caller.task_spec)
+        node.under_way = bool(caller.state & (_ACTIVE | TaskState.ERROR))
     for key, sub in wf.subprocesses.items():
         caller = wf.get_task_from_id(key)
         parent = nodes[_workflow_id(caller.workflow)]
@@ -84,6 +104,7 @@ def _node(workflow, workflow_id: str, subject: Subject | None) -> WorkflowProgre
                             process_name=spec.description or spec.name,
                             file=getattr(spec, "file", None), subject=subject)
     completed, active = {}, {}
+    subprocesses = workflow.top_workflow.subprocesses  # their callers are runs, not tasks
     for task in workflow.tasks.values():
         element = task.task_spec.bpmn_id
         if element is None:
@@ -94,6 +115,12 @@ def _node(workflow, workflow_id: str, subject: Subject | None) -> WorkflowProgre
             completed[element] = None
         if task.state == TaskState.READY and task.task_spec.manual:
             node.ready_task_ids.append(str(task.id))
+        if task.state & (_ACTIVE | TaskState.ERROR) and task.id not in subprocesses \
+                and not (is_gateway(task.task_spec) and task.state == TaskState.WAITING):
+            # a gateway that waits is a join waiting for its other branches: no activity
+            node.open.append(OpenActivity(
+                str(task.id), element, task.task_spec.bpmn_name,
+                activity_type(task.task_spec), task.state == TaskState.ERROR))
     node.completed = [e for e in completed if e not in active]
     node.active = list(active)
     return node
