@@ -11,9 +11,11 @@ from api.camunda import (
     events,
     external_tasks,
     history,
+    history_variables,
     identity,
     incidents,
     instance_admin,
+    instance_variables,
     instances,
     meta,
     tasks,
@@ -27,7 +29,7 @@ def blueprint() -> Blueprint:
     errors.register(bp)
     for module in (meta, deployments, definitions, instances, tasks, external_tasks,
                    events, identity, incidents, history,
-                   instance_admin):
+                   instance_admin, instance_variables, history_variables):
         module.add_routes(bp)
     return bp
 
