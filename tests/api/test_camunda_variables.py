@@ -103,12 +103,15 @@ def test_a_change_reaches_the_user_task_that_comes_next(client, admin, login):
                                      "serializationDataFormat":
                                      "application/x-java-serialized-object"}},
      "variables.objek"),
+    ("put", "/jumlah", {"value": 5, "type": 5}, "variables.jumlah"),
+    ("put", "/jumlah", {"value": 5, "valueInfo": [1]}, "variables.jumlah"),
     ("put", "/jumlah", [5], "_body"),
     ("post", "", [], "_body"),
     ("post", "", {"modifications": [1]}, "modifications"),
     ("post", "", {"modifications": {"a": 3}}, "modifications.a"),
     ("post", "", {"deletions": "usulan"}, "deletions"),
     ("post", "", {"deletions": [""]}, "deletions[0]"),
+    ("post", "", {"deletions": ["usulan", 5]}, "deletions[1]"),
 ])
 def test_bad_bodies_are_a_400_naming_the_field(client, admin, login, method, suffix, body,
                                                field):
