@@ -12,7 +12,9 @@ from engine import usecases
 from engine.errors import Forbidden, InstanceNotRunning, InvalidInput
 from engine.usecases.context import EngineContext
 from tests.conftest import ADMIN, actor
+from tests.engine import bpmn_events as b
 from tests.engine import diagrams as d
+from tests.engine import test_errors_escalations as errors
 from tests.engine.test_external_tasks import WORKER, deploy, fetch
 
 AUDITOR = actor("aud", "auditor")
@@ -158,3 +160,15 @@ def test_only_admins_change_and_a_unit_reads_only_its_own_tasks_data(ctx):
         with pytest.raises(Forbidden):
             usecases.set_instance_variables(ctx, who, instance.id, {"unit": "B"})
     assert events(ctx, instance.id, "variables_changed") == []
+
+
+def test_inside_a_subprocess_the_change_reaches_its_tasks_and_what_follows_it(ctx):
+    errors.deploy(ctx, "inner", errors.ERROR_END,
+                  b.boundary("caught", "sub", '<bpmn:errorEventDefinition errorRef="e_gap" />'))
+    instance = usecases.start_instance(ctx, ADMIN, "inner", {"a": 1})
+    usecases.set_instance_variables(ctx, ADMIN, instance.id, {"a": 2, "b": 3})
+    assert usecases.get_instance_variables(ctx, ADMIN, instance.id) == {"a": 2, "b": 3}
+    errors.complete(ctx, instance.id, "check", "ok")  # the sub-process ends, `after` opens
+    [after] = usecases.get_instance(ctx, ADMIN, instance.id).open_tasks
+    assert usecases.get_task_variables(ctx, ADMIN, after.id) == {"a": 2, "b": 3, "value": "ok"}
+    assert_history_verifies(ctx, instance.id)
