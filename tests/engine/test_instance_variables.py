@@ -22,9 +22,12 @@ STAF = actor("staf1", "staf")
 
 
 def assert_history_verifies(ctx, instance_id):
+    """Replay, the hash chain and the offline audit bundle all accept the history."""
     report = usecases.replay_instance(ctx, AUDITOR, instance_id)
     assert report.consistent, report.divergence
     assert usecases.check_instance_chain(ctx, AUDITOR, instance_id).intact
+    offline = usecases.verify_audit_bundle(usecases.audit_bundle(ctx, AUDITOR, instance_id))
+    assert offline.valid, offline.problems
 
 
 def events(ctx, instance_id, type_):
