@@ -12,9 +12,11 @@ from api.camunda import (
     events,
     external_tasks,
     history,
+    history_variables,
     identity,
     incidents,
     instance_admin,
+    instance_variables,
     instances,
     meta,
     tasks,
@@ -28,7 +30,7 @@ def blueprint() -> Blueprint:
     errors.register(bp)
     for module in (meta, deployments, definitions, instances, tasks, external_tasks,
                    events, identity, incidents, history,
-                   instance_admin, activity_tree):
+                   instance_admin, activity_tree, instance_variables, history_variables):
         module.add_routes(bp)
     return bp
 

@@ -58,6 +58,10 @@ def variables_in(payload, field: str = "variables") -> dict:
 
 
 def _value_in(typed: dict, where: str):
+    if not isinstance(typed.get("type") or "", str):
+        raise ValueError("type must be the name of a type, e.g. String")
+    if not isinstance(typed.get("valueInfo") or {}, dict):
+        raise ValueError("valueInfo must be an object")
     value, kind = typed.get("value"), (typed.get("type") or "").lower()
     if kind in ("", "string", "boolean", "integer", "long", "short", "double", "null"):
         expected = {"string": str, "boolean": bool, "integer": int, "long": int, "short": int,

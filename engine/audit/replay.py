@@ -14,7 +14,7 @@ from datetime import datetime
 
 from engine.persistence import event_log
 from engine.persistence.event_log import EventRecord
-from engine.workflow import external_tasks, runtime, version_move
+from engine.workflow import external_tasks, instance_data, runtime, version_move
 from engine.workflow.model import resolve_role, user_task_key
 
 RUN_ERRORS = runtime.RUN_ERRORS
@@ -301,6 +301,13 @@ def _on_retried(state: _Replay, record: EventRecord, at) -> None:
     _check_digest(state, record)
 
 
+def _on_variables_changed(state: _Replay, record: EventRecord, _at) -> None:
+    """An admin's change of the instance's variables: the same change to the open tasks."""
+    instance_data.change_open_data(state.wf, record.payload.get("values", {}),
+                                   record.payload.get("deleted", []))
+    _check_digest(state, record)
+
+
 def _no_engine_effect(state: _Replay, record: EventRecord, _at) -> None:
     """Documents (uploaded, or drafts the engine assembled), the archive and the publication
     change nothing the replay computes; document hashes are checked elsewhere (bundle.py)."""
@@ -329,6 +336,7 @@ _HANDLERS = {
     event_log.DRAFT_BUILT: _no_engine_effect,
     event_log.ARCHIVE_BUILT: _no_engine_effect,
     event_log.LKJ_PUBLISHED: _no_engine_effect,
+    event_log.VARIABLES_CHANGED: _on_variables_changed,
 }
 
 

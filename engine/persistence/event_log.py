@@ -48,12 +48,15 @@ EXTERNAL_TASK_FAILED = "external_task_failed"
 DRAFT_BUILT = "draft_built"
 ARCHIVE_BUILT = "archive_built"
 LKJ_PUBLISHED = "lkj_published"
+# An admin set or deleted variables of the instance (engine/usecases/instance_data.py): the
+# names, the values set (replay sets them again) and the state digest after.
+VARIABLES_CHANGED = "variables_changed"
 EVENT_TYPES = (TIMERS_FIRED, INSTANCE_STARTED, INSTANCE_COMPLETED, INSTANCE_ERROR, TASK_READY, TASK_CLAIMED,
                TASK_UNCLAIMED, TASK_COMPLETED, TASK_CANCELLED, DOCUMENT_UPLOADED,
                INSTANCE_SUSPENDED, INSTANCE_RESUMED, INSTANCE_TERMINATED, INSTANCE_RETRIED,
                INSTANCE_MIGRATED, TASK_UPDATED, DRAFT_BUILT, ARCHIVE_BUILT, LKJ_PUBLISHED,
                EVENT_RECEIVED, EXTERNAL_TASK_COMPLETED, EXTERNAL_TASK_BPMN_ERROR,
-               EXTERNAL_TASK_FAILED)
+               EXTERNAL_TASK_FAILED, VARIABLES_CHANGED)
 # Events that add a document to the instance (their payload names it and its sha256).
 DOCUMENT_EVENTS = (DOCUMENT_UPLOADED, DRAFT_BUILT)
 

@@ -107,6 +107,7 @@ from engine.usecases.following import (
     startable_processes,
 )
 from engine.usecases.instances import get_instance, list_instances, start_instance
+from engine.usecases.instance_variables import get_instance_variables, set_instance_variables
 from engine.usecases.operations import (
     OperationalCounts,
     database_behind,
@@ -259,6 +260,8 @@ __all__ = [
     "GROUP_DESCRIPTION_MAX_LENGTH",
     "list_definitions",
     "start_instance",
+    "get_instance_variables",
+    "set_instance_variables",
     "correlate_message",
     "fetch_and_lock",
     "list_external_tasks",

@@ -32,6 +32,18 @@ def sync(s, instance, wf, now) -> None:
                            variables=dict(task.data), created_at=now))
 
 
+def refresh_variables(s, instance, wf) -> None:
+    """The rows of the waiting service tasks take their task's data as it is now (an admin
+    changed the instance's variables): a worker fetches the new values."""
+    if not external_tasks.has_service_tasks(wf):
+        return
+    waiting = {str(t.id): t for t in external_tasks.waiting(wf)}
+    for row in s.scalars(select(ExternalTask).where(
+            ExternalTask.process_instance_id == instance.id)):
+        if row.id in waiting:
+            row.variables = dict(waiting[row.id].data)
+
+
 def _topics_of(s, definition_id: int, filename: str) -> dict[str, str]:
     """The camunda:topic of each service task of a deployed diagram file (the deployed
     files never change, so once read they are kept)."""

@@ -54,6 +54,7 @@ _TOLD = {
     event_log.INSTANCE_RESUMED: ("reason",),
     event_log.INSTANCE_RETRIED: ("reason",),
     event_log.INSTANCE_MIGRATED: ("from_version", "to_version"),
+    event_log.VARIABLES_CHANGED: ("set", "deleted"),  # the names, never the values
 }
 
 

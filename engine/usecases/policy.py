@@ -13,6 +13,10 @@ and `auditor` (reads everything, changes nothing).
   or an admin.
 - **Instances.** The roles that follow every instance of the procedure (`INSTANCE_READERS`)
   read every instance; anyone else reads the instances in which they see a task.
+- **An instance's variables** (the data of all its open tasks at once, or what it ended
+  with): read by the roles that follow every instance, who read the instance. Whoever reads
+  an instance only through its tasks reads those tasks' data, not the whole (a unit never
+  sees another unit's submission). Changed by admins only (instance administration).
 - **Following an instance** (its documents, its diagram with each element's state and the
   open tasks, its timeline of who did what and when without the data entered): read with
   the instance.
@@ -39,7 +43,7 @@ and `auditor` (reads everything, changes nothing).
   and `worker` accounts (the systems around the engine, `WORKERS`).
 - **Deployments** (deploying, listing deployments, deleting a version, suspending and
   resuming a process) **and instance administration** (suspend, resume, terminate, retry,
-  version moves): admins.
+  version moves, changing an instance's variables): admins.
 """
 from __future__ import annotations
 
@@ -173,6 +177,17 @@ def works_in(actor: Actor, instance_id):
         Task.process_instance_id == instance_id, in_queues(actor),
         or_(Task.state == "ready",
             and_(Task.state == "claimed", Task.assignee == actor.username))).exists()
+
+
+def check_read_instance_data(actor: Actor) -> None:
+    """An instance's variables merge the data of all its tasks: the roles that follow
+    every instance read them (the caller already reads the instance)."""
+    _needs(actor, INSTANCE_READERS)
+
+
+def require_variables_changer(actor: Actor) -> None:
+    """Setting and deleting an instance's variables is instance administration."""
+    _needs(actor, frozenset({ADMIN}))
 
 
 def check_upload(actor: Actor, works_in_instance: bool) -> None:

@@ -112,6 +112,12 @@ COMMANDS = {
     "get instance": (lambda w, a: usecases.get_instance(w.ctx, a, w.instance.id),
                      READS_INSTANCE, False),
     "list instances": (lambda w, a: usecases.list_instances(w.ctx, a), EVERYONE, False),
+    # everyone who reads this world's instance follows every instance: a unit reading one
+    # through its task is refused (tests/engine/test_instance_variables.py)
+    "get instance variables": (lambda w, a: usecases.get_instance_variables(
+        w.ctx, a, w.instance.id), READS_INSTANCE, False),
+    "set instance variables": (lambda w, a: usecases.set_instance_variables(
+        w.ctx, a, w.instance.id, {"catatan": "diperbaiki"}), ADMIN_ONLY, False),
     "upload document": (lambda w, a: usecases.upload_document(
         w.ctx, a, w.instance.id, "b.pdf", "application/pdf", io.BytesIO(b"%PDF-2")),
         {**READS_INSTANCE, "auditor": "forbidden", "kepala_biro": "forbidden",
@@ -267,7 +273,8 @@ def test_the_table_names_every_command_the_engine_offers():
     offered = {name for name in usecases.__all__ if callable(getattr(usecases, name))}
     covered = {"list_tasks", "get_task", "get_task_form", "get_task_variables", "claim_task",
                "unclaim_task", "complete_task", "start_instance", "get_instance",
-               "list_instances", "upload_document", "get_document", "document_path",
+               "list_instances", "get_instance_variables", "set_instance_variables",
+               "upload_document", "get_document", "document_path",
                "instance_history", "replay_instance", "audit_bundle", "completed_tasks",
                "activity_history", "count_activity_history", "user_operations",
                "incident_history",
