@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
+
 from engine.errors import InstanceNotRunning, InvalidInput
 from engine.persistence import event_log, state_store
+from engine.persistence.tables import ExternalTask, ProcessInstance
 from engine.usecases import external_task_rows, policy
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import _check_json_data, _visible_instance
@@ -26,8 +29,12 @@ def get_instance_variables(ctx: EngineContext, actor: Actor, instance_id: str) -
     (people's, workers', timers' and events' waits, a failed step); once ended, the data
     it ended with."""
     with ctx.db.read() as s:
-        instance = _visible_instance(s, actor, instance_id)
-        policy.check_read_instance_data(actor)
+        waits_for_worker = s.scalar(select(ExternalTask.id).where(
+            ExternalTask.process_instance_id == str(instance_id)).limit(1)) is not None
+        instance = s.get(ProcessInstance, str(instance_id)) \
+            if policy.serves_as_worker(actor, waits_for_worker) \
+            else _visible_instance(s, actor, instance_id)
+        policy.check_read_instance_data(actor, waits_for_worker)
         wf, _ = state_store.load(s, instance, ctx.executable(instance.definition))
         ended = instance.status in ENDED
     data = instance_data.final_data(wf) if ended else instance_data.current_data(wf)

@@ -16,7 +16,9 @@ and `auditor` (reads everything, changes nothing).
 - **An instance's variables** (the data of all its open tasks at once, or what it ended
   with): read by the roles that follow every instance, who read the instance. Whoever reads
   an instance only through its tasks reads those tasks' data, not the whole (a unit never
-  sees another unit's submission). Changed by admins only (instance administration).
+  sees another unit's submission). A `worker` account reads them while one of the
+  instance's service tasks waits for a worker (fetching it gives that data anyway).
+  Changed by admins only (instance administration).
 - **Following an instance** (its documents, its diagram with each element's state and the
   open tasks, its timeline of who did what and when without the data entered): read with
   the instance.
@@ -179,10 +181,17 @@ def works_in(actor: Actor, instance_id):
             and_(Task.state == "claimed", Task.assignee == actor.username))).exists()
 
 
-def check_read_instance_data(actor: Actor) -> None:
+def serves_as_worker(actor: Actor, waits_for_worker: bool) -> bool:
+    """A worker account serving an instance: one of its service tasks waits for a worker."""
+    return waits_for_worker and WORKER in actor.roles
+
+
+def check_read_instance_data(actor: Actor, waits_for_worker: bool) -> None:
     """An instance's variables merge the data of all its tasks: the roles that follow
-    every instance read them (the caller already reads the instance)."""
-    _needs(actor, INSTANCE_READERS)
+    every instance read them (the caller already reads the instance), and a worker while
+    it serves the instance."""
+    if not serves_as_worker(actor, waits_for_worker):
+        _needs(actor, INSTANCE_READERS)
 
 
 def require_variables_changer(actor: Actor) -> None:

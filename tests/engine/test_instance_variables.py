@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from engine import usecases
-from engine.errors import Forbidden, InstanceNotRunning, InvalidInput
+from engine.errors import Forbidden, InstanceNotFound, InstanceNotRunning, InvalidInput
 from engine.usecases.context import EngineContext
 from tests.conftest import ADMIN, actor
 from tests.engine import bpmn_events as b
@@ -60,6 +60,18 @@ def test_an_admin_changes_the_variables_a_waiting_worker_and_the_next_task_get(c
     [done] = usecases.get_instance(ctx, ADMIN, instance.id).open_tasks
     assert usecases.get_task_variables(ctx, ADMIN, done.id) == {**after, "terkirim": True}
     assert_history_verifies(ctx, instance.id)
+
+
+def test_a_worker_reads_an_instance_only_while_serving_it(ctx):
+    deploy(ctx)
+    instance = usecases.start_instance(ctx, ADMIN, "sending", {"nomor": 7})
+    # what fetching its service task would give the worker anyway
+    assert usecases.get_instance_variables(ctx, WORKER, instance.id) == {"nomor": 7}
+    [task] = fetch(ctx)
+    usecases.complete_external_task(ctx, WORKER, task.id, "w1", {"terkirim": True})
+    # now a person's task: the worker serves it no more
+    with pytest.raises(InstanceNotFound):
+        usecases.get_instance_variables(ctx, WORKER, instance.id)
 
 
 def test_every_open_branch_and_wait_gets_the_change_and_the_end_keeps_it(ctx):
