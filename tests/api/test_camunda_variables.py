@@ -10,6 +10,7 @@ import io
 import pytest
 import requests
 
+from tests.api.helpers import PASSWORD
 from tests.api.test_camunda import at_the_service_task, basic, modeler_deploy
 from tests.conftest import FIXTURES
 
@@ -179,11 +180,31 @@ def test_the_external_task_clients_engine_client_reads_a_variable(live_server):
     deployed = requests.post(f"{url}/deployment/create", timeout=30, auth=auth, data={
         "deployment-name": "telaah"}, files={DIAGRAM.name: (DIAGRAM.name, DIAGRAM.read_bytes())})
     assert deployed.ok, deployed.text
-    client = engine_client.EngineClient(engine_base_url=url, config={
+    for name, role in [("staf1", "staf"), ("pekerja", "worker")]:
+        made = requests.post(f"{live_server.url}/api/v1/users", timeout=30,
+                             headers=_bearer(live_server), json={
+                                 "username": name, "password": PASSWORD, "roles": [role]})
+        assert made.status_code == 201, made.text
+    starter = engine_client.EngineClient(engine_base_url=url, config={
         "auth_basic": {"username": "admin", "password": live_server.admin_password}})
-    started = client.start_process("Proses_telaah", {"usulan": "Gedung A", "jumlah": 3})
+    started = starter.start_process("Proses_telaah", {"usulan": "Gedung A", "jumlah": 3})
+    (task,) = requests.get(f"{url}/task?processInstanceId={started['id']}", timeout=30,
+                           auth=("staf1", PASSWORD)).json()
+    done = requests.post(f"{url}/task/{task['id']}/complete", timeout=30, json={},
+                         auth=("staf1", PASSWORD))
+    assert done.status_code == 204, done.text
+
+    # the worker reads a variable of the instance whose service task waits for it
+    client = engine_client.EngineClient(engine_base_url=url, config={
+        "auth_basic": {"username": "pekerja", "password": PASSWORD}})
 
     content = client.get_process_instance_variable(started["id"], "usulan")
     assert base64.b64decode(content) == b"Gedung A"
     with_meta = client.get_process_instance_variable(started["id"], "jumlah", with_meta=True)
     assert with_meta["type"] == "Integer" and base64.b64decode(with_meta["value"]) == b"3"
+
+
+def _bearer(live_server) -> dict:
+    token = requests.post(f"{live_server.url}/api/v1/auth/token", timeout=30, json={
+        "username": "admin", "password": live_server.admin_password}).json()
+    return {"Authorization": f"Bearer {token['access_token']}"}
