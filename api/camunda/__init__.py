@@ -15,6 +15,7 @@ from api.camunda import (
     incidents,
     instance_admin,
     instances,
+    jobs,
     meta,
     tasks,
 )
@@ -27,7 +28,7 @@ def blueprint() -> Blueprint:
     errors.register(bp)
     for module in (meta, deployments, definitions, instances, tasks, external_tasks,
                    events, identity, incidents, history,
-                   instance_admin):
+                   instance_admin, jobs):
         module.add_routes(bp)
     return bp
 
