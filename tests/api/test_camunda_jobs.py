@@ -227,6 +227,8 @@ def test_retries_bring_an_external_task_out_of_retries_back(client, admin, login
     (again,) = client.get("/engine-rest/incident", headers=ROOT).get_json()
     assert again["incidentType"] == "failedExternalTask" and again["configuration"] == task_id
     assert "retries set to 0 by root" in again["incidentMessage"]
+    replay = client.post(f"/api/v1/process-instances/{started['id']}/replay", headers=admin)
+    assert replay.get_json()["consistent"] is True, replay.get_json()
 
 
 # ---------------------------------------------------------------- jobs
@@ -272,6 +274,8 @@ def test_a_failed_step_is_a_job_an_admin_retries(ctx, client, admin, login):
     (old,) = client.get(f"/engine-rest/history/process-instance?processInstanceId="
                         f"{started['id']}", headers=ROOT).get_json()
     assert old["state"] == "COMPLETED"
+    replay = client.post(f"/api/v1/process-instances/{started['id']}/replay", headers=admin)
+    assert replay.get_json()["consistent"] is True, replay.get_json()
 
 
 def test_a_waiting_timer_is_a_job_with_its_due_date(client, admin, login):
