@@ -79,7 +79,7 @@ def _matching(actor) -> list:
     jobs = usecases.list_pending_steps(engine_context(), actor,
                                        paging.text(query, "processInstanceId"))
     jobs = [j for j in jobs if all(test(j) for test, asked in filters if asked)]
-    if query.get("sortBy") and query.get("sortOrder") not in ("asc", "desc"):
+    if query.get("sortOrder") not in (None, "", "asc", "desc"):
         raise InvalidInput("sortOrder must be asc or desc", {"sortOrder": ["asc or desc"]})
     return paging.sorted_by(jobs, SORTS)
 

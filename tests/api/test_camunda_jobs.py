@@ -10,7 +10,13 @@ import pytest
 import requests
 
 from tests.api.helpers import PASSWORD
-from tests.api.test_camunda import CAMUNDA_DATE, at_the_service_task, basic, modeler_deploy
+from tests.api.test_camunda import (
+    CAMUNDA_DATE,
+    at_the_service_task,
+    basic,
+    mini_files,
+    modeler_deploy,
+)
 from tests.api.test_camunda_more import failed_for_good
 from tests.conftest import FIXTURES
 
@@ -90,15 +96,21 @@ def test_a_definition_without_a_start_form_answers_a_null_key(client, admin, log
                       headers=ROOT).get_json() == {}
 
 
-def test_a_tasks_form_variables_add_the_forms_defaults_to_its_data(client, admin, login):
-    deploy_usulan(client)
-    started = start_usulan(client, {k: v for k, v in BEFORE_DEADLINE.items() if k != "jumlah"})
+def test_a_tasks_form_variables_add_its_forms_fields_to_its_data(client, admin, login):
+    modeler_deploy(client, ROOT, mini_files())
+    started = client.post(f"{DEFINITION}/key/mini_review/start", json={"variables": {
+        "year": {"value": 2026, "type": "Integer"}}}, headers=ROOT).get_json()
     (task,) = client.get(f"/engine-rest/task?processInstanceId={started['id']}",
                          headers=ROOT).get_json()
-    values = client.get(f"/engine-rest/task/{task['id']}/form-variables",
-                        headers=ROOT).get_json()
-    assert values["usulan"]["value"] == "Gedung B"  # the task's data as it is
-    assert "jumlah" not in values  # the task has no form: its data only
+    path = f"/engine-rest/task/{task['id']}/form-variables"
+    assert client.get(path, headers=ROOT).get_json() == {
+        "year": {"value": 2026, "type": "Integer", "valueInfo": {}},  # the task's data
+        "title": {"value": None, "type": "String", "valueInfo": {}},  # its form's fields
+        "attachment": {"value": None, "type": "String", "valueInfo": {}}}
+    assert set(client.get(path + "?variableNames=title",
+                          headers=ROOT).get_json()) == {"title"}
+    assert set(client.get(f"/engine-rest/task/{task['id']}/variables",
+                          headers=ROOT).get_json()) == {"year"}
 
 
 # ---------------------------------------------------------------- statistics
