@@ -88,6 +88,15 @@ def test_the_start_form_of_a_camunda_modeler_diagram_and_its_variables(client, a
                       headers=ROOT).status_code == 404
 
 
+def test_a_start_event_naming_a_form_not_deployed_is_refused(client, admin):
+    answer = modeler_deploy(client, ROOT, {USULAN.name: (io.BytesIO(USULAN.read_bytes()),
+                                                         USULAN.name)}, name="usulan")
+    assert answer.status_code == 400
+    assert "form_usulan" in answer.get_json()["message"]
+    (problem,) = answer.get_json()["details"]["usulan.bpmn"]["errors"]
+    assert problem["mainElementId"] == "StartEvent_usulan"
+
+
 def test_a_definition_without_a_start_form_answers_a_null_key(client, admin, login):
     at_the_service_task(client, ROOT, login)
     assert client.get(f"{DEFINITION}/key/Proses_telaah/startForm", headers=ROOT).get_json() \
