@@ -138,9 +138,11 @@ def get_external_task(actor, task_id):
 
 @authenticated
 def error_details(actor, task_id):
-    """The details the worker sent with its last failure, as text (empty: none)."""
+    """The details the worker sent with its last failure, as text (204: none)."""
     task = usecases.get_external_task(engine_context(), actor, task_id)
-    return Response(task.error_details or "", mimetype="text/plain")
+    if task.error_details is None:
+        return "", 204
+    return Response(task.error_details, mimetype="text/plain")
 
 
 @authenticated
