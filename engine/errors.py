@@ -60,6 +60,11 @@ class ExternalTaskNotFound(NotFound):
     pass
 
 
+class PendingStepNotFound(NotFound):
+    """No failed step or timer by that id (engine/usecases/pending_steps.py)."""
+    title = "Job not found"
+
+
 class ArchiveNotFound(NotFound):
     title = "Archive not found"
 

@@ -18,6 +18,7 @@ from api.camunda import (
     instance_admin,
     instance_variables,
     instances,
+    jobs,
     meta,
     tasks,
 )
@@ -30,7 +31,8 @@ def blueprint() -> Blueprint:
     errors.register(bp)
     for module in (meta, deployments, definitions, instances, tasks, external_tasks,
                    events, identity, incidents, history,
-                   instance_admin, activity_tree, instance_variables, history_variables):
+                   instance_admin, activity_tree, instance_variables, history_variables,
+                   jobs):
         module.add_routes(bp)
     return bp
 

@@ -1,10 +1,12 @@
-"""Process definitions: the list with Camunda's filters, one by id or by key, its XML, and
-starting an instance by id or by key."""
+"""Process definitions: the list with Camunda's filters, one by id or by key, its XML, its
+start form and the form's variables, starting an instance by id or by key, and statistics
+of the open work (every version's, or one version's per activity: auditors and admins, as
+the cockpit's overviews)."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from api.camunda import paging, wire
+from api.camunda import forms, paging, wire
 from api.camunda.auth import authenticated
 from api.camunda.bodies import json_object
 from api.camunda.instances import instance_dto
@@ -21,12 +23,19 @@ SORTS = {"id": lambda d: (d.key, d.version), "key": lambda d: d.key,
 def add_routes(bp: Blueprint) -> None:
     bp.add_url_rule("/process-definition", "definitions", list_definitions)
     bp.add_url_rule("/process-definition/count", "definition_count", count_definitions)
+    bp.add_url_rule("/process-definition/statistics", "every_definition_statistics",
+                    definition_statistics)
     for prefix, find in (("/process-definition/<definition_id>", _by_id),
                          ("/process-definition/key/<key>", _latest_of)):
         name = "definition" if find is _by_id else "definition_of_key"
         bp.add_url_rule(prefix, name, _getter(find))
         bp.add_url_rule(prefix + "/xml", name + "_xml", _xml_getter(find))
         bp.add_url_rule(prefix + "/start", name + "_start", _starter(find), methods=["POST"])
+        bp.add_url_rule(prefix + "/startForm", name + "_start_form", _start_form_getter(find))
+        bp.add_url_rule(prefix + "/form-variables", name + "_form_variables",
+                        _form_variables_getter(find))
+        bp.add_url_rule(prefix + "/statistics", name + "_statistics",
+                        _activity_statistics_getter(find))
 
 
 def definition_dto(d: DefinitionView) -> dict:
@@ -125,3 +134,90 @@ def _starter(find):
         return jsonify(answer)
     return start
 
+
+
+# ---------------------------------------------------------------- the start form
+
+def _start_form(d: DefinitionView) -> tuple[str | None, dict | None, str]:
+    """(form key, JSON Schema, kind) of the version's start form; (None, None, none)."""
+    key = (d.start_rules or {}).get("startForm")
+    if not key:
+        return None, None, "none"
+    for file in usecases.definition_forms(engine_context(), d.key, d.version):
+        if file.form_key == key:
+            return key, file.schema, file.kind
+    return key, None, "json-schema"
+
+
+def _start_form_getter(find):
+    @authenticated
+    def start_form(actor, **path):
+        key, _, kind = _start_form(find(*path.values()))
+        return jsonify(forms.form_dto(key, kind))
+    return start_form
+
+
+def _form_variables_getter(find):
+    @authenticated
+    def form_variables(actor, **path):
+        _, schema, _ = _start_form(find(*path.values()))
+        return jsonify(forms.form_variables(schema, {}))
+    return form_variables
+
+
+# ---------------------------------------------------------------- statistics
+
+INCIDENT_TYPES = {"failed_step": "failedJob", "failed_external_task": "failedExternalTask"}
+
+
+def _incidents(counts: dict[str, int]) -> list[dict]:
+    """Camunda's `incidents`, when `incidents=true` (or `incidentsForType`) asks for them."""
+    wanted = paging.text(request.args, "incidentsForType")
+    return [{"incidentType": INCIDENT_TYPES[cause], "incidentCount": n}
+            for cause, n in sorted(counts.items())
+            if n and wanted in (None, INCIDENT_TYPES[cause])]
+
+
+def _with_incidents(row: dict, counts: dict[str, int]) -> dict:
+    """`failedJobs` when `failedJobs=true` asks for them (else 0, as Camunda), and the
+    incidents asked for."""
+    if not paging.flag(request.args, "failedJobs"):
+        row["failedJobs"] = 0
+    if paging.flag(request.args, "incidents") or request.args.get("incidentsForType"):
+        row["incidents"] = _incidents(counts)
+    else:
+        row["incidents"] = []
+    return row
+
+
+@authenticated
+def definition_statistics(actor):
+    """One row per version, instances or not; `failedJobs` counts failed steps (not failed
+    external tasks)."""
+    ctx = engine_context()
+    views = {(d.key, d.version): d for d in _every_version()}
+    rows = []
+    for work in usecases.version_statistics(ctx, actor):
+        view = views.get(work.definition[:2])
+        if view is None:
+            continue
+        rows.append(_with_incidents({"@class": "org.camunda.bpm.engine.rest.dto.repository."
+                                               "ProcessDefinitionStatisticsResultDto",
+                                     "id": definition_dto(view)["id"],
+                                     "instances": work.instances,
+                                     "failedJobs": work.failed_steps,
+                                     "definition": definition_dto(view)}, work.incidents))
+    return jsonify(rows)
+
+
+def _activity_statistics_getter(find):
+    @authenticated
+    def activity_statistics(actor, **path):
+        d = find(*path.values())
+        elements = usecases.element_statistics(engine_context(), actor, d.key, d.version)
+        return jsonify([_with_incidents({"@class": "org.camunda.bpm.engine.rest.dto."
+                                                   "repository.ActivityStatisticsResultDto",
+                                         "id": e.element_id, "instances": e.instances,
+                                         "failedJobs": e.failed_steps}, e.incidents)
+                        for e in elements])
+    return activity_statistics

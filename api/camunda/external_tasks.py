@@ -1,9 +1,11 @@
 """External tasks as Camunda's workers call them: fetch and lock (long polling bounded by
-the engine's longest wait), complete, failure, BPMN error and extend lock. For worker
-accounts and admins, like `/api/v1/external-tasks`."""
+the engine's longest wait), complete, failure, BPMN error and extend lock; the list, one
+task and its last failure's details. For worker accounts and admins, like
+`/api/v1/external-tasks`. Setting a task's retries is an admin's: a task out of retries
+(an incident) comes back with the admin's retry of its instance."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from api.camunda import paging, wire
 from api.camunda.auth import authenticated
@@ -18,6 +20,11 @@ def add_routes(bp: Blueprint) -> None:
     bp.add_url_rule("/external-task/fetchAndLock", "fetch_and_lock", fetch_and_lock,
                     methods=["POST"])
     bp.add_url_rule("/external-task", "external_tasks", list_external_tasks)
+    bp.add_url_rule("/external-task/<task_id>", "external_task", get_external_task)
+    bp.add_url_rule("/external-task/<task_id>/errorDetails", "external_error_details",
+                    error_details)
+    bp.add_url_rule("/external-task/<task_id>/retries", "external_retries", set_retries,
+                    methods=["PUT"])
     for action, view in (("complete", complete), ("failure", failure),
                          ("bpmnError", bpmn_error), ("extendLock", extend_lock),
                          ("unlock", unlock)):
@@ -51,7 +58,7 @@ def fetch_and_lock(actor):
 def _locked_dto(t) -> dict:
     key = t.definition[0] if t.definition else None
     return {"activityId": t.element_id, "activityInstanceId": f"{t.element_id}:{t.id}",
-            "errorMessage": t.error_message, "errorDetails": None,
+            "errorMessage": t.error_message, "errorDetails": t.error_details,
             "executionId": t.process_instance_id, "id": t.id,
             "lockExpirationTime": wire.date(t.lock_expires_at),
             "processDefinitionId": wire.definition_id(*t.definition) if t.definition else None,
@@ -110,11 +117,38 @@ def unlock(actor, task_id):
     return "", 204
 
 
+def _task_dto(t) -> dict:
+    """A task as Camunda lists it: without variables, and without the error details
+    (`/errorDetails` answers them)."""
+    return {k: v for k, v in _locked_dto(t).items() if k not in ("variables", "errorDetails")}
+
+
 @authenticated
 def list_external_tasks(actor):
     tasks = usecases.list_external_tasks(
         engine_context(), actor, topic=paging.text(request.args, "topicName"),
         process_instance_id=paging.text(request.args, "processInstanceId"))
-    answers = [{k: v for k, v in _locked_dto(t).items() if k != "variables"}
-               for t in paging.page_of(tasks)]
-    return jsonify(answers)
+    return jsonify([_task_dto(t) for t in paging.page_of(tasks)])
+
+
+@authenticated
+def get_external_task(actor, task_id):
+    return jsonify(_task_dto(usecases.get_external_task(engine_context(), actor, task_id)))
+
+
+@authenticated
+def error_details(actor, task_id):
+    """The details the worker sent with its last failure, as text (204: none)."""
+    task = usecases.get_external_task(engine_context(), actor, task_id)
+    if task.error_details is None:
+        return "", 204
+    return Response(task.error_details, mimetype="text/plain")
+
+
+@authenticated
+def set_retries(actor, task_id):
+    body = json_object()
+    if "retries" not in body:
+        raise InvalidInput("retries is missing", {"retries": ["is required"]})
+    usecases.set_external_task_retries(engine_context(), actor, task_id, body["retries"])
+    return "", 204

@@ -1,6 +1,7 @@
 """Incidents: an instance waiting in `error` for an admin's retry is one incident, dated
 and worded by its last `instance_error` event; a failed external task with no retries left
-is `failedExternalTask`, any other failed step `failedJob`. Auditors' business (and
+is `failedExternalTask` (its `configuration` the external task's id), any other failed step
+`failedJob` (its `configuration` the job's id, as `/job` lists it). Auditors' business (and
 admins'), as history."""
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ def _incident(actor, instance) -> dict:
                                        offset=_last(ctx, actor, instance.id,
                                                     "external_task_failed")).items
     external = bool(failed) and failed[0].seq == error.seq - 1  # recorded together
+    # a failed step is a job (api/camunda/jobs.py): the incident names it and its element
+    job = None if external else next(iter(usecases.list_pending_steps(ctx, actor,
+                                                                      instance.id)), None)
+    activity = failed[0].element_id if external else job and job.element_id
     return {"id": f"{instance.id}:{error.seq}", "processInstanceId": instance.id,
             "processDefinitionId": definition_id_of(instance.definition_key,
                                                     instance.definition_version),
@@ -38,9 +43,8 @@ def _incident(actor, instance) -> dict:
             "incidentMessage": error.payload.get("message"),
             "incidentTimestamp": wire.date(wire.parse_date(error.occurred_at,
                                                            "incidentTimestamp")),
-            "activityId": failed[0].element_id if external else None,
-            "failedActivityId": failed[0].element_id if external else None,
-            "configuration": failed[0].task_id if external else None,
+            "activityId": activity, "failedActivityId": activity,
+            "configuration": failed[0].task_id if external else job and job.id,
             "tenantId": None, "jobDefinitionId": None, "annotation": None}
 
 

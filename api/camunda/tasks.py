@@ -1,11 +1,12 @@
 """User tasks: Camunda's task query (GET with parameters or POST with a body), one task,
 claim, unclaim, assignee, complete and submit-form, its variables, form and candidates.
+Its local variables are none: a task's data is its instance's.
 Claiming is always for the caller: the engine's claim is the caller's own."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from api.camunda import paging, wire
+from api.camunda import forms, paging, wire
 from api.camunda.bodies import json_object
 from api.camunda.auth import authenticated
 from api.camunda.lookups import definition_id_of_instance
@@ -29,7 +30,10 @@ def add_routes(bp: Blueprint) -> None:
     bp.add_url_rule("/task/<task_id>/complete", "complete", complete, methods=["POST"])
     bp.add_url_rule("/task/<task_id>/submit-form", "submit_form", complete, methods=["POST"])
     bp.add_url_rule("/task/<task_id>/variables", "task_variables", variables)
-    bp.add_url_rule("/task/<task_id>/form-variables", "task_form_variables", variables)
+    bp.add_url_rule("/task/<task_id>/form-variables", "task_form_variables", form_variables)
+    bp.add_url_rule("/task/<task_id>/localVariables", "task_local_variables", local_variables)
+    bp.add_url_rule("/task/<task_id>/localVariables/<name>", "task_local_variable",
+                    local_variable)
     bp.add_url_rule("/task/<task_id>/form", "task_form", form)
     bp.add_url_rule("/task/<task_id>/deployed-form", "deployed_form", deployed_form)
     bp.add_url_rule("/task/<task_id>/identity-links", "identity_links", identity_links)
@@ -187,12 +191,33 @@ def variables(actor, task_id):
 
 
 @authenticated
+def form_variables(actor, task_id):
+    ctx = engine_context()
+    _, schema, _ = usecases.get_task_form(ctx, actor, task_id)
+    return jsonify(forms.form_variables(schema, usecases.get_task_variables(ctx, actor,
+                                                                            task_id)))
+
+
+@authenticated
+def local_variables(actor, task_id):
+    """A task has no variables of its own here: its data is the instance's (what
+    `/variables` answers), and a completion writes into the instance. Empty, once the
+    task is known to the caller."""
+    usecases.get_task(engine_context(), actor, task_id)
+    return jsonify({})
+
+
+@authenticated
+def local_variable(actor, task_id, name):
+    usecases.get_task(engine_context(), actor, task_id)
+    raise NotFound(f"task '{task_id}' has no local variable '{name}': a task's data is "
+                   "its instance's (GET /task/{id}/variables)")
+
+
+@authenticated
 def form(actor, task_id):
     key, _, kind = usecases.get_task_form(engine_context(), actor, task_id)
-    answer = {"key": key or None, "contextPath": None, "generated": False}
-    if kind == "form-js":
-        answer["camundaFormRef"] = {"key": key, "binding": "latest", "version": None}
-    return jsonify(answer)
+    return jsonify(forms.form_dto(key, kind))
 
 
 @authenticated

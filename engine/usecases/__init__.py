@@ -27,8 +27,16 @@ from engine.usecases.external_tasks import (
     external_task_bpmn_error,
     external_task_failure,
     fetch_and_lock,
+    get_external_task,
     list_external_tasks,
+    set_external_task_retries,
     unlock_external_task,
+)
+from engine.usecases.pending_steps import (
+    element_statistics,
+    list_pending_steps,
+    retry_pending_step,
+    version_statistics,
 )
 from engine.usecases.start_timers import schedule_start_timers, start_due_timers
 from engine.usecases.auditing import (
@@ -265,6 +273,12 @@ __all__ = [
     "correlate_message",
     "fetch_and_lock",
     "list_external_tasks",
+    "get_external_task",
+    "set_external_task_retries",
+    "list_pending_steps",
+    "retry_pending_step",
+    "version_statistics",
+    "element_statistics",
     "unlock_external_task",
     "complete_external_task",
     "external_task_bpmn_error",

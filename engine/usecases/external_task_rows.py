@@ -1,5 +1,6 @@
 """The service tasks each instance waits at, as rows workers fetch and lock: written with
-the instance's state (a row for a new waiting task, none for a task that stopped waiting),
+the instance's state (a row for a new waiting task, none for a task that stopped waiting;
+a task out of retries keeps its row with retries 0 while the instance waits in `error`),
 so fetching never loads a workflow."""
 from __future__ import annotations
 
@@ -19,10 +20,15 @@ def sync(s, instance, wf, now) -> None:
         return  # a process without service tasks never has rows
     # kept while the instance is suspended or in error: a worker's lock outlives those
     waiting = {str(t.id): t for t in external_tasks.waiting(wf)}
+    # a task out of retries keeps its row (retries 0, its error) until a retry or the end
+    failed = {str(t.id) for t in external_tasks.failed(wf)}
     rows = {r.id: r for r in s.scalars(select(ExternalTask).where(
         ExternalTask.process_instance_id == instance.id))}
-    for task_id in set(rows) - set(waiting):
+    for task_id in set(rows) - set(waiting) - failed:
         s.delete(rows[task_id])
+    for task_id in set(rows) & set(waiting):
+        if rows[task_id].retries == 0:  # retried by an admin: fetchable again
+            rows[task_id].retries = None
     for task_id in sorted(set(waiting) - set(rows)):
         task = waiting[task_id]
         s.add(ExternalTask(id=task_id, process_instance_id=instance.id,

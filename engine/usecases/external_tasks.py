@@ -15,6 +15,10 @@
   the worker's message, and an admin's retry (`retry_instance`) makes the task fetchable
   again.
 - `extend_external_task_lock`: the holder keeps the task longer.
+- `get_external_task`: one task, waiting or out of retries, with its last failure.
+- `set_external_task_retries` (admins): a waiting task gets that many retries (0: the
+  incident a last failure makes); a task out of retries gets them back with the admin's
+  retry of its instance (`retry_instance`), fetchable again.
 
 Each outcome that changes the instance runs through the instance transaction and is in
 its history; replay finishes the same service task the same way.
@@ -27,14 +31,21 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from engine.errors import ExternalTaskNotFound, ExternalTaskNotLocked, InvalidInput
+from engine.errors import (
+    ExternalTaskNotFound,
+    ExternalTaskNotLocked,
+    InstanceNotRunning,
+    InvalidInput,
+)
 from engine.persistence import event_log
 from engine.persistence.tables import ExternalTask, ProcessDefinition, ProcessInstance
 from engine.usecases import policy
+from engine.usecases.administration import retry_instance
 from engine.usecases.constraints import (
     EXTERNAL_FETCH_MAX,
     EXTERNAL_LOCK_MAX_MS,
     EXTERNAL_WAIT_MAX_MS,
+    INT32_MAX,
 )
 from engine.usecases.context import EngineContext
 from engine.usecases.shared import _check_json_data
@@ -62,6 +73,7 @@ class LockedTask:
     variables: dict
     # the version the instance runs: (key, version, row id)
     definition: tuple[str, int, int] | None = None
+    error_details: str | None = None  # the worker's details of its last failure
 
 
 # ---------------------------------------------------------------- fetching
@@ -106,7 +118,7 @@ def _lock(ctx, worker_id, topics: dict, max_tasks: int) -> list[LockedTask]:
             locked.append(LockedTask(row.id, row.topic, worker_id, row.lock_expires_at,
                                      row.process_instance_id, business_key, row.element_id,
                                      row.retries, row.error_message, variables,
-                                     tuple(definition)))
+                                     tuple(definition), row.error_details))
         return locked
 
 
@@ -221,10 +233,53 @@ def list_external_tasks(ctx: EngineContext, actor: Actor, topic: str | None = No
             query = query.where(ExternalTask.topic == topic)
         if process_instance_id:
             query = query.where(ExternalTask.process_instance_id == process_instance_id)
-        return [LockedTask(row.id, row.topic, row.worker_id, row.lock_expires_at,
-                           row.process_instance_id, business_key, row.element_id, row.retries,
-                           row.error_message, {}, tuple(definition))
+        return [_listed(row, business_key, definition)
                 for row, business_key, *definition in s.execute(query).all()]
+
+
+def _listed(row: ExternalTask, business_key, definition) -> LockedTask:
+    return LockedTask(row.id, row.topic, row.worker_id, row.lock_expires_at,
+                      row.process_instance_id, business_key, row.element_id, row.retries,
+                      row.error_message, {}, tuple(definition), row.error_details)
+
+
+def get_external_task(ctx: EngineContext, actor: Actor, task_id: str) -> LockedTask:
+    """One service task waiting for a worker (or out of retries: `retries` 0), without its
+    variables."""
+    policy.require_worker(actor)
+    with ctx.db.read() as s:
+        found = s.execute(_with_instance().where(ExternalTask.id == task_id)).one_or_none()
+        if found is None:
+            raise ExternalTaskNotFound(f"no external task '{task_id}'")
+        row, business_key, *definition = found
+        return _listed(row, business_key, definition)
+
+
+def set_external_task_retries(ctx: EngineContext, actor: Actor, task_id: str,
+                              retries) -> None:
+    """An admin's retries for a task: a waiting task keeps them for its next failures (0
+    makes the incident a worker's last failure makes); a task out of retries comes back,
+    fetchable, through the admin's retry of its instance."""
+    policy.require_admin(actor)
+    if not isinstance(retries, int) or isinstance(retries, bool) \
+            or not 0 <= retries <= INT32_MAX:
+        raise InvalidInput("Invalid retries", {"retries": ["must be a whole number, 0 or "
+                                                           "more"]})
+    with ctx.db.read() as s:
+        row = s.get(ExternalTask, task_id)
+        if row is None:
+            raise ExternalTaskNotFound(f"no external task '{task_id}'")
+        instance_id, out_of_retries = row.process_instance_id, row.retries == 0
+    if out_of_retries and retries > 0:
+        retry_instance(ctx, actor, instance_id, reason=f"external task '{task_id}' given "
+                                                       f"{retries} retries")
+    elif not out_of_retries and retries == 0:
+        _report(ctx, actor, task_id, _RetriesTaken(actor.username))
+        return
+    with ctx.db.write() as s:
+        row = s.get(ExternalTask, task_id, with_for_update=True)
+        if row is not None and (row.retries != 0 or retries == 0):
+            row.retries = retries
 
 
 def _checked_variables(worker_id, variables) -> dict:
@@ -340,5 +395,23 @@ class _Incident(_Report):
 
     def record(self, s, instance, log, now, wf):
         super().record(s, instance, log, now, wf)
+        row = s.get(ExternalTask, self.task_id)  # kept while the instance waits in error
+        row.retries, row.error_message, row.error_details = 0, self.message, self.details
+        row.worker_id, row.lock_expires_at = None, None
         record_error(instance, log, now,
                      external_tasks.incident_message(self.element_id, self.message))
+
+
+class _RetriesTaken(_Incident):
+    """An admin sets a waiting task's retries to 0: the incident a worker's last failure
+    makes, whoever holds the lock."""
+
+    def __init__(self, admin: str):
+        super().__init__(None, f"retries set to 0 by {admin}", None)
+
+    def check(self, s, instance):
+        if instance.status != "running":
+            raise InstanceNotRunning(f"the process instance is {instance.status}")
+        row = s.get(ExternalTask, self.task_id)
+        if row is None or row.retries == 0:
+            raise ExternalTaskNotFound(f"external task '{self.task_id}' no longer waits")

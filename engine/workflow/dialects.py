@@ -57,6 +57,17 @@ def read_user_task(task, lane, is_known_group: Callable[[str], bool]) -> TaskRea
     return reading
 
 
+def read_start_form(process) -> tuple[object, TaskReading] | None:
+    """The start event of the process that names a form, as a user task does
+    (`camunda:formKey`, `camunda:formRef`, spiffworkflow properties), and its reading."""
+    for start in process.xpath("./bpmn:startEvent", namespaces=NS):
+        reading = TaskReading()
+        _form(start, extension_properties(start), reading)
+        if reading.form_key or reading.form_file or reading.problems:
+            return start, reading
+    return None
+
+
 def _queue(task, props, lane, is_known_group, reading: TaskReading) -> str:
     """First match wins: assignee, candidates, the task's `role`, the lane's `role`, the
     lane's name where it names a known group."""

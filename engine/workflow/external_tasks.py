@@ -78,6 +78,14 @@ def waiting(wf) -> list:
             if task.state == TaskState.STARTED and isinstance(task.task_spec, ServiceTask)]
 
 
+def failed(wf) -> list:
+    """The service tasks whose worker failed with no retries left (an admin's retry runs
+    them again)."""
+    return [task for workflow in (wf, *wf.subprocesses.values())
+            for task in workflow.tasks.values()
+            if task.state == TaskState.ERROR and isinstance(task.task_spec, ServiceTask)]
+
+
 def waiting_task(wf, task_id: str | None = None, element_id: str | None = None):
     """The waiting service task with this id (or, in replay, the first one of this
     element), or None."""

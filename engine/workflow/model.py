@@ -31,6 +31,7 @@ from engine.workflow.dialects import (
     extension_properties,
     known_in,
     parse_due_date,
+    read_start_form,
     read_user_task,
 )
 from engine.workflow.forms import read_form_files
@@ -400,6 +401,10 @@ class _ModelBuilder:
             if start_form and self.require_forms and start_form not in self.forms:
                 self.error(spec.file, f"start form '{start_form}' is not in the deployment",
                            node)
+            elif not start_form:  # Camunda Modeler names it on the start event
+                start_form = self._start_event_form(spec.file, node)
+                if start_form:
+                    start_rules["startForm"] = start_form
             form_keys = tuple(sorted({
                 meta.form_key for key, meta in user_tasks.items()
                 if key.split("#", 1)[0] in files and meta.form_key} | (
@@ -416,6 +421,15 @@ class _ModelBuilder:
                 content_hash=self._content_hash(files, form_keys),
             )
         return processes
+
+    def _start_event_form(self, name: str, process) -> str:
+        found = read_start_form(process)
+        if found is None:
+            return ""
+        start, reading = found
+        for message in reading.problems:
+            self.error(name, message, start)
+        return self._form_key(name, start, reading)
 
     def _tables_used_in(self, diagrams: set[str]) -> set[str]:
         """The decision table files the business rule tasks of these diagrams evaluate."""

@@ -297,6 +297,11 @@ def due_timer_ids(wf: BpmnWorkflow, now: datetime) -> dict[str, str]:
     return events.due_timer_ids(wf, now)
 
 
+def failed_element_ids(wf: BpmnWorkflow) -> list[str]:
+    """The elements whose step failed (what an admin's retry runs again), sorted."""
+    return sorted({task.task_spec.bpmn_id for task in wf.get_tasks(state=TaskState.ERROR)})
+
+
 @_run_guard
 def retry_failed_tasks(wf: BpmnWorkflow, data_patch: dict, now: datetime | None = None,
                       on_complete=None) -> list[str]:

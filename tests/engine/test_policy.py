@@ -250,6 +250,18 @@ COMMANDS = {
         w.ctx, a, "tidak-ada"), only("forbidden", admin="hidden", worker="hidden"), False),
     "list external tasks": (lambda w, a: usecases.list_external_tasks(w.ctx, a),
                             only("forbidden", admin="ok", worker="ok"), False),
+    "get an external task": (lambda w, a: usecases.get_external_task(w.ctx, a, "tidak-ada"),
+                             only("forbidden", admin="hidden", worker="hidden"), False),
+    "set an external task's retries": (lambda w, a: usecases.set_external_task_retries(
+        w.ctx, a, "tidak-ada", 1), only("forbidden", admin="hidden"), False),
+    # failed steps and timers; none failed in this world: an admin learns that (404)
+    "list pending steps": (lambda w, a: usecases.list_pending_steps(w.ctx, a), AUDIT, False),
+    "retry a pending step": (lambda w, a: usecases.retry_pending_step(
+        w.ctx, a, f"{w.instance.id}:failed", 1), only("forbidden", admin="hidden"), False),
+    "statistics of every version": (lambda w, a: usecases.version_statistics(w.ctx, a),
+                                    AUDIT, False),
+    "statistics of a version's elements": (lambda w, a: usecases.element_statistics(
+        w.ctx, a, "mini_review", 1), AUDIT, False),
     # everyone gets the list; what it holds follows may_start (tests/api/test_following.py)
     "startable processes": (lambda w, a: usecases.startable_processes(w.ctx, a), EVERYONE,
                             False),
@@ -302,7 +314,9 @@ def test_the_table_names_every_command_the_engine_offers():
                "group_members", "add_member", "remove_member", "known_groups",
                "deploy_procedure_folder", "search_instances",
                "version_load", "check_instance_chain", "list_outbox",
-               "retry_outbox_message"}
+               "retry_outbox_message", "get_external_task", "set_external_task_retries",
+               "list_pending_steps", "retry_pending_step", "version_statistics",
+               "element_statistics"}
     # Not in the table, and why: document_path is get_document plus a path; get_user,
     # authenticate, sign_in and user_of_token establish who the caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/
