@@ -12,7 +12,7 @@ from api.camunda.bodies import json_object
 from api.camunda.instances import instance_dto
 from api.extension import engine_context
 from engine import usecases
-from engine.errors import DefinitionNotFound
+from engine.errors import DefinitionNotFound, NotFound
 from engine.usecases.views import DefinitionView
 
 SORTS = {"id": lambda d: (d.key, d.version), "key": lambda d: d.key,
@@ -31,7 +31,12 @@ def add_routes(bp: Blueprint) -> None:
         bp.add_url_rule(prefix, name, _getter(find))
         bp.add_url_rule(prefix + "/xml", name + "_xml", _xml_getter(find))
         bp.add_url_rule(prefix + "/start", name + "_start", _starter(find), methods=["POST"])
+        # submit-form starts as /start does: the start form checks the variables either way
+        bp.add_url_rule(prefix + "/submit-form", name + "_submit_form", _starter(find),
+                        methods=["POST"])
         bp.add_url_rule(prefix + "/startForm", name + "_start_form", _start_form_getter(find))
+        bp.add_url_rule(prefix + "/deployed-start-form", name + "_deployed_start_form",
+                        _deployed_start_form_getter(find))
         bp.add_url_rule(prefix + "/form-variables", name + "_form_variables",
                         _form_variables_getter(find))
         bp.add_url_rule(prefix + "/statistics", name + "_statistics",
@@ -155,6 +160,16 @@ def _start_form_getter(find):
         key, _, kind = _start_form(find(*path.values()))
         return jsonify(forms.form_dto(key, kind))
     return start_form
+
+
+def _deployed_start_form_getter(find):
+    @authenticated
+    def deployed_start_form(actor, **path):
+        key, schema, kind = _start_form(find(*path.values()))
+        if schema is None:
+            raise NotFound("the process definition has no deployed start form")
+        return jsonify(forms.deployed(schema, kind))
+    return deployed_start_form
 
 
 def _form_variables_getter(find):

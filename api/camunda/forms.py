@@ -7,12 +7,12 @@ from __future__ import annotations
 from flask import request
 
 from api.camunda import wire
+from engine import usecases
 
 # the Camunda type of a JSON Schema field
 TYPES = {"string": "String", "integer": "Integer", "number": "Double", "boolean": "Boolean",
          "array": "Json", "object": "Json"}
 FORM_JS_KIND = "form-js"
-FORM_JS_SOURCE = "x-form-js"  # the Camunda form a translated schema carries
 
 
 def form_dto(key: str | None, kind: str) -> dict:
@@ -22,10 +22,16 @@ def form_dto(key: str | None, kind: str) -> dict:
     return answer
 
 
+def deployed(schema: dict, kind: str) -> dict:
+    """The form file as deployed, for a form viewer to draw: a Camunda form's own JSON
+    (which its translated schema carries), or the JSON Schema."""
+    return schema.get(usecases.FORM_JS_SOURCE_KEY, schema) if kind == FORM_JS_KIND else schema
+
+
 def form_variables(schema: dict | None, values: dict) -> dict:
     """The typed variables, filtered by the request's `variableNames`."""
     answer = wire.variables_out(values)
-    defaults = _form_js_defaults((schema or {}).get(FORM_JS_SOURCE))
+    defaults = _form_js_defaults((schema or {}).get(usecases.FORM_JS_SOURCE_KEY))
     for name, field in ((schema or {}).get("properties") or {}).items():
         if name in answer or not isinstance(field, dict):
             continue

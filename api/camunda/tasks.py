@@ -227,8 +227,7 @@ def deployed_form(actor, task_id):
     key, schema, kind = usecases.get_task_form(engine_context(), actor, task_id)
     if kind == "none":
         raise NotFound(f"task '{task_id}' has no deployed form")
-    return jsonify(schema.get(usecases.FORM_JS_SOURCE_KEY, schema) if kind == "form-js"
-                   else schema)
+    return jsonify(forms.deployed(schema, kind))
 
 
 @authenticated
