@@ -105,3 +105,12 @@ def test_pycamunda_correlates_a_message_and_throws_a_signal(bare_server):  # noq
             ("Activity_putuskan", "kabag1", "completed")]
     assert requests.get(f"{url}/history/process-instance", auth=staf, timeout=30) \
         .status_code == 403
+
+    # asked for, a result has `variables` (the engine answers none)
+    raw = requests.post(f"{url}/message", auth=pekerja, timeout=30, json={
+        "messageName": "BerkasLengkap", "businessKey": "BERKAS-2", "resultEnabled": True,
+        "variablesInResultEnabled": True})
+    assert raw.status_code == 200, raw.text
+    (reached,) = raw.json()
+    assert reached["resultType"] == "Execution" and reached["variables"] is None
+    assert reached["execution"]["processInstanceId"] == instances[2]
