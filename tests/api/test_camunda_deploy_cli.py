@@ -42,8 +42,9 @@ def test_camunda_deploy_deploys_the_lkj_procedure_and_a_modeler_diagram(bare_ser
                           "bpmn/*.bpmn", *forms)
     assert done.returncode == 0, done.stdout + done.stderr
     printed = json.loads(done.stdout)
-    assert sorted(d["key"] for d in printed["processDefinitions"]) == LKJ_PROCESSES
-    assert {d["version"] for d in printed["processDefinitions"]} == {1}
+    assert sorted((d["key"], d["resource"], d["version"])
+                  for d in printed["processDefinitions"]) == [
+        (key, f"{key}.bpmn", 1) for key in LKJ_PROCESSES]
 
     (deployment,) = requests.get(f"{url}/deployment", auth=admin, timeout=30).json()
     assert deployment["name"] == "lkj"
@@ -71,7 +72,7 @@ def test_camunda_deploy_deploys_the_lkj_procedure_and_a_modeler_diagram(bare_ser
                           diagram)
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout) == {"processDefinitions": [
-        {"key": "Proses_telaah", "version": 1}]}
+        {"key": "Proses_telaah", "resource": "telaah.bpmn", "version": 1}]}
     (telaah,) = requests.get(f"{url}/deployment", auth=admin, timeout=30,
                              params={"name": "telaah"}).json()
     (definition,) = requests.get(f"{url}/process-definition", auth=admin, timeout=30,
