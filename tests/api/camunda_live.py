@@ -50,6 +50,23 @@ class Admin:
         assert answer.status_code == 201, answer.text
 
 
+def bearer_session(server, credentials: tuple[str, str]) -> requests.Session:
+    """A session signed in once: `Authorization: Bearer` with a token of
+    /api/v1/auth/token, which `/engine-rest` accepts as well as Basic."""
+    token = requests.post(f"{server.url}/api/v1/auth/token", timeout=30, json={
+        "username": credentials[0], "password": credentials[1]})
+    assert token.status_code == 200, token.text
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+    return session
+
+
+def on(request, session: requests.Session):
+    """A pycamunda request sent on `session` (pycamunda's own `session` attribute)."""
+    request.session = session
+    return request
+
+
 def basic(request, credentials: tuple[str, str]):
     """A pycamunda request sent with HTTP Basic, as its documentation shows."""
     request.auth = requests.auth.HTTPBasicAuth(*credentials)

@@ -9,7 +9,10 @@ What Camunda's REST API has no call for is done through /api/v1: creating the un
 users (setup), and uploading the documents a form's document fields name (the engine keeps
 documents in its own store; Camunda has no document store, and `File` variables are not
 read). pycamunda 0.6 cannot read a task's variables (`GET /task/{id}/variables`; it only
-has `localVariables`), so that one read uses `requests` on the same path.
+has `localVariables`), so that one read uses `requests` on the same path. Each role's
+client signs in once (`/api/v1/auth/token`) and sends pycamunda's requests on a session
+with its bearer token (pycamunda's `session` attribute); Basic would run a sign-in, with
+its password hash check, on every call.
 
 The step-4 tasks' reminder and deadline timers (P5D, P7D) do not fall due while the test
 runs, as in the /api/v1 cycle (tests/integration/test_lkj_over_http.py)."""
@@ -21,7 +24,13 @@ import json
 import pytest
 import requests
 
-from tests.api.camunda_live import PASSWORD, Admin, bare_server, basic  # noqa: F401
+from tests.api.camunda_live import (  # noqa: F401  (bare_server: the fixture)
+    Admin,
+    bare_server,
+    basic,
+    bearer_session,
+    on,
+)
 from tests.conftest import ROOT
 from tests.procedure import standard
 from tests.procedure.driver import Answers, by_role_and_element, run_lkj_cycle
@@ -44,14 +53,14 @@ class UploadingAnswers(Answers):
     the user completing the task (through /api/v1: Camunda has no document store)."""
     server_url: str = ""
     instance_id: str = ""
-    token: str = ""
+    session: requests.Session | None = None  # the signed-in user completing the task
     _numbers = itertools.count(1)
 
     def document(self) -> str:
         number = next(self._numbers)
-        uploaded = requests.post(
+        uploaded = self.session.post(
             f"{self.server_url}/api/v1/process-instances/{self.instance_id}/documents",
-            headers={"Authorization": f"Bearer {self.token}"}, timeout=30,
+            timeout=30,
             files={"file": (f"dokumen-{number}.pdf", b"%PDF-1.7 " + str(number).encode(),
                             "application/pdf")})
         assert uploaded.status_code == 201, uploaded.text
@@ -67,21 +76,18 @@ def plain(variables: dict) -> dict:
 def test_a_whole_lkj_cycle_through_engine_rest_with_pycamunda(bare_server):  # noqa: F811
     server = bare_server
     url = f"{server.url}/engine-rest"
-    admin = ("admin", server.admin_password)
     setup = Admin(server)
     for code in UNITS:
         setup.unit(code)
-    people = {role: setup.user(role.replace(":", "-"), role) for role in ROLES}
-    tokens = {}
+    # each role's client signs in once and sends its bearer token (Basic works as well:
+    # tests/api/test_camunda_pycamunda.py)
+    sessions = {role: bearer_session(server, setup.user(role.replace(":", "-"), role))
+                for role in ROLES}
+    admin = bearer_session(server, ("admin", server.admin_password))
 
-    def token_of(role: str) -> str:
-        if role not in tokens:
-            username, password = people[role]
-            tokens[role] = requests.post(f"{server.url}/api/v1/auth/token", timeout=30, json={
-                "username": username, "password": password}).json()["access_token"]
-        return tokens[role]
-
-    create = basic(pycamunda.deployment.Create(url, name="lkj", source="pycamunda"), admin)
+    # pycamunda's deployment.Create sends on its own, not on a session: Basic
+    create = basic(pycamunda.deployment.Create(url, name="lkj", source="pycamunda"),
+                   ("admin", server.admin_password))
     files = [*sorted((ROOT / "bpmn").glob("*.bpmn")), *sorted((ROOT / "forms").glob("*.json"))]
     opened = [path.open("rb") for path in files]
     try:
@@ -94,9 +100,9 @@ def test_a_whole_lkj_cycle_through_engine_rest_with_pycamunda(bare_server):  # n
     assert sorted(d.key for d in deployment.deployed_process_definitions.values()) == \
         sorted(path.stem for path in (ROOT / "bpmn").glob("*.bpmn"))
 
-    start = basic(pycamunda.processdef.StartInstance(url, key="lkj_preparation",
-                                                     business_key="LKJ-2024"),
-                  people["kepala_biro"])
+    start = on(pycamunda.processdef.StartInstance(url, key="lkj_preparation",
+                                                  business_key="LKJ-2024"),
+               sessions["kepala_biro"])
     start.add_variable("year", 2024)
     instance_id = start().id_
 
@@ -106,33 +112,33 @@ def test_a_whole_lkj_cycle_through_engine_rest_with_pycamunda(bare_server):  # n
     opened_after: dict[str, int] = {}   # task id -> completions before it was open
     done: list[standard.Done] = []
     for _ in range(500):
-        open_tasks = basic(pycamunda.task.GetList(url, process_instance_id=instance_id),
-                           admin)()
+        open_tasks = on(pycamunda.task.GetList(url, process_instance_id=instance_id),
+                        admin)()
         if not open_tasks:
             break
         for task in open_tasks:
             if task.id_ not in role_of:
                 opened_after[task.id_] = len(done)
-                links = basic(pycamunda.task.IdentityLinksGetList(url, task.id_), admin)()
+                links = on(pycamunda.task.IdentityLinksGetList(url, task.id_), admin)()
                 (role_of[task.id_],) = [link.group_id for link in links
                                         if link.type_ == "candidate"]
         # the oldest first; tasks opened together by candidate group, then element
         task = min(open_tasks, key=lambda t: (opened_after[t.id_], role_of[t.id_],
                                               t.task_definition_key))
         role = role_of[task.id_]
-        worker = people[role]
-        queue = basic(pycamunda.task.GetList(url, candidate_group=role,
-                                             process_instance_id=instance_id), worker)()
+        worker = sessions[role]
+        queue = on(pycamunda.task.GetList(url, candidate_group=role,
+                                          process_instance_id=instance_id), worker)()
         assert task.id_ in {t.id_ for t in queue}, f"{task.task_definition_key} not in {role}"
         assert all(role_of[t.id_] == role for t in queue)
 
-        read = requests.get(f"{url}/task/{task.id_}/variables", auth=worker, timeout=30)
+        read = worker.get(f"{url}/task/{task.id_}/variables", timeout=30)
         assert read.status_code == 200, read.text
         variables = plain(read.json())
-        basic(pycamunda.task.Claim(url, id_=task.id_, user_id=worker[0]), worker)()
-        answers.token = token_of(role)
+        on(pycamunda.task.Claim(url, id_=task.id_, user_id=role.replace(":", "-")), worker)()
+        answers.session = worker
         data = answers.for_form(task.form_key, task.task_definition_key, variables)
-        complete = basic(pycamunda.task.Complete(url, id_=task.id_), worker)
+        complete = on(pycamunda.task.Complete(url, id_=task.id_), worker)
         for name, value in data.items():
             complete.add_variable(name, value)
         complete()
@@ -150,10 +156,10 @@ def test_a_whole_lkj_cycle_through_engine_rest_with_pycamunda(bare_server):  # n
     expected = run_lkj_cycle(ROOT / "bpmn", UNITS, revise_at=REVISE_AT,
                              incomplete_unit=INCOMPLETE_UNIT, tie_break=by_role_and_element)
     assert [(d.role, d.element) for d in done] == [(r, e) for r, e, _ in expected.steps]
-    auditor = people["auditor"]
-    (history,) = requests.get(f"{url}/history/process-instance", auth=auditor, timeout=30,
-                              params={"processInstanceId": instance_id}).json()
+    auditor = sessions["auditor"]
+    (history,) = auditor.get(f"{url}/history/process-instance", timeout=30,
+                             params={"processInstanceId": instance_id}).json()
     assert history["state"] == "COMPLETED" and history["businessKey"] == "LKJ-2024"
-    finished = requests.get(f"{url}/history/task/count", auth=auditor, timeout=30,
-                            params={"processInstanceId": instance_id, "finished": "true"})
+    finished = auditor.get(f"{url}/history/task/count", timeout=30,
+                           params={"processInstanceId": instance_id, "finished": "true"})
     assert finished.json()["count"] == len(done)
