@@ -183,8 +183,8 @@ class LiveServer:
             try:
                 if requests.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or slower than a second on a loaded machine
             time.sleep(0.2)
         raise RuntimeError(f"server not ready in {timeout}s: {self.output()}")
 

@@ -58,10 +58,16 @@ def deploy(actor):
     return jsonify({
         **answer,
         "deployedProcessDefinitions": {wire.definition_id(d.key, d.version, d.id):
-                                       definition_dto(d) for d in created} or None,
+                                       _with_resource(ctx, d) for d in created} or None,
         "deployedCaseDefinitions": None, "deployedDecisionDefinitions": None,
         "deployedDecisionRequirementsDefinitions": None,
     })
+
+
+def _with_resource(ctx, d) -> dict:
+    """A new version with `resource`, the file holding its process, as Camunda answers a
+    deployment (deployers such as camunda-deploy print it)."""
+    return {**definition_dto(d), "resource": usecases.definition_xml(ctx, d.key, d.version)[0]}
 
 
 def _uploaded_files() -> tuple[dict[str, bytes], dict[str, bytes]]:

@@ -28,18 +28,24 @@ def message(actor):
         business_key=body.get("businessKey"))
     if not paging.flag(body, "resultEnabled"):
         return "", 204
-    return jsonify([_result(r, body.get("businessKey")) for r in reached])
+    results = [_result(r, body.get("businessKey")) for r in reached]
+    if paging.flag(body, "variablesInResultEnabled"):
+        # Camunda's result with variables; the engine does not answer them (null)
+        results = [{**result, "variables": None} for result in results]
+    return jsonify(results)
 
 
 def _result(r, business_key) -> dict:
+    """Camunda's MessageCorrelationResultDto: without `variables` (clients such as
+    pycamunda read the key only when it is there)."""
     instance = {"links": [], "id": r.process_instance_id, "businessKey": business_key,
                 "caseInstanceId": None, "ended": False, "suspended": False, "tenantId": None}
     if r.started:
         versions = usecases.definition_versions(engine_context(), r.definition_key)
         instance["definitionId"] = definition_id_of(r.definition_key, versions[-1].version)
         return {"resultType": "ProcessDefinition", "execution": None,
-                "processInstance": instance, "variables": None}
-    return {"resultType": "Execution", "processInstance": None, "variables": None,
+                "processInstance": instance}
+    return {"resultType": "Execution", "processInstance": None,
             "execution": {"id": r.process_instance_id, "processInstanceId":
                           r.process_instance_id, "ended": False, "tenantId": None}}
 
