@@ -20,6 +20,7 @@ def add_routes(bp: Blueprint) -> None:
     bp.add_url_rule("/external-task/fetchAndLock", "fetch_and_lock", fetch_and_lock,
                     methods=["POST"])
     bp.add_url_rule("/external-task", "external_tasks", list_external_tasks)
+    bp.add_url_rule("/external-task/count", "external_task_count", count_external_tasks)
     bp.add_url_rule("/external-task/<task_id>", "external_task", get_external_task)
     bp.add_url_rule("/external-task/<task_id>/errorDetails", "external_error_details",
                     error_details)
@@ -125,10 +126,18 @@ def _task_dto(t) -> dict:
 
 @authenticated
 def list_external_tasks(actor):
-    tasks = usecases.list_external_tasks(
+    return jsonify([_task_dto(t) for t in paging.page_of(_matching(actor))])
+
+
+@authenticated
+def count_external_tasks(actor):
+    return jsonify({"count": len(_matching(actor))})
+
+
+def _matching(actor) -> list:
+    return usecases.list_external_tasks(
         engine_context(), actor, topic=paging.text(request.args, "topicName"),
         process_instance_id=paging.text(request.args, "processInstanceId"))
-    return jsonify([_task_dto(t) for t in paging.page_of(tasks)])
 
 
 @authenticated

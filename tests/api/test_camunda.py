@@ -296,6 +296,12 @@ def test_a_worker_fetches_external_tasks_and_others_may_not(client, root_basic, 
     assert external["processInstanceId"] == started["id"]
     assert external["processDefinitionKey"] == "Proses_telaah"
     assert CAMUNDA_DATE.match(external["lockExpirationTime"])
+    listed = client.get("/engine-rest/external-task?topicName=nilai", headers=worker)
+    assert [t["id"] for t in listed.get_json()] == [external["id"]]
+    assert client.get("/engine-rest/external-task/count?topicName=nilai",
+                      headers=worker).get_json() == {"count": 1}
+    assert client.get("/engine-rest/external-task/count?topicName=lain",
+                      headers=worker).get_json() == {"count": 0}
 
 
 def test_a_worker_reports_failure_and_the_task_comes_back(client, root_basic, login):
