@@ -48,7 +48,7 @@ EXTERNAL_TASK_FAILED = "external_task_failed"
 DRAFT_BUILT = "draft_built"
 ARCHIVE_BUILT = "archive_built"
 LKJ_PUBLISHED = "lkj_published"
-# An admin set or deleted variables of the instance (engine/usecases/instance_data.py): the
+# An admin set or deleted variables of the instance (engine/usecases/instance_variables.py): the
 # names, the values set (replay sets them again) and the state digest after.
 VARIABLES_CHANGED = "variables_changed"
 EVENT_TYPES = (TIMERS_FIRED, INSTANCE_STARTED, INSTANCE_COMPLETED, INSTANCE_ERROR, TASK_READY, TASK_CLAIMED,

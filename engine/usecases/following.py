@@ -48,6 +48,7 @@ _TOLD = {
     event_log.TASK_READY: ("role", "due_at"),
     event_log.TASK_UNCLAIMED: ("assignee", "reason"),
     event_log.DOCUMENT_UPLOADED: ("document_id", "filename", "size"),
+    event_log.DRAFT_BUILT: ("document_id", "filename", "size"),
     event_log.INSTANCE_ERROR: ("message",),
     event_log.INSTANCE_TERMINATED: ("reason",),
     event_log.INSTANCE_SUSPENDED: ("reason",),

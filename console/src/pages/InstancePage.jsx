@@ -26,6 +26,7 @@ export function timelineSentence(entry, units) {
   return t(key, {
     actor, task: entry.task_name || entry.element_id || '', role: roleLabel(details.role, units),
     filename: details.filename || '', message: details.message || '', to: details.to_version ?? '',
+    names: [...(details.set || []), ...(details.deleted || [])].join(', '),
   });
 }
 

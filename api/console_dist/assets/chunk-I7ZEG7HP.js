@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-EO6X725O.js";import"./chunk-PK3F7TJK.js";import"./chunk-N5IYY6AA.js";import"./chunk-HNMCLBYR.js";import"./chunk-F2PIZEZY.js";import"./chunk-PH5U4BEJ.js";import"./chunk-QTARBA7R.js";import"./chunk-CSDLX43W.js";import"./chunk-3NJ45SWX.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};

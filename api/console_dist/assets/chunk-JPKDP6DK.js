@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-HNMCLBYR.js";import"./chunk-F2PIZEZY.js";import"./chunk-PH5U4BEJ.js";import"./chunk-QTARBA7R.js";import"./chunk-CSDLX43W.js";import"./chunk-3NJ45SWX.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
