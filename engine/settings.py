@@ -158,6 +158,8 @@ class Settings:
     # Token checks answer from a per-process cache of active users for this long (0: off);
     # other processes see a user's change within this time (engine/security/user_cache.py).
     user_cache_ttl_s: float = 5.0
+    # Basic credentials once checked are trusted this long (engine/security/credential_cache.py)
+    basic_auth_cache_ttl_s: float = 60.0
     # Argon2id cost of new password hashes; the defaults are argon2-cffi's, RFC 9106's
     # low-memory recommendation (64 MiB, 3 passes, 4 lanes). Stored hashes of other costs
     # still verify and are rehashed at the next sign-in.
@@ -192,6 +194,9 @@ class Settings:
         if not math.isfinite(self.user_cache_ttl_s) or self.user_cache_ttl_s < 0:
             raise InvalidSettings("LKJ_USER_CACHE_TTL_S must be 0 or more seconds, "
                                   f"not {self.user_cache_ttl_s}")
+        if not math.isfinite(self.basic_auth_cache_ttl_s) or self.basic_auth_cache_ttl_s < 0:
+            raise InvalidSettings("LKJ_BASIC_AUTH_CACHE_TTL_S must be 0 or more seconds, "
+                                  f"not {self.basic_auth_cache_ttl_s}")
         for name, value, minimum in (
                 ("LKJ_MAX_DOCUMENT_BYTES", self.max_document_bytes, 1),
                 ("LKJ_MAX_DOCUMENTS_PER_INSTANCE", self.max_documents_per_instance, 1),
@@ -258,6 +263,7 @@ class Settings:
             if env.get("LKJ_ACHIEVEMENT_SCALE") else None,
             check_state_writes=_flag(env, "LKJ_CHECK_STATE_WRITES"),
             user_cache_ttl_s=_number(env, "LKJ_USER_CACHE_TTL_S", 5.0, float),
+            basic_auth_cache_ttl_s=_number(env, "LKJ_BASIC_AUTH_CACHE_TTL_S", 60.0, float),
             argon2_memory_kib=_number(env, "LKJ_ARGON2_MEMORY_KIB", argon2.DEFAULT_MEMORY_COST),
             argon2_time_cost=_number(env, "LKJ_ARGON2_TIME_COST", argon2.DEFAULT_TIME_COST),
             argon2_parallelism=_number(env, "LKJ_ARGON2_PARALLELISM",

@@ -1,6 +1,6 @@
 """Who calls: HTTP Basic (the user's name and password, checked by the engine's sign-in
-with its throttle) or a bearer token of `/api/v1/auth/token`. Camunda's groups are our
-roles."""
+with its throttle, then trusted for a while: engine/security/credential_cache.py) or a
+bearer token of `/api/v1/auth/token`. Camunda's groups are our roles."""
 from __future__ import annotations
 
 import base64
@@ -29,8 +29,7 @@ def caller() -> UserView:
     try:
         if scheme == "basic" and credentials:
             username, password = _basic(credentials)
-            token = usecases.sign_in(ctx, username, password, client_address())
-            user = usecases.user_of_token(ctx, token["access_token"])
+            user = usecases.user_of_credentials(ctx, username, password, client_address())
         elif scheme == "bearer" and credentials:
             user = usecases.user_of_token(ctx, credentials)
         else:

@@ -143,6 +143,7 @@ from engine.usecases.signing_in import (
     authenticate,
     change_own_password,
     sign_in,
+    user_of_credentials,
     user_of_token,
 )
 from engine.usecases.tasks import (
@@ -233,6 +234,7 @@ __all__ = [
     "authenticate",
     "sign_in",
     "user_of_token",
+    "user_of_credentials",
     "change_own_password",
     "get_user",
     "create_user",

@@ -14,6 +14,7 @@ from engine.persistence import state_store
 from engine.persistence.db import Database
 from engine.persistence.documents import DocumentStore
 from engine.persistence.tables import CalendarDay, ProcessDefinition
+from engine.security.credential_cache import CredentialCache
 from engine.security.user_cache import UserCache
 from engine.settings import Settings
 from engine.workflow import runtime
@@ -77,6 +78,7 @@ class EngineContext:
         self._specs = _LRU(64)  # definition id -> ExecutableSpec (immutable, shared)
         self._definitions = _LRU(256)  # definition id -> DeployedVersion (immutable)
         self.users = UserCache(settings.user_cache_ttl_s)  # active users, for token checks
+        self.credentials = CredentialCache(settings.secret_key, settings.basic_auth_cache_ttl_s)
         # instance id -> (version, workflow, Stored). A command takes the workflow out while
         # it works and puts it back only after its transaction committed, so no half-applied
         # workflow is ever reused; a version mismatch means another process changed it.

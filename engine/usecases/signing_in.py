@@ -95,6 +95,25 @@ def sign_in(ctx: EngineContext, username: str, password: str,
     return tokens.issue(ctx.settings, account.view.username, account.generation)
 
 
+def user_of_credentials(ctx: EngineContext, username: str, password: str,
+                        client_address: str | None) -> UserView:
+    """The user of a name and password sent with every call (HTTP Basic): signed in as
+    `sign_in` does (throttled), and trusted again without the Argon2 check for a while
+    (engine/security/credential_cache.py) while the user's token generation is unchanged."""
+    key = ctx.credentials.key(username, password)
+    remembered = ctx.credentials.generation(key)
+    if remembered is not None:
+        account = _account(ctx, username, cached=True)
+        if account is not None and account.generation == remembered:
+            return account.view
+    account = sign_in_throttle.checked(ctx, username, client_address,
+                                       lambda: _password_matches(ctx, username, password))
+    if account is None:
+        raise AuthenticationFailed("unknown user or wrong password")
+    ctx.credentials.remember(key, account.generation)
+    return account.view
+
+
 def user_of_token(ctx: EngineContext, token: str) -> UserView:
     """The active user a token names, if the token is still valid: signed here, not expired,
     of the user's current token generation. AuthenticationFailed (saying why) otherwise."""

@@ -296,7 +296,8 @@ def test_the_table_names_every_command_the_engine_offers():
                "suspend_instance",
                "resume_instance", "terminate_instance", "retry_instance", "migrate_instance",
                "migrate_version", "create_user", "list_users", "update_user", "get_user",
-               "authenticate", "sign_in", "user_of_token", "change_own_password",
+               "authenticate", "sign_in", "user_of_token", "user_of_credentials",
+               "change_own_password",
                "restore_admin", "create_unit", "update_unit", "list_units",
                "calendar_year", "set_calendar_day", "reset_calendar_day",
                "lease_due_timers", "fire_timers", "correlate_message", "broadcast_signal", "Reached",
@@ -318,7 +319,8 @@ def test_the_table_names_every_command_the_engine_offers():
                "list_pending_steps", "retry_pending_step", "version_statistics",
                "element_statistics"}
     # Not in the table, and why: document_path is get_document plus a path; get_user,
-    # authenticate, sign_in and user_of_token establish who the caller is;
+    # authenticate, sign_in, user_of_token and user_of_credentials establish who the
+    # caller is;
     # change_own_password acts on the caller itself, whatever its roles (tests/engine/
     # test_users_*.py); check_deployment, deployable_files and verify_audit_bundle read only
     # their input;
