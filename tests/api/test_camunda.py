@@ -143,6 +143,11 @@ def test_definitions_are_listed_read_and_started_by_id_and_key(client, root_basi
     xml = client.get(f"/engine-rest/process-definition/{definition_id}/xml",
                      headers=root_basic).get_json()
     assert "mini_review" in xml["bpmn20Xml"]
+    # no image was deployed: Camunda's 204; an unknown definition is still a 404
+    assert client.get(f"/engine-rest/process-definition/{definition_id}/diagram",
+                      headers=root_basic).status_code == 204
+    assert client.get("/engine-rest/process-definition/key/nope/diagram",
+                      headers=root_basic).status_code == 404
     assert client.get("/engine-rest/process-definition/mini_review:1:999",
                       headers=root_basic).status_code == 404
     assert client.get("/engine-rest/process-definition/key/nope",
