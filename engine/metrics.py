@@ -10,7 +10,7 @@ collected by the API's `/metrics` (api/metrics.py) from `usecases.operational_co
 from __future__ import annotations
 
 import contextvars
-import functools
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,8 +29,21 @@ class Metrics:
     db_connections: object  # gauge: connections checked out of the pool, per process
 
 
-@functools.cache
+_made: list[Metrics] = []
+_making = threading.Lock()
+
+
 def metrics() -> Metrics:
+    """The metrics, made once: threads asking at the same first moment (the first
+    concurrent requests) must not register them twice."""
+    if not _made:
+        with _making:
+            if not _made:
+                _made.append(_make())
+    return _made[0]
+
+
+def _make() -> Metrics:
     from prometheus_client import Counter, Gauge, Histogram
 
     return Metrics(

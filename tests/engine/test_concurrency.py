@@ -127,3 +127,31 @@ def test_a_spinning_script_does_not_hold_up_work_on_another_instance(ctx):
     assert order == ["claimed", "script stopped"]
     assert usecases.get_instance(ctx, ADMIN, spinning.id).status == "error"
     assert usecases.get_task(ctx, staf, other.open_tasks[0].id).assignee == "staf1"
+
+
+def test_concurrent_variable_changes_and_completions_lose_nothing(ctx):
+    """Admins set variables while staff complete the branches: every change that was
+    answered as done is in the data the instance ends with, and the history replays."""
+    instance = deploy_parallel(ctx, branches=2)
+    staf = actor("staf1", "staf")
+    tasks = instance.open_tasks
+    changes = [lambda i=i: usecases.set_instance_variables(ctx, ADMIN, instance.id,
+                                                           {f"catatan_{i}": i})
+               for i in range(8)]
+    completions = [lambda t=t: usecases.complete_task(ctx, staf, t.id, {}, claim=True)
+                   for t in tasks]
+    done, refused = race([*changes[:4], completions[0], *changes[4:]])
+    assert all(isinstance(e, Conflict) for e in refused), refused
+    set_names = {name for result in done if isinstance(result, dict) for name in result
+                 if name.startswith("catatan_")}
+    # what each successful change answered is what the instance holds now
+    assert set_names <= set(usecases.get_instance_variables(ctx, ADMIN, instance.id))
+    open_tasks = usecases.get_instance(ctx, ADMIN, instance.id).open_tasks
+    for task in open_tasks:
+        usecases.complete_task(ctx, staf, task.id, {}, claim=True)
+    ended = usecases.get_instance(ctx, ADMIN, instance.id)
+    assert ended.status == "completed"
+    assert set_names <= set(usecases.get_instance_variables(ctx, ADMIN, instance.id))
+    assert len([r for r in done if isinstance(r, dict)]) + len(refused) >= 8 - len(open_tasks)
+    report = usecases.replay_instance(ctx, ADMIN, instance.id)
+    assert report.consistent, report.divergence
