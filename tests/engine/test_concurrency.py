@@ -144,6 +144,7 @@ def test_concurrent_variable_changes_and_completions_lose_nothing(ctx):
     assert all(isinstance(e, Conflict) for e in refused), refused
     set_names = {name for result in done if isinstance(result, dict) for name in result
                  if name.startswith("catatan_")}
+    assert set_names  # one change at least went through the race
     # what each successful change answered is what the instance holds now
     assert set_names <= set(usecases.get_instance_variables(ctx, ADMIN, instance.id))
     open_tasks = usecases.get_instance(ctx, ADMIN, instance.id).open_tasks
@@ -152,6 +153,5 @@ def test_concurrent_variable_changes_and_completions_lose_nothing(ctx):
     ended = usecases.get_instance(ctx, ADMIN, instance.id)
     assert ended.status == "completed"
     assert set_names <= set(usecases.get_instance_variables(ctx, ADMIN, instance.id))
-    assert len([r for r in done if isinstance(r, dict)]) + len(refused) >= 8 - len(open_tasks)
     report = usecases.replay_instance(ctx, ADMIN, instance.id)
     assert report.consistent, report.divergence
