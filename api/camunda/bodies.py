@@ -1,4 +1,4 @@
-"""A request's JSON object body (empty when none was sent)."""
+"""A request's JSON object body (empty when none was sent), and a field it must carry."""
 from __future__ import annotations
 
 from flask import request
@@ -14,3 +14,12 @@ def json_object() -> dict:
     if not isinstance(body, dict):
         raise InvalidInput("The body must be an object", {"_body": ["must be an object"]})
     return body
+
+
+def required(field: str):
+    """The body's `field`, which the call cannot do without (its type is the engine's to
+    check)."""
+    body = json_object()
+    if field not in body:
+        raise InvalidInput(f"{field} is missing", {field: ["is required"]})
+    return body[field]

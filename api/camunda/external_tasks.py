@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from api.camunda import paging, wire
 from api.camunda.auth import authenticated
-from api.camunda.bodies import json_object
+from api.camunda.bodies import json_object, required
 from api.extension import engine_context
 from engine import usecases
 from engine.errors import InvalidInput
@@ -156,8 +156,5 @@ def error_details(actor, task_id):
 
 @authenticated
 def set_retries(actor, task_id):
-    body = json_object()
-    if "retries" not in body:
-        raise InvalidInput("retries is missing", {"retries": ["is required"]})
-    usecases.set_external_task_retries(engine_context(), actor, task_id, body["retries"])
+    usecases.set_external_task_retries(engine_context(), actor, task_id, required("retries"))
     return "", 204

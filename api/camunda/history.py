@@ -164,13 +164,11 @@ def _whole(field: str) -> int | None:
 
 def _descending(sorts: tuple[str, ...]) -> bool:
     """`sortBy` (one of `sorts`, all the log's order) and `sortOrder`."""
-    sort_by, order = request.args.get("sortBy"), request.args.get("sortOrder")
+    sort_by = request.args.get("sortBy")
     if sort_by not in (None, "", *sorts):
         raise InvalidInput(f"sortBy {sort_by!r} is not supported",
                            {"sortBy": [f"one of {', '.join(sorts)}"]})
-    if order not in (None, "", "asc", "desc"):
-        raise InvalidInput("sortOrder must be asc or desc", {"sortOrder": ["asc or desc"]})
-    return order == "desc"
+    return paging.descending()
 
 
 def _moment(field: str, upper: bool = False):

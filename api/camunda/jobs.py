@@ -10,11 +10,11 @@ from flask import Blueprint, jsonify, request
 
 from api.camunda import paging, wire
 from api.camunda.auth import authenticated
-from api.camunda.bodies import json_object
+from api.camunda.bodies import required
 from api.camunda.lookups import definition_id_of
 from api.extension import engine_context
 from engine import usecases
-from engine.errors import InvalidInput, PendingStepNotFound
+from engine.errors import PendingStepNotFound
 
 SORTS = {"jobId": lambda j: j.id, "processInstanceId": lambda j: j.process_instance_id,
          "processDefinitionId": lambda j: j.definition,
@@ -79,8 +79,7 @@ def _matching(actor) -> list:
     jobs = usecases.list_pending_steps(engine_context(), actor,
                                        paging.text(query, "processInstanceId"))
     jobs = [j for j in jobs if all(test(j) for test, asked in filters if asked)]
-    if query.get("sortOrder") not in (None, "", "asc", "desc"):
-        raise InvalidInput("sortOrder must be asc or desc", {"sortOrder": ["asc or desc"]})
+    paging.descending(query)  # refused unless asc or desc
     return paging.sorted_by(jobs, SORTS)
 
 
@@ -109,8 +108,5 @@ def get_job(actor, job_id):
 
 @authenticated
 def set_retries(actor, job_id):
-    body = json_object()
-    if "retries" not in body:
-        raise InvalidInput("retries is missing", {"retries": ["is required"]})
-    usecases.retry_pending_step(engine_context(), actor, job_id, body["retries"])
+    usecases.retry_pending_step(engine_context(), actor, job_id, required("retries"))
     return "", 204

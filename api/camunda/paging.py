@@ -41,6 +41,14 @@ def flag(source, field: str) -> bool | None:
     raise InvalidInput(f"{field} must be true or false", {field: ["must be true or false"]})
 
 
+def descending(source=None) -> bool:
+    """`sortOrder`: asc (the default) or desc."""
+    order = (request.args if source is None else source).get("sortOrder")
+    if order not in (None, "", "asc", "desc"):
+        raise InvalidInput("sortOrder must be asc or desc", {"sortOrder": ["asc or desc"]})
+    return order == "desc"
+
+
 def sorted_by(items: list, sorts: dict, source=None) -> list:
     """`sortBy` (one of `sorts`: name -> key function) and `sortOrder` (asc, desc)."""
     source = request.args if source is None else source
