@@ -1,10 +1,10 @@
 """One process instance: suspending and resuming it, deleting it (our terminate: its
-history stays) and the tree of its open activities (its variables:
-api/camunda/instance_variables.py). The use cases apply the policy (administration is
-admins')."""
+history stays). Its variables are in api/camunda/instance_variables.py, the tree of its
+open activities in api/camunda/activity_tree.py. The use cases apply the policy
+(administration is admins')."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 
 from api.camunda.auth import authenticated
 from api.camunda.bodies import json_object
