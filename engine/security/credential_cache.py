@@ -9,7 +9,8 @@ generation when the password last matched, for `LKJ_BASIC_AUTH_CACHE_TTL_S` seco
 deactivating it, bumps the generation, so an entry of an older generation is never used:
 in the process that made the change at once, in others within `LKJ_USER_CACHE_TTL_S`
 (engine/security/user_cache.py). A wrong password never reaches the cache: it goes through
-the sign-in and its throttle every time.
+the sign-in and its throttle every time; and while the throttle refuses the name or the
+address, a remembered password is refused too (engine/usecases/signing_in.py).
 """
 from __future__ import annotations
 

@@ -58,6 +58,15 @@ def checked(ctx: EngineContext, username: str, client_address: str | None,
     return result
 
 
+def refusal(ctx: EngineContext, username: str,
+            client_address: str | None) -> TooManyAttempts | None:
+    """The refusal a check of this user name from this address would meet now, if any:
+    for credentials trusted without a check (engine/security/credential_cache.py), which
+    must not pass while a check would be refused, or the throttle stops no guess."""
+    return _refusal(ctx, username[:USERNAME_LENGTH],
+                    (client_address or "unknown")[:ADDRESS_LENGTH], attempt=None)
+
+
 def _record(ctx: EngineContext, username: str, address: str) -> int:
     now = ctx.clock.now()
     with ctx.db.write() as s:
@@ -74,7 +83,7 @@ def _remove(ctx: EngineContext, attempt: int) -> None:
 
 
 def _refusal(ctx: EngineContext, username: str, address: str,
-             attempt: int) -> TooManyAttempts | None:
+             attempt: int | None) -> TooManyAttempts | None:
     settings = ctx.settings
     now = ctx.clock.now()
     window = timedelta(seconds=settings.signin_window_s)
@@ -87,10 +96,10 @@ def _refusal(ctx: EngineContext, username: str, address: str,
                  settings.signin_max_failures_per_address, "from this address")):
             # The limit-th most recent other failure in the window: while it is there, this
             # attempt would be one too many; once it leaves the window, one fewer remains.
+            others = () if attempt is None else (SignInFailure.id != attempt,)
             oldest_counted = s.scalar(
                 select(SignInFailure.failed_at)
-                .where(column == value, SignInFailure.id != attempt,
-                       SignInFailure.failed_at > now - window)
+                .where(column == value, *others, SignInFailure.failed_at > now - window)
                 .order_by(SignInFailure.failed_at.desc(), SignInFailure.id.desc())
                 .offset(limit - 1).limit(1))
             if oldest_counted is not None:

@@ -102,7 +102,10 @@ def user_of_credentials(ctx: EngineContext, username: str, password: str,
     (engine/security/credential_cache.py) while the user's token generation is unchanged."""
     key = ctx.credentials.key(username, password)
     remembered = ctx.credentials.generation(key)
-    if remembered is not None:
+    # While the name or address is throttled a remembered password is refused as well:
+    # otherwise a guess that hits the cache would answer a question the throttle forbids.
+    if remembered is not None and sign_in_throttle.refusal(ctx, username,
+                                                           client_address) is None:
         account = _account(ctx, username, cached=True)
         if account is not None and account.generation == remembered:
             return account.view

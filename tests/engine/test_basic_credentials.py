@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from engine import usecases
 from engine.errors import AuthenticationFailed, TooManyAttempts
-from engine.persistence.tables import User
+from engine.persistence.tables import SignInFailure, User
 from engine.security.passwords import hash_password
 from engine.usecases.context import EngineContext
 from tests.conftest import ADMIN
@@ -74,3 +74,18 @@ def test_a_wrong_password_is_never_trusted_and_is_counted(ctx):
         basic(ctx, "wrong-password")
     with pytest.raises(AuthenticationFailed):
         basic(ctx, "wrong-password", username="nobody")
+
+
+def test_a_remembered_password_is_refused_while_the_name_is_throttled(ctx):
+    """Otherwise a guesser, refused every other guess, would still be told when one hits
+    the password a client is using at the moment."""
+    usecases.create_user(ctx, ADMIN, "sari", PASSWORD, ["staf"])
+    basic(ctx)  # remembered now
+    for _ in range(3):
+        with pytest.raises(AuthenticationFailed):
+            basic(ctx, "wrong-password")
+    with pytest.raises(TooManyAttempts):
+        basic(ctx)
+    with ctx.db.write() as s:  # the window has passed
+        s.execute(delete(SignInFailure))
+    assert basic(ctx).username == "sari"
