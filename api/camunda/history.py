@@ -146,20 +146,10 @@ _NOTHING = SimpleNamespace(items=[], total=0)  # a filter no entry of the log ca
 def _window() -> tuple[int, int | None]:
     """(offset, limit) of `firstResult` and `maxResults`; limit None when no page is wanted
     (`maxResults=0`). Without `maxResults`, the engine's largest page."""
-    offset = _whole("firstResult")
-    most = _whole("maxResults")
+    offset = paging.count(request.args, "firstResult", most=usecases.MAX_OFFSET)
+    most = paging.count(request.args, "maxResults", most=usecases.MAX_OFFSET)
     limit = usecases.MAX_HISTORY_PAGE if most is None else min(most, usecases.MAX_HISTORY_PAGE)
     return offset or 0, limit or None
-
-
-def _whole(field: str) -> int | None:
-    raw = request.args.get(field)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or int(raw) > usecases.MAX_OFFSET:
-        raise InvalidInput(f"{field} must be a whole number, 0 or more",
-                           {field: ["must be a whole number, 0 or more"]})
-    return int(raw)
 
 
 def _descending(sorts: tuple[str, ...]) -> bool:

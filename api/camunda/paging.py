@@ -9,23 +9,29 @@ from engine.errors import InvalidInput
 
 def page_of(items: list, source: dict | None = None) -> list:
     source = request.args if source is None else source
-    first = _count(source, "firstResult", 0)
-    most = _count(source, "maxResults", None)
+    first = count(source, "firstResult", 0)
+    most = count(source, "maxResults")
     end = None if most is None else first + most
     return items[first:end]
 
 
-def _count(source, field: str, default):
+def count(source, field: str, default=None, most: int | None = None):
+    """A whole number, 0 or more (and at most `most`), of a URL parameter (digits only) or a
+    JSON body field; `default` when absent."""
     raw = source.get(field)
     if raw is None or raw == "":
         return default
-    try:
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
         value = int(raw)
-    except (TypeError, ValueError):
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
         value = -1
-    if value < 0 or isinstance(raw, bool):
+    if value < 0:
         raise InvalidInput(f"{field} must be a whole number, 0 or more",
                            {field: ["must be a whole number, 0 or more"]})
+    if most is not None and value > most:
+        raise InvalidInput(f"{field} must be at most {most}", {field: [f"at most {most}"]})
     return value
 
 

@@ -129,6 +129,22 @@ def test_bad_input_is_camundas_invalid_request(client, root_basic):
     assert answer.status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/engine-rest/deployment", "/engine-rest/history/activity-instance"])
+@pytest.mark.parametrize("field, value", [("firstResult", "+5"), ("maxResults", " 5"),
+                                          ("firstResult", "٣"), ("maxResults", "1.5"),
+                                          ("firstResult", "10000000000000000000000")])
+def test_a_page_bound_that_is_not_plain_digits_is_refused_naming_it(client, root_basic, path,
+                                                                      field, value):
+    """Every Camunda listing reads its paging one way; a number too large for a database
+    offset is refused where the engine pages in the database."""
+    answer = client.get(path, query_string={field: value}, headers=root_basic)
+    if path.endswith("deployment") and value.startswith("1000"):
+        assert answer.status_code == 200 and answer.get_json() == []  # a list's slice
+        return
+    assert answer.status_code == 400, answer.get_json()
+    assert field in answer.get_json()["message"]
+
+
 def test_definitions_are_listed_read_and_started_by_id_and_key(client, root_basic, login):
     deployed = modeler_deploy(client, root_basic, mini_files()).get_json()
     (definition_id, _), = deployed["deployedProcessDefinitions"].items()
