@@ -21,6 +21,7 @@ from engine.workflow.expressions import (
     is_camunda_expression,
     to_python,
 )
+from engine.workflow import script_rules
 from engine.workflow.sandbox import check_source
 
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -219,9 +220,27 @@ def _timers(doc, report: Report) -> None:
                 continue
             if _ISO_LOOKING.match(source):
                 source = node.text = as_literal(source)
-            problem = timer_problem(source, kind)
+            problem = timer_problem(source, kind) or _start_timer_problem(node, source)
             if problem:
                 report("error", problem, _element_of(node))
+
+
+def _start_timer_problem(node, source: str) -> str | None:
+    """A process's timer start event is evaluated before the process has any data: an
+    expression reading a variable could never give a time (an event sub-process's timer
+    start reads its instance's data, and is not this)."""
+    event = node.getparent().getparent()
+    if local(event) != "startEvent" or local(event.getparent()) != "process":
+        return None
+    tree = ast.parse(source, mode="eval")
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+             and not isinstance(n.ctx, ast.Load)}
+    unknown = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+                     - bound - set(script_rules.scope_for({})))
+    if not unknown:
+        return None
+    return (f"a timer start event's expression reads {', '.join(unknown)}, but a process "
+            "has no data before it starts: give a date, a duration or a cycle")
 
 
 def as_literal(iso_text: str) -> str:

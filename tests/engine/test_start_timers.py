@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import usecases
+from engine.errors import DiagramInvalid
 from engine.persistence.tables import ProcessInstance
 from tests.conftest import ADMIN, TEST_DB, actor
 from tests.engine import bpmn_events as b
@@ -84,3 +85,22 @@ def test_four_workers_start_one_instance_per_due_time(ctx):
             thread.join()
         assert sorted(len(r) for r in results) == [0, 0, 0, 1]
     assert len(instances_of(ctx, "contended")) == 3
+
+
+@pytest.mark.parametrize("expression", ["tanggal_mulai", "'R/' + mulai + '/P1W'"])
+def test_a_start_timer_reading_a_variable_is_refused_at_deploy(ctx, expression):
+    """Before it starts a process has no data: the owner hears so when deploying, not from
+    a log line when the schedule is made."""
+    with pytest.raises(DiagramInvalid) as refused:
+        deploy_timer_start(ctx, "laporan_berkala", "timeCycle", expression)
+    [problem] = refused.value.errors
+    assert problem["element_id"] == "start" and "no data before it starts" in problem["message"]
+    assert usecases.schedule_start_timers(ctx) == 0
+
+
+def test_a_start_timer_computed_without_variables_is_deployed(ctx):
+    ctx.clock.set(T0)
+    deploy_timer_start(ctx, "laporan_harian", "timeDate",
+                       "(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()")
+    assert round_at(ctx, T0) == []  # scheduled an hour after the deployment's round
+    assert len(round_at(ctx, T0 + timedelta(hours=2))) == 1
