@@ -261,15 +261,19 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
             raise WorkflowError(f"task '{meta['element_id']}': {exc.args[0]}") from None
         # A group nobody holds yet is no error: admins see every task until someone does.
         subject, phase = subject_and_phase(s, spiff_task)
+        groups, users = groups_and_users(role)
+        # A task the diagram gives to one user (camunda:assignee) opens claimed by that user.
+        assignee = users[0] if meta.get("assigned") and users else None
         row = Task(id=task_id, process_instance_id=instance.id, definition_key=definition.key,
                    process_id=runtime.process_id_of(spiff_task), element_id=meta["element_id"],
-                   name=meta["name"], subject=subject, phase=phase, role=role, state="ready",
+                   name=meta["name"], subject=subject, phase=phase, role=role,
+                   state="claimed" if assignee else "ready", assignee=assignee,
+                   claimed_at=now if assignee else None,
                    form_key=meta["form_key"], created_at=now, due_at=due_at, version=1)
         created.append(row)
         kind = meta.get("notification", "task_assigned")
         if returned and kind == "task_assigned":
             kind = "returned_for_revision"
-        groups, users = groups_and_users(role)
         notices.append(outbox.Notice(
             kind=kind, role=role, name=row.name, process_instance_id=instance.id,
             definition_key=definition.key, task_id=row.id, due_at=row.due_at,
@@ -278,7 +282,8 @@ def sync_tasks(ctx: EngineContext, s, instance: ProcessInstance, wf, now: dateti
                    task_id=row.id,
                    payload={"role": role, "name": row.name, "process_id": row.process_id,
                             "form_key": row.form_key,
-                            "due_at": event_log.iso(row.due_at) if row.due_at else None})
+                            "due_at": event_log.iso(row.due_at) if row.due_at else None,
+                            **({"assignee": assignee} if assignee else {})})
     for task_id, row in open_rows.items():
         if task_id not in ready_ids and row.state in OPEN_STATES:
             row.state, row.completed_at = "cancelled", now

@@ -44,6 +44,7 @@ class TaskReading:
     form_file: str = ""  # a form named by file (Camunda's `camunda-forms:deployment:x.form`)
     due_duration: str = ""  # working time, ISO 8601 duration
     due_date: str = ""  # ISO date-time, or a `{variable}` placeholder holding one
+    assigned: bool = False  # `camunda:assignee`: the task is that user's from the start
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -73,6 +74,7 @@ def _queue(task, props, lane, is_known_group, reading: TaskReading) -> str:
     lane's name where it names a known group."""
     assignee = (task.get(camunda("assignee")) or "").strip()
     if assignee:
+        reading.assigned = True
         return USER_QUEUE_PREFIX + _template(assignee, "camunda:assignee", reading)
     users = _names(task.get(camunda("candidateUsers")))
     groups = _names(task.get(camunda("candidateGroups")))

@@ -68,6 +68,8 @@ class UserTaskMeta:
     # diagram says otherwise (an escalation task says `escalation`).
     notification: str = "task_assigned"
     due_date: str = ""  # an ISO date-time, or `{variable}` holding one (camunda:dueDate)
+    # camunda:assignee: the one user of `role_template` holds the task (claimed) as it opens
+    assigned: bool = False
 
 
 # Process-level properties that say how an instance starts (see docs/modelling.md).
@@ -355,7 +357,7 @@ class _ModelBuilder:
                 element_id=element_id, name=node.get("name") or element_id,
                 role_template=reading.queue, form_key=form_key, due_duration=due,
                 notification=extension_properties(node).get("notification") or "task_assigned",
-                due_date=reading.due_date)
+                due_date=reading.due_date, assigned=reading.assigned)
         return found
 
     def _form_key(self, name: str, node, reading) -> str:

@@ -8,6 +8,8 @@ pycamunda 0.6 has no history classes: the history is read with `requests` on the
 `/engine-rest` paths."""
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import pytest
 import requests
 
@@ -114,3 +116,37 @@ def test_pycamunda_correlates_a_message_and_throws_a_signal(bare_server):  # noq
     (reached,) = raw.json()
     assert reached["resultType"] == "Execution" and reached["variables"] is None
     assert reached["execution"]["processInstanceId"] == instances[2]
+
+
+LEAVE = FIXTURES / "dialects" / "camunda"
+
+
+def test_a_task_the_diagram_assigns_is_the_assignees_as_it_opens(bare_server):  # noqa: F811
+    """`camunda:assignee="${requester}"`: the task opens claimed by that user, found by
+    `assignee` as Camunda's task list asks; the next task, for candidates, waits unclaimed."""
+    url = f"{bare_server.url}/engine-rest"
+    setup = Admin(bare_server)
+    admin = ("admin", bare_server.admin_password)
+    alice = setup.user("alice", "staf")
+    bob = setup.user("bob", "staf")
+    create = basic(pycamunda.deployment.Create(url, name="cuti"), admin)
+    with ExitStack() as files:
+        for name in ("leave_request.bpmn", "leave_form.form", "review.form"):
+            create.add_resource(files.enter_context((LEAVE / name).open("rb")))
+        create()
+    start = basic(pycamunda.processdef.StartInstance(url, key="leave_request"), alice)
+    start.add_variable("requester", "alice")
+    start.add_variable("deputy", "bob")
+    start.add_variable("deadline", "2027-01-04T09:00:00Z")
+    instance = start()
+
+    (mine,) = basic(pycamunda.task.GetList(url, assignee="alice"), alice)()
+    assert (mine.process_instance_id, mine.assignee) == (instance.id_, "alice")
+    assert basic(pycamunda.task.GetList(url, assignee="alice"), bob)() == ()
+    complete = basic(pycamunda.task.Complete(url, id_=mine.id_), alice)
+    for name, value in (("kind", "annual"), ("days", 3), ("start_date", "2027-01-11")):
+        complete.add_variable(name, value)
+    complete()
+
+    (review,) = basic(pycamunda.task.GetList(url, candidate_user="bob"), bob)()
+    assert (review.task_definition_key, review.assignee) == ("Activity_review", None)

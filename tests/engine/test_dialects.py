@@ -48,13 +48,22 @@ def test_an_assignee_alone_sees_works_the_task(ctx):
     instance = start_one(ctx, one_task("p", 'camunda:assignee="${requester}"', lane="tim"),
                          {"requester": "alice"})
     [task] = instance.open_tasks
-    assert task.role == "user:alice"
+    # Assigned as it opens, as Camunda does: in alice's own tasks, not waiting in a queue.
+    assert (task.role, task.state, task.assignee) == ("user:alice", "claimed", "alice")
+    assert [t.id for t in usecases.list_tasks(ctx, ALICE, assignee="me").items] == [task.id]
     assert seen_by(ctx, ALICE, BOB, ADMIN, AUDITOR) == {"alice": 1, "bob": 0, "admin": 1,
                                                         "audit": 1}
     with pytest.raises(TaskNotFound):
         usecases.claim_task(ctx, BOB, task.id)
+    # given back, it waits in alice's queue alone
+    assert usecases.unclaim_task(ctx, ALICE, task.id).state == "ready"
+    assert seen_by(ctx, ALICE, BOB) == {"alice": 1, "bob": 0}
     usecases.complete_task(ctx, ALICE, task.id, {"note": "selesai"}, claim=True)
     assert usecases.get_instance(ctx, ADMIN, instance.id).status == "completed"
+    timeline = usecases.instance_timeline(ctx, ADMIN, instance.id)
+    assert [(e.type, e.actor, e.details.get("assignee")) for e in timeline if e.task_id] == [
+        ("task_ready", "system", "alice"), ("task_unclaimed", "alice", "alice"),
+        ("task_claimed", "alice", None), ("task_completed", "alice", None)]
 
 
 def test_candidate_users_and_groups_share_the_task(ctx):
@@ -63,6 +72,7 @@ def test_candidate_users_and_groups_share_the_task(ctx):
     instance = start_one(ctx, xml, {"deputy": "bob"})
     [task] = instance.open_tasks
     assert task.role == "kepala_bagian|kepala_biro|user:alice|user:bob"
+    assert (task.state, task.assignee) == ("ready", None)  # candidates: nobody holds it yet
     outsider = actor("carol", "staf")
     assert seen_by(ctx, KABAG, BIRO, ALICE, BOB, outsider) == {
         "kabag": 1, "biro": 1, "alice": 1, "bob": 1, "carol": 0}

@@ -23,8 +23,10 @@ export function timelineSentence(entry, units) {
   const details = entry.details || {};
   let key = `history.${entry.type}`;
   if (entry.type === 'task_completed' && details.decision) key = `history.task_completed_${details.decision}`;
+  if (entry.type === 'task_ready' && details.assignee) key = 'history.task_ready_assigned';
   return t(key, {
     actor, task: entry.task_name || entry.element_id || '', role: roleLabel(details.role, units),
+    assignee: details.assignee || '',
     filename: details.filename || '', message: details.message || '', to: details.to_version ?? '',
     names: [...(details.set || []), ...(details.deleted || [])].join(', '),
   });

@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-KUS6KIP3.js";import"./chunk-DZOMRP6J.js";import"./chunk-3QAQMG7A.js";import"./chunk-RNV45RNG.js";import"./chunk-CSDLX43W.js";import"./chunk-JUAYFVA6.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
