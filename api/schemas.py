@@ -484,6 +484,19 @@ class InstanceRetrySchema(RequestSchema):
     reason = Text(metadata={"description": "why (kept in the instance's history)"})
 
 
+class InstanceVariablesChangeSchema(RequestSchema):
+    set_ = fields.Dict(data_key="set", keys=fields.String(), load_default=dict,
+                       metadata={"description": "variables to set (name -> JSON value), in "
+                                 "every open task of the instance"})
+    delete = fields.List(fields.String(), load_default=list,
+                         metadata={"description": "names of variables to remove, after `set`"})
+
+
+class InstanceVariablesSchema(Schema):
+    variables = fields.Dict(metadata={"description": "the instance's variables: its open "
+                                      "tasks' data, or the data it ended with"})
+
+
 class HistoryQuerySchema(RequestSchema):
     type_ = fields.String(data_key="type", validate=validate.OneOf(EVENT_TYPES),
                           metadata={"description": "only events of this type"})

@@ -13,6 +13,8 @@ from api.schemas import (
     InstanceSchema,
     InstanceStartSchema,
     InstanceStatusChangeSchema,
+    InstanceVariablesChangeSchema,
+    InstanceVariablesSchema,
     MigrationRequestSchema,
     MigrationSchema,
     shared,
@@ -90,6 +92,34 @@ def retry_instance(actor, instance_id):
     fields = json_body(shared(InstanceRetrySchema), required=False)
     instance = usecases.retry_instance(engine_context(), actor, instance_id, **fields)
     return jsonify(shared(InstanceSchema).dump(instance))
+
+
+@bp.get("/process-instances/<instance_id>/variables")
+@operation("The variables of an instance", path=InstancePath, response=InstanceVariablesSchema,
+           errors=(403, 404),
+           description="While it has not ended: its open tasks' data merged (where two "
+                       "branches hold a name, the one further along wins); once ended: the "
+                       "data it ended with. For the roles that follow every instance (a "
+                       "unit's user reads its own task's variables instead).")
+@authenticated
+def get_instance_variables(actor, instance_id):
+    variables = usecases.get_instance_variables(engine_context(), actor, instance_id)
+    return jsonify(shared(InstanceVariablesSchema).dump({"variables": variables}))
+
+
+@bp.patch("/process-instances/<instance_id>/variables")
+@operation("Set or remove variables of a running or suspended instance (admin)",
+           path=InstancePath, body=InstanceVariablesChangeSchema,
+           response=InstanceVariablesSchema, errors=(403, 404, 409),
+           description="`set` then `delete`, in every open task's data, in one step; kept "
+                       "in the instance's history with the names and values. 409 when the "
+                       "instance has ended or is in error (its retry takes corrected data).")
+@authenticated
+def change_instance_variables(actor, instance_id):
+    fields = json_body(shared(InstanceVariablesChangeSchema))
+    variables = usecases.set_instance_variables(engine_context(), actor, instance_id,
+                                                fields["set_"], fields["delete"])
+    return jsonify(shared(InstanceVariablesSchema).dump({"variables": variables}))
 
 
 @bp.post("/process-instances/<instance_id>/migrate")
