@@ -380,6 +380,13 @@ def _plus_restored(data: dict, *names: str) -> dict:
     return data
 
 
+class TaskReassignSchema(RequestSchema):
+    username = Text(required=True, metadata={
+        "description": "the active user who works the task from now on: one who holds one of "
+                       "its queues (a task of one user alone moves to this user's queue)"})
+    reason = Text(metadata={"description": "why (kept in the instance's history)"})
+
+
 class TaskCompleteSchema(RequestSchema):
     data = fields.Dict(keys=fields.String(), required=True,
                        metadata={"description": "the form data, checked against the "

@@ -20,6 +20,7 @@ STATES = {"running": "ACTIVE", "error": "ACTIVE", "suspended": "SUSPENDED",
           "completed": "COMPLETED", "terminated": "EXTERNALLY_TERMINATED"}
 # An event of the log as Camunda's user operation: (operationType, entityType, category).
 OPERATIONS = {"task_claimed": ("Claim", "Task", "TaskWorker"),
+              "task_reassigned": ("Assign", "Task", "TaskWorker"),
               "task_completed": ("Complete", "Task", "TaskWorker"),
               "instance_suspended": ("Suspend", "ProcessInstance", "Operator"),
               "instance_resumed": ("Activate", "ProcessInstance", "Operator"),

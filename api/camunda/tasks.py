@@ -138,18 +138,20 @@ def get_task(actor, task_id):
     return jsonify(task_dto(actor, usecases.get_task(engine_context(), actor, task_id)))
 
 
-def _user_id(body: dict, actor) -> str | None:
-    user_id = body.get("userId")
-    if user_id is not None and user_id != actor.username:
-        raise InvalidInput("A task is claimed by the caller only",
-                           {"userId": [f"must be the caller, '{actor.username}'"]})
-    return user_id
+def _give(actor, task_id, user_id) -> None:
+    """`userId`: the caller claims the task for itself; someone else's name is an admin
+    giving the task to that user (engine/usecases/task_assignment.py)."""
+    if not isinstance(user_id, str) or not user_id:
+        raise InvalidInput("userId must be a user's name", {"userId": ["must be a user's name"]})
+    if user_id == actor.username:
+        usecases.claim_task(engine_context(), actor, task_id)
+    else:
+        usecases.reassign_task(engine_context(), actor, task_id, user_id)
 
 
 @authenticated
 def claim(actor, task_id):
-    _user_id(json_object(), actor)
-    usecases.claim_task(engine_context(), actor, task_id)
+    _give(actor, task_id, json_object().get("userId", actor.username))
     return "", 204
 
 
@@ -161,10 +163,11 @@ def unclaim(actor, task_id):
 
 @authenticated
 def set_assignee(actor, task_id):
-    if _user_id(json_object(), actor) is None:
+    user_id = json_object().get("userId")
+    if user_id is None:
         usecases.unclaim_task(engine_context(), actor, task_id)
     else:
-        usecases.claim_task(engine_context(), actor, task_id)
+        _give(actor, task_id, user_id)
     return "", 204
 
 

@@ -12,6 +12,7 @@ from api.schemas import (
     TaskPath,
     TaskQuerySchema,
     TaskQueuePageSchema,
+    TaskReassignSchema,
     TaskSchema,
     TaskVariablesSchema,
     shared,
@@ -75,6 +76,20 @@ def claim_task(actor, task_id):
 @authenticated
 def unclaim_task(actor, task_id):
     return jsonify(shared(TaskSchema).dump(usecases.unclaim_task(engine_context(), actor, task_id)))
+
+
+@bp.post("/tasks/<task_id>/reassign")
+@operation("Give an open task to another user (admin)", path=TaskPath, body=TaskReassignSchema,
+           response=TaskSchema, errors=(403, 404, 409),
+           description="The task is claimed by `username` from now on, whoever held it: for "
+                       "when its holder is away. 422 when the user is not active or may not "
+                       "work the task. The new holder is notified; the history keeps who "
+                       "gave it, to whom and `reason`.")
+@authenticated
+def reassign_task(actor, task_id):
+    fields = json_body(shared(TaskReassignSchema))
+    task = usecases.reassign_task(engine_context(), actor, task_id, **fields)
+    return jsonify(shared(TaskSchema).dump(task))
 
 
 @bp.post("/tasks/<task_id>/complete")

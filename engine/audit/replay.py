@@ -317,6 +317,7 @@ _HANDLERS = {
     event_log.TASK_READY: _on_ready,
     event_log.TASK_CLAIMED: _on_claim,
     event_log.TASK_UNCLAIMED: _on_claim,
+    event_log.TASK_REASSIGNED: _on_claim,
     event_log.TASK_COMPLETED: _on_completed,
     event_log.TASK_CANCELLED: _on_cancelled,
     event_log.INSTANCE_COMPLETED: _on_instance_completed,

@@ -25,6 +25,7 @@ INSTANCE_ERROR = "instance_error"
 TASK_READY = "task_ready"
 TASK_CLAIMED = "task_claimed"
 TASK_UNCLAIMED = "task_unclaimed"
+TASK_REASSIGNED = "task_reassigned"  # an admin gave the task to someone
 TASK_COMPLETED = "task_completed"
 TASK_CANCELLED = "task_cancelled"
 DOCUMENT_UPLOADED = "document_uploaded"
@@ -51,8 +52,9 @@ LKJ_PUBLISHED = "lkj_published"
 # An admin set or deleted variables of the instance (engine/usecases/instance_variables.py): the
 # names, the values set (replay sets them again) and the state digest after.
 VARIABLES_CHANGED = "variables_changed"
-EVENT_TYPES = (TIMERS_FIRED, INSTANCE_STARTED, INSTANCE_COMPLETED, INSTANCE_ERROR, TASK_READY, TASK_CLAIMED,
-               TASK_UNCLAIMED, TASK_COMPLETED, TASK_CANCELLED, DOCUMENT_UPLOADED,
+EVENT_TYPES = (TIMERS_FIRED, INSTANCE_STARTED, INSTANCE_COMPLETED, INSTANCE_ERROR, TASK_READY,
+               TASK_CLAIMED, TASK_UNCLAIMED, TASK_REASSIGNED, TASK_COMPLETED, TASK_CANCELLED,
+               DOCUMENT_UPLOADED,
                INSTANCE_SUSPENDED, INSTANCE_RESUMED, INSTANCE_TERMINATED, INSTANCE_RETRIED,
                INSTANCE_MIGRATED, TASK_UPDATED, DRAFT_BUILT, ARCHIVE_BUILT, LKJ_PUBLISHED,
                EVENT_RECEIVED, EXTERNAL_TASK_COMPLETED, EXTERNAL_TASK_BPMN_ERROR,

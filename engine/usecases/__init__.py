@@ -158,6 +158,7 @@ from engine.usecases.tasks import (
     list_tasks,
     unclaim_task,
 )
+from engine.usecases.task_assignment import reassign_task
 from engine.usecases.timers import fire_timers, lease_due_timers
 from engine.usecases.groups import (
     add_member,
@@ -307,6 +308,7 @@ __all__ = [
     "get_task_form",
     "get_task_variables",
     "claim_task",
+    "reassign_task",
     "unclaim_task",
     "complete_task",
     "upload_document",

@@ -39,10 +39,10 @@ _WORKER_ENDS = (event_log.EXTERNAL_TASK_COMPLETED, event_log.EXTERNAL_TASK_BPMN_
 _CATCHES = (event_log.TIMERS_FIRED, event_log.EVENT_RECEIVED)
 _ACTIVITY_EVENTS = (event_log.TASK_READY, *_WORKER_ENDS, *_CATCHES)
 # What users do to instances and their tasks (the rest of the log is the engine's doing).
-OPERATION_EVENTS = (event_log.TASK_CLAIMED, event_log.TASK_COMPLETED,
-                    event_log.INSTANCE_SUSPENDED, event_log.INSTANCE_RESUMED,
-                    event_log.INSTANCE_TERMINATED, event_log.INSTANCE_RETRIED,
-                    event_log.INSTANCE_MIGRATED)
+OPERATION_EVENTS = (event_log.TASK_CLAIMED, event_log.TASK_REASSIGNED,
+                    event_log.TASK_COMPLETED, event_log.INSTANCE_SUSPENDED,
+                    event_log.INSTANCE_RESUMED, event_log.INSTANCE_TERMINATED,
+                    event_log.INSTANCE_RETRIED, event_log.INSTANCE_MIGRATED)
 _INCIDENT_ENDS = {event_log.INSTANCE_RETRIED: "resolved",
                   event_log.INSTANCE_TERMINATED: "deleted"}
 _BATCH = 200

@@ -47,6 +47,7 @@ _TOLD = {
     event_log.INSTANCE_STARTED: ("definition_version",),
     event_log.TASK_READY: ("role", "due_at", "assignee"),
     event_log.TASK_UNCLAIMED: ("assignee", "reason"),
+    event_log.TASK_REASSIGNED: ("assignee", "previous", "reason"),
     event_log.DOCUMENT_UPLOADED: ("document_id", "filename", "size"),
     event_log.DRAFT_BUILT: ("document_id", "filename", "size"),
     event_log.INSTANCE_ERROR: ("message",),

@@ -10,7 +10,9 @@ and `auditor` (reads everything, changes nothing).
   it; admins and auditors see every task. Claiming needs the task's role. Keeping a claim
   and completing the task need the role *now*: a user who lost the role cannot complete
   what they had claimed (and `update_user` releases such claims). Unclaiming: the assignee
-  or an admin.
+  or an admin. An admin may give an open task to an active user who holds one of its
+  queues (someone else is away); a task that was one user's alone moves to the new user's
+  own queue.
 - **Instances.** The roles that follow every instance of the procedure (`INSTANCE_READERS`)
   read every instance; anyone else reads the instances in which they see a task.
 - **An instance's variables** (the data of all its open tasks at once, or what it ended
@@ -159,6 +161,23 @@ def check_complete(actor: Actor, task: Task) -> None:
     if not holds_queue_of(actor, task):
         raise Forbidden(f"the task belongs to the role '{task.role}', which "
                         f"'{actor.username}' no longer holds")
+
+
+def require_task_assigner(actor: Actor) -> None:
+    """Giving a task to someone else is task administration."""
+    require_admin(actor)
+
+
+def role_when_given_to(task: Task, username: str, roles) -> str | None:
+    """The task's role once given to this user: unchanged when the user holds one of its
+    queues, the user's own queue when the task was one other user's alone; None when the
+    user may not work it."""
+    if holds_queue(username, roles, task):
+        return task.role
+    queues = queues_of(task.role)
+    if len(queues) == 1 and queues[0].startswith(USER_QUEUE_PREFIX):
+        return USER_QUEUE_PREFIX + username
+    return None
 
 
 def check_unclaim(actor: Actor, task: Task) -> None:

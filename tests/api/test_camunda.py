@@ -256,7 +256,7 @@ def test_a_task_is_found_by_candidate_group_claimed_and_completed(client, root_b
                        headers=staf1).status_code == 204
     assert client.get(path, headers=staf1).get_json()["assignee"] == "staf1"
     for_someone_else = client.post(path + "/claim", json={"userId": "staf1"}, headers=staf2)
-    assert for_someone_else.status_code == 400  # only the caller claims, for itself
+    assert for_someone_else.status_code == 403  # only an admin gives a task to someone else
     # Camunda answers 500 here; a task someone holds is a conflict
     taken = client.post(path + "/claim", json={"userId": "staf2"}, headers=staf2)
     assert taken.status_code == 409 and "staf1" in taken.get_json()["message"]
@@ -382,3 +382,28 @@ def test_an_id_too_large_for_the_database_is_not_found(client, root_basic):
                       headers=root_basic).status_code == 404
     assert client.post("/engine-rest/process-instance", json={"processInstanceIds": {}},
                        headers=root_basic).status_code == 400
+
+
+def test_an_admin_gives_a_task_to_someone_else_through_assignee(client, root_basic, login):
+    """Camunda's `/assignee` (or `/claim`) with another user's id is an admin reassigning
+    the task; the user must hold one of its queues."""
+    modeler_deploy(client, root_basic, mini_files())
+    login("staf1", "staf"), login("staf2", "staf"), login("kabag", "kepala_bagian")
+    client.post("/engine-rest/process-definition/key/mini_review/start", json={},
+                headers=root_basic)
+    [task] = client.get("/engine-rest/task", headers=basic("staf1")).get_json()
+    path = f"/engine-rest/task/{task['id']}"
+    assert client.post(path + "/claim", json={"userId": "staf1"},
+                       headers=basic("staf1")).status_code == 204
+
+    assert client.post(path + "/assignee", json={"userId": "staf2"},
+                       headers=root_basic).status_code == 204
+    assert client.get(path, headers=basic("staf2")).get_json()["assignee"] == "staf2"
+    refused = client.post(path + "/assignee", json={"userId": "kabag"}, headers=root_basic)
+    assert refused.status_code == 400 and "kabag" in refused.get_json()["message"]
+    assert client.post(path + "/claim", json={"userId": 7},
+                       headers=root_basic).status_code == 400
+    operations = client.get("/engine-rest/history/user-operation?operationType=Assign",
+                            headers=root_basic).get_json()
+    assert [(o["operationType"], o["userId"], o["taskId"]) for o in operations] == [
+        ("Assign", "root", task["id"])]

@@ -155,6 +155,7 @@ export default {
   'history.instance_completed': 'The process completed.',
   'history.instance_error': 'The process stopped with an error: {message}',
   'history.task_ready': 'Task “{task}” entered the {role} queue.',
+  'history.task_reassigned': '{actor} gave task “{task}” to {assignee}.',
   'history.task_ready_assigned': 'Task “{task}” was given to {assignee} by the diagram.',
   'history.task_claimed': '{actor} claimed task “{task}”.',
   'history.task_unclaimed': '{actor} put task “{task}” back in its queue.',

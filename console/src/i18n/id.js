@@ -156,6 +156,7 @@ export default {
   'history.instance_completed': 'Proses selesai.',
   'history.instance_error': 'Proses berhenti karena galat: {message}',
   'history.task_ready': 'Tugas «{task}» masuk ke antrean {role}.',
+  'history.task_reassigned': '{actor} memberikan tugas «{task}» kepada {assignee}.',
   'history.task_ready_assigned': 'Tugas «{task}» diberikan kepada {assignee} sesuai diagram.',
   'history.task_claimed': '{actor} mengambil tugas «{task}».',
   'history.task_unclaimed': '{actor} mengembalikan tugas «{task}» ke antrean.',

@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-N2S3YO5F.js";import"./chunk-NSRLJSSQ.js";import"./chunk-7RJUIZIS.js";import"./chunk-NT2EYMDN.js";import"./chunk-CSDLX43W.js";import"./chunk-WPTKSJZP.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};

@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-QOX3ZHLL.js";import"./chunk-HSLLW2DX.js";import"./chunk-DFZT75WP.js";import"./chunk-N2S3YO5F.js";import"./chunk-NSRLJSSQ.js";import"./chunk-7RJUIZIS.js";import"./chunk-NT2EYMDN.js";import"./chunk-CSDLX43W.js";import"./chunk-WPTKSJZP.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};
