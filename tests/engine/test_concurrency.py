@@ -46,6 +46,24 @@ def test_many_clients_claim_one_task_exactly_one_wins(ctx, mini_deployed):
     assert usecases.get_task(ctx, ADMIN, task.id).assignee == won[0].assignee
 
 
+def test_an_admin_reassigning_while_people_claim_leaves_one_holder(ctx, mini_deployed):
+    """The holder at the end is whoever the history's last claim or reassignment names;
+    a claim never takes a task someone holds."""
+    usecases.create_user(ctx, ADMIN, "budi", "password-123", ["staf"])
+    [task] = usecases.start_instance(ctx, ADMIN, "mini_review", {}).open_tasks
+    claims = [lambda u=actor(f"staf{i}", "staf"): usecases.claim_task(ctx, u, task.id)
+              for i in range(8)]
+    done, refused = race([*claims, lambda: usecases.reassign_task(ctx, ADMIN, task.id, "budi")])
+    assert all(isinstance(e, Conflict) for e in refused), refused
+    holder = usecases.get_task(ctx, ADMIN, task.id).assignee
+    takes = [e for e in usecases.instance_history(ctx, actor("aud", "auditor"),
+                                                  task.process_instance_id).items
+             if e.type in ("task_claimed", "task_reassigned")]
+    assert len(takes) == len(done) and [e.type for e in takes].count("task_claimed") <= 1
+    last = takes[-1]
+    assert holder == (last.payload["assignee"] if last.type == "task_reassigned" else last.actor)
+
+
 def test_two_completions_of_one_task_one_wins(ctx, mini_deployed):
     staf = actor("staf1", "staf")
     [task] = usecases.start_instance(ctx, ADMIN, "mini_review", {}).open_tasks
