@@ -56,7 +56,7 @@ def repaired_then_audited(flow: Cockpit) -> None:
     new version comes and the waiting instance is moved to it, plan first."""
     flow.admin.post("/deployments", files=[("files", (f.name, f.read_bytes()))
                                            for f in sorted(FIXTURE.iterdir())], status=201)
-    flow.people(staf1="staf", auditor1="auditor")
+    flow.people(staf1="staf", staf2="staf", auditor1="auditor")
     staf = flow.client_as("staf1")
     failing = staf.post("/process-definitions/budget_division/instances", {}, status=201)
     waiting = staf.post("/process-definitions/budget_division/instances", {}, status=201)
@@ -91,8 +91,19 @@ def repaired_then_audited(flow: Cockpit) -> None:
     retried = flow.admin.get(f"/process-instances/{failing['id']}/history",
                              type="instance_retried")["events"][0]["payload"]
     assert retried["data"] == {"parts": 4} and retried["reason"] == "Jumlah bagian salah diisi"
-    # the waiting one is suspended, with its reason in the history
+    # the waiting one's task goes to staf2 while staf1 is away
     page.goto(f"{flow.base}/cockpit/instances/{waiting['id']}")
+    holders = page.get_by_role("region", name="Pemegang tugas terbuka")
+    holders.get_by_label("Berikan «Mengisi anggaran» kepada").select_option("staf2")
+    holders.get_by_label("Alasan memberikan «Mengisi anggaran»").fill("staf1 sedang cuti")
+    holders.get_by_role("button", name="Berikan").click()
+    expect(holders.get_by_test_id("holder")).to_have_text("staf2")
+    flow.shoot(page, "cockpit-holders")
+    expect(page.get_by_role("region", name="Jejak audit")).to_contain_text(
+        "memberikan tugas «Mengisi anggaran» kepada staf2")
+    assert_named_controls(page)
+    assert flow.admin.get(f"/tasks/{waiting['open_tasks'][0]['id']}")["assignee"] == "staf2"
+    # then it is suspended, with its reason in the history
     page.get_by_label("Alasan (dicatat dalam riwayat)").fill("Menunggu pagu definitif")
     page.get_by_role("button", name="Tangguhkan").click()
     expect(page.locator(".lead .badge")).to_have_text("Ditangguhkan")

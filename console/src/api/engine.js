@@ -18,6 +18,7 @@ export const taskForm = (id) => get(`/tasks/${enc(id)}/form`);
 export const taskVariables = (id) => get(`/tasks/${enc(id)}/variables`);
 export const claim = (id) => post(`/tasks/${enc(id)}/claim`);
 export const unclaim = (id) => post(`/tasks/${enc(id)}/unclaim`);
+export const reassign = (id, username, reason) => post(`/tasks/${enc(id)}/reassign`, { username, ...(reason ? { reason } : {}) });
 export const complete = (id, data) => post(`/tasks/${enc(id)}/complete`, { data });
 
 export const instances = (query) => get('/process-instances', query);

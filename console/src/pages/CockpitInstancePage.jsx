@@ -11,6 +11,7 @@ import { processLabel } from '../components/labels.js';
 import { useResource } from '../components/useResource.js';
 import { AuditTrail } from '../cockpit/AuditTrail.jsx';
 import { InstanceActions } from '../cockpit/InstanceActions.jsx';
+import { TaskHolders } from '../cockpit/TaskHolders.jsx';
 import { dateTime, number, t } from '../i18n/index.js';
 import { Link } from '../router.jsx';
 import { Diagram } from './InstancePage.jsx';
@@ -23,6 +24,8 @@ export default function CockpitInstancePage({ params }) {
   const details = useResource(() => engine.instance(params.id), [params.id], { poll: 20_000 });
   const instance = details.data;
   const signature = instance ? `${instance.status}:${instance.open_tasks.map((task) => task.id).join(',')}` : null;
+  // the audit trail also shows who holds each task: a task given to someone is a new event
+  const holders = instance ? instance.open_tasks.map((task) => task.assignee || '').join(',') : '';
   const picture = useResource(async () => {
     if (!instance) return null;
     const [diagram, load] = await Promise.all([
@@ -50,6 +53,7 @@ export default function CockpitInstancePage({ params }) {
       </p>
 
       <InstanceActions instance={instance} isAdmin={isAdmin} onChanged={details.reload} />
+      {isAdmin && <TaskHolders instance={instance} units={app.units} onChanged={details.reload} />}
 
       <section class="panel" aria-labelledby="diagram-title">
         <h2 id="diagram-title">{t('instance.diagram')}</h2>
@@ -59,7 +63,7 @@ export default function CockpitInstancePage({ params }) {
       </section>
 
       {divergence && <Message kind="error">{t('audit.divergedAt', { seq: divergence.seq ?? '—', element: divergence.element_id || '—' })}</Message>}
-      <AuditTrail instanceId={instance.id} units={app.units} key={signature} onDivergence={setDivergence} />
+      <AuditTrail instanceId={instance.id} units={app.units} key={`${signature}:${holders}`} onDivergence={setDivergence} />
     </article>
   );
 }

@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-7D4LHWZ3.js";import"./chunk-VAMSWJHP.js";import"./chunk-EOIECHQY.js";import"./chunk-7D5OMDXD.js";import"./chunk-2XHJKWJP.js";import"./chunk-HOO6GSOD.js";import"./chunk-HEBAGRWZ.js";import"./chunk-CSDLX43W.js";import"./chunk-7ZJBFVVJ.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};
