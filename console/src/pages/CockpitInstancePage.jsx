@@ -15,7 +15,7 @@ import { TaskHolders } from '../cockpit/TaskHolders.jsx';
 import { dateTime, number, t } from '../i18n/index.js';
 import { Link } from '../router.jsx';
 import { Diagram } from './InstancePage.jsx';
-import { StatusBadge } from './InstancesPage.jsx';
+import { StatusBadge } from '../components/InstanceTable.jsx';
 
 export default function CockpitInstancePage({ params }) {
   const app = useApp();

@@ -4,12 +4,11 @@
 import * as engine from '../api/engine.js';
 import { useApp } from '../components/AppContext.js';
 import { Message } from '../components/Banner.jsx';
-import { processLabel } from '../components/labels.js';
+import { InstanceTable } from '../components/InstanceTable.jsx';
 import { QueryPager } from '../components/Pager.jsx';
 import { useResource } from '../components/useResource.js';
-import { dateTime, isoAttribute, number, t } from '../i18n/index.js';
-import { Link, setQuery } from '../router.jsx';
-import { StatusBadge } from './InstancesPage.jsx';
+import { number, t } from '../i18n/index.js';
+import { setQuery } from '../router.jsx';
 
 const PAGE = 25;
 export const STATUSES = ['running', 'suspended', 'error', 'completed', 'terminated'];
@@ -75,33 +74,7 @@ export default function CockpitPage({ query }) {
         </ul>
       )}
       {page.error && <Message kind="error">{t('error.generic', { detail: page.error.message })}</Message>}
-      {!page.data && !page.error && <p aria-busy="true">{t('app.loading')}</p>}
-      {page.data && page.data.items.length === 0 && <p class="empty">{t('instances.empty')}</p>}
-      {page.data && page.data.items.length > 0 && (
-        <table class="tasks">
-          <thead><tr>
-            <th scope="col">{t('inbox.process')}</th>
-            <th scope="col">{t('cockpit.version')}</th>
-            <th scope="col">{t('instances.status')}</th>
-            <th scope="col">{t('instances.started')}</th>
-            <th scope="col">{t('instances.startedBy')}</th>
-          </tr></thead>
-          <tbody>
-            {page.data.items.map((instance) => (
-              <tr key={instance.id} data-instance-id={instance.id}>
-                <td data-label={t('inbox.process')}>
-                  <Link href={`/cockpit/instances/${instance.id}`}>{processLabel(instance.definition_key, app.definitions)}</Link>
-                  {instance.error && <div class="small error-text">{instance.error}</div>}
-                </td>
-                <td data-label={t('cockpit.version')}>{instance.definition_version}</td>
-                <td data-label={t('instances.status')}><StatusBadge status={instance.status} /></td>
-                <td data-label={t('instances.started')}><time datetime={isoAttribute(instance.started_at)}>{dateTime(instance.started_at)}</time></td>
-                <td data-label={t('instances.startedBy')}>{instance.started_by}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <InstanceTable page={page} hrefOf={(instance) => `/cockpit/instances/${instance.id}`} cockpit />
       <QueryPager data={page.data} offset={offset} limit={PAGE} />
     </section>
   );

@@ -12,7 +12,7 @@ import { useResource } from '../components/useResource.js';
 import { DiagramViewer } from '../diagram/DiagramViewer.jsx';
 import { bytes, dateTime, isoAttribute, t } from '../i18n/index.js';
 import { Link } from '../router.jsx';
-import { StatusBadge } from './InstancesPage.jsx';
+import { StatusBadge } from '../components/InstanceTable.jsx';
 
 const POLL_MS = 15_000;
 const RECENT = 20; // history entries shown before "show all"

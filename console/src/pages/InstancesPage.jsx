@@ -2,18 +2,14 @@
 import * as engine from '../api/engine.js';
 import { useApp } from '../components/AppContext.js';
 import { Message } from '../components/Banner.jsx';
-import { processLabel } from '../components/labels.js';
+import { InstanceTable } from '../components/InstanceTable.jsx';
 import { QueryPager } from '../components/Pager.jsx';
 import { useResource } from '../components/useResource.js';
-import { dateTime, isoAttribute, t } from '../i18n/index.js';
-import { Link, setQuery } from '../router.jsx';
+import { t } from '../i18n/index.js';
+import { setQuery } from '../router.jsx';
 
 const PAGE = 25;
 const STATUSES = ['running', 'completed', 'suspended', 'terminated', 'error'];
-
-export function StatusBadge({ status }) {
-  return <span class={`badge badge-status-${status}`}>{t(`status.${status}`)}</span>;
-}
 
 export default function InstancesPage({ query }) {
   const app = useApp();
@@ -46,28 +42,7 @@ export default function InstancesPage({ query }) {
         )}
       </form>
       {page.error && !page.data && <Message kind="error">{t('error.generic', { detail: page.error.message })}</Message>}
-      {!page.data && !page.error && <p aria-busy="true">{t('app.loading')}</p>}
-      {page.data && page.data.items.length === 0 && <p class="empty">{t('instances.empty')}</p>}
-      {page.data && page.data.items.length > 0 && (
-        <table class="tasks">
-          <thead><tr>
-            <th scope="col">{t('inbox.process')}</th>
-            <th scope="col">{t('instances.status')}</th>
-            <th scope="col">{t('instances.started')}</th>
-            <th scope="col">{t('instances.startedBy')}</th>
-          </tr></thead>
-          <tbody>
-            {page.data.items.map((instance) => (
-              <tr key={instance.id}>
-                <td data-label={t('inbox.process')}><Link href={`/instances/${instance.id}`}>{processLabel(instance.definition_key, app.definitions)}</Link></td>
-                <td data-label={t('instances.status')}><StatusBadge status={instance.status} /></td>
-                <td data-label={t('instances.started')}><time datetime={isoAttribute(instance.started_at)}>{dateTime(instance.started_at)}</time></td>
-                <td data-label={t('instances.startedBy')}>{instance.started_by}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <InstanceTable page={page} hrefOf={(instance) => `/instances/${instance.id}`} />
       <QueryPager data={page.data} offset={offset} limit={PAGE} />
     </section>
   );

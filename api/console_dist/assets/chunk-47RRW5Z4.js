@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-N22A3QS4.js";import"./chunk-UIYQRNEA.js";import"./chunk-MM5CY4RR.js";import"./chunk-FT4TNTUB.js";import"./chunk-CSDLX43W.js";import"./chunk-ZRH545DL.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{a as StatusBadge,b as default};
