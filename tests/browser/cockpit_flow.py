@@ -91,7 +91,10 @@ def repaired_then_audited(flow: Cockpit) -> None:
     retried = flow.admin.get(f"/process-instances/{failing['id']}/history",
                              type="instance_retried")["events"][0]["payload"]
     assert retried["data"] == {"parts": 4} and retried["reason"] == "Jumlah bagian salah diisi"
-    # the waiting one's task goes to staf2 while staf1 is away
+    # staf1 has the waiting one's task open, not yet claimed...
+    desk = flow.sign_in_as("staf1", f"/tasks/{waiting['open_tasks'][0]['id']}")
+    expect(desk.get_by_role("button", name="Ambil")).to_be_visible()
+    # ...when the administrator gives it to staf2
     page.goto(f"{flow.base}/cockpit/instances/{waiting['id']}")
     holders = page.get_by_role("region", name="Pemegang tugas terbuka")
     holders.get_by_label("Berikan «Mengisi anggaran» kepada").select_option("staf2")
@@ -103,6 +106,13 @@ def repaired_then_audited(flow: Cockpit) -> None:
         "memberikan tugas «Mengisi anggaran» kepada staf2")
     assert_named_controls(page)
     assert flow.admin.get(f"/tasks/{waiting['open_tasks'][0]['id']}")["assignee"] == "staf2"
+    # staf1's page still offers it: taking it is refused, said in Indonesian, not the engine's
+    # English
+    desk.get_by_role("button", name="Ambil").click()
+    expect(desk.get_by_role("alert")).to_have_text(
+        "Tidak dapat dilakukan sekarang: Tugas ini sudah diambil pengguna lain.")
+    expect(desk.get_by_text("Tugas ini sedang dikerjakan oleh staf2.")).to_be_visible()
+    desk.context.close()
     # then it is suspended, with its reason in the history
     page.get_by_label("Alasan (dicatat dalam riwayat)").fill("Menunggu pagu definitif")
     page.get_by_role("button", name="Tangguhkan").click()

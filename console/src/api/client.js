@@ -2,12 +2,24 @@
 // origin, with the session's bearer token. Every failure becomes an ApiError (a
 // problem+json answer) or a NetworkError; both kinds that are nobody's fault on the page
 // (no connection, a 5xx) also raise the connection banner, and a 401 ends the session.
+import { has, t } from '../i18n/index.js';
+
 const BASE = '/api/v1';
 const SESSION_KEY = 'lkj.session';
+const PROBLEM_TYPE = 'urn:lkj:problem:';
+
+// The engine explains in English; the problems people meet at work (a task someone else
+// took, an instance on hold, a file too large) are said in the console's language instead.
+function explanation(status, problem) {
+  const type = problem?.type || '';
+  const key = type.startsWith(PROBLEM_TYPE) ? `problem.${type.slice(PROBLEM_TYPE.length)}` : null;
+  if (key && has(key)) return t(key);
+  return problem?.detail || problem?.title || `HTTP ${status}`;
+}
 
 export class ApiError extends Error {
   constructor(status, problem, retryAfter = null) {
-    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    super(explanation(status, problem));
     this.status = status;
     this.retryAfter = retryAfter; // seconds, on a 429
     this.problem = problem || {};

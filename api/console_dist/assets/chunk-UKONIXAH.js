@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-UOK3HGBW.js";import"./chunk-JHXEEQ77.js";import"./chunk-DPHZJNNH.js";import"./chunk-XJNCITEU.js";import"./chunk-MM5CY4RR.js";import"./chunk-FT4TNTUB.js";import"./chunk-CSDLX43W.js";import"./chunk-ZRH545DL.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};
