@@ -831,7 +831,9 @@ class LockedTaskListSchema(Schema):
 
 
 class CaughtSchema(Schema):
-    caught_by = fields.String(metadata={"description": "the error boundary event"})
+    caught_by = fields.String(allow_none=True, metadata={
+        "description": "the error boundary event; null when none catches the error and the "
+                       "task failed as an incident instead"})
 
 
 class InstanceSchema(InstanceSummarySchema):

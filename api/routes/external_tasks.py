@@ -62,8 +62,10 @@ def failure(actor, task_id):
 @operation("Raise a BPMN error on a locked service task", path=ExternalTaskPath,
            body=ExternalBpmnErrorSchema, response=CaughtSchema, errors=(403, 404, 409),
            description="An error boundary event on the task that catches `error_code` (or "
-                       "every code) takes over, with the variables. 404 when none does "
-                       "(nothing changes). " + HELD)
+                       "every code) takes over, with the variables. When none does, "
+                       "`caught_by` is null and the task fails as a last failure does: the "
+                       "instance waits in `error` (an incident naming the error) for an "
+                       "admin's retry. " + HELD)
 @authenticated
 def bpmn_error(actor, task_id):
     fields = json_body(shared(ExternalBpmnErrorSchema))

@@ -9,7 +9,8 @@
 - `complete_external_task`: the worker that holds the lock finishes the task; its
   variables join the instance, which runs on.
 - `external_task_bpmn_error`: the worker raises a BPMN error; an error boundary event on
-  the task that catches its code takes over. None does: 404 problem, nothing changes.
+  the task that catches its code takes over. None does: the task fails as with no retries
+  left (an incident), its message naming the error.
 - `external_task_failure`: with retries left the task is fetchable again after
   `retry_timeout_ms`; with none it is an incident: the instance waits in `error` with
   the worker's message, and an admin's retry (`retry_instance`) makes the task fetchable
@@ -25,6 +26,7 @@ its history; replay finishes the same service task the same way.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -164,13 +166,21 @@ def complete_external_task(ctx: EngineContext, actor: Actor, task_id: str, worke
 
 
 def external_task_bpmn_error(ctx: EngineContext, actor: Actor, task_id: str, worker_id,
-                             error_code, message=None, variables=None) -> str:
-    """Returns the element id of the error boundary event that caught it."""
+                             error_code, message=None, variables=None) -> str | None:
+    """The element id of the error boundary event that caught the error. When none does,
+    None: the task fails as a worker's last failure does (the instance waits in `error` for
+    an admin, the error's code and message in its message, its variables in the details),
+    instead of the worker being refused and fetching the task again and again."""
     variables = _checked_variables(worker_id, variables)
     if not isinstance(error_code, str) or not error_code.strip() or len(error_code) > 255:
         raise InvalidInput("Invalid BPMN error", {"error_code": ["must be a text of 1 to 255 "
                                                                  "characters"]})
-    return _report(ctx, actor, task_id, _BpmnError(worker_id, error_code, message, variables))
+    try:
+        return _report(ctx, actor, task_id, _BpmnError(worker_id, error_code, message, variables))
+    except _Uncaught as uncaught:  # nothing was written: the failure is reported instead
+        details = json.dumps({"variables": variables}, ensure_ascii=False) if variables else None
+        _report(ctx, actor, task_id, _Incident(worker_id, str(uncaught), details))
+        return None
 
 
 def external_task_failure(ctx: EngineContext, actor: Actor, task_id: str, worker_id,
@@ -357,6 +367,10 @@ class _Completion(_Report):
         return {"variables": self.variables}
 
 
+class _Uncaught(Exception):
+    """No error boundary event catches a worker's BPMN error (raised before any write)."""
+
+
 class _BpmnError(_Report):
     event_type = event_log.EXTERNAL_TASK_BPMN_ERROR
 
@@ -368,8 +382,9 @@ class _BpmnError(_Report):
         self.caught = runtime.external_task_error(wf, task, self.error_code, self.variables,
                                                   now, thrown)
         if self.caught is None:
-            raise ExternalTaskNotFound(f"no error boundary event on '{self.element_id}' "
-                                       f"catches the error '{self.error_code}'")
+            said = f" ({self.message})" if self.message else ""
+            raise _Uncaught(f"BPMN error '{self.error_code}'{said}: no error boundary event "
+                            f"on '{self.element_id}' catches it")
 
     def payload(self):
         return {"error_code": self.error_code, "message": self.message,

@@ -163,3 +163,20 @@ def test_a_bpmn_error_is_caught_by_the_boundary_event_and_leads_to_a_user_task(d
     assert history_states(url, people["auditor"], {instance_id}) == {instance_id: "COMPLETED"}
     assert basic(pycamunda.incident.GetList(url, process_instance_id=instance_id),
                  people["auditor"])() == ()
+
+
+def test_a_bpmn_error_no_boundary_event_catches_is_an_incident(deployed):
+    """The client's worker is not refused (it would fetch the task and raise the error again
+    and again): the task fails, and the incident names the error for an admin."""
+    url, people = deployed
+    instance_id = start(url, people["admin"], "salah", 1)
+
+    def handler(task):
+        return task.bpmn_error("KODE_TAK_DIKENAL", "Kode anggaran tidak dikenal")
+
+    work_until_empty(worker(url, "pekerja-1", people["pekerja"]), handler)
+    (incident,) = basic(pycamunda.incident.GetList(url, process_instance_id=instance_id),
+                        people["auditor"])()
+    assert incident.incident_type == pycamunda.incident.IncidentType.failed_external_task
+    assert "BPMN error 'KODE_TAK_DIKENAL' (Kode anggaran tidak dikenal)" in \
+        incident.incident_message

@@ -78,6 +78,23 @@ def test_a_worker_fetches_and_completes_an_external_task_over_http(client, login
                                headers=login("staf1", "staf")), 403)
 
 
+def test_a_bpmn_error_nothing_catches_answers_null_and_the_instance_waits_in_error(
+        client, login, admin, ctx):
+    from tests.engine.test_external_tasks import deploy
+    deploy(ctx)
+    started = client.post("/api/v1/process-definitions/sending/instances", json={},
+                          headers=admin).get_json()
+    worker = login("pengirim", "worker")
+    [task] = client.post("/api/v1/external-tasks/fetch-and-lock", headers=worker, json={
+        "worker_id": "w1", "topics": [{"name": "kirim_surat", "lock_duration_ms": 60000}]}
+    ).get_json()["tasks"]
+    answer = client.post(f"/api/v1/external-tasks/{task['id']}/bpmn-error",
+                         json={"worker_id": "w1", "error_code": "LAIN"}, headers=worker)
+    assert answer.status_code == 200 and answer.get_json() == {"caught_by": None}
+    instance = client.get(f"/api/v1/process-instances/{started['id']}", headers=admin).get_json()
+    assert instance["status"] == "error" and "BPMN error 'LAIN'" in instance["error"]
+
+
 def test_starting_a_process_that_throws_a_message_answers_201(client, admin, ctx):
     xml = b.chain("announcing", [("tell", b.throw("tell", b.message_ref("m", '{"x": 1}'))),
                                  ("last", d.user_task("last"))],

@@ -4,6 +4,8 @@ and, with no retries left, an incident an admin retries; expired locks are fetch
 again. Replay reproduces every instance."""
 from __future__ import annotations
 
+import json
+
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -94,14 +96,33 @@ def test_a_bpmn_error_from_the_worker_is_caught_by_the_boundary_event(ctx):
     ctx.clock.set(T0)
     instance = usecases.start_instance(ctx, ADMIN, "sending", {})
     [task] = fetch(ctx)
-    with pytest.raises(ExternalTaskNotFound):  # no boundary event catches this code
-        usecases.external_task_bpmn_error(ctx, WORKER, task.id, "w1", "LAIN")
     caught = usecases.external_task_bpmn_error(ctx, WORKER, task.id, "w1", "DITOLAK",
                                                "alamat salah", {"alasan": "alamat"})
     assert caught == "rejected"
     assert open_elements(ctx, instance.id) == ["fix"]
     assert fetch(ctx) == []
     assert_replays(ctx, instance.id)
+
+
+def test_a_bpmn_error_nothing_catches_is_an_incident_not_a_refusal(ctx):
+    """Refused, the worker would fetch the task again and raise the same error for ever;
+    the instance waits in error instead, with the code and message, for an admin."""
+    deploy(ctx)
+    ctx.clock.set(T0)
+    instance = usecases.start_instance(ctx, ADMIN, "sending", {})
+    [task] = fetch(ctx)
+    assert usecases.external_task_bpmn_error(ctx, WORKER, task.id, "w1", "LAIN",
+                                             "kode tak dikenal", {"kode": 7}) is None
+    failed = usecases.get_instance(ctx, ADMIN, instance.id)
+    assert failed.status == "error"
+    assert "BPMN error 'LAIN' (kode tak dikenal)" in failed.error and "'send'" in failed.error
+    assert fetch(ctx) == []  # not fetched again until the admin's retry
+    assert json.loads(usecases.get_external_task(ctx, ADMIN, task.id).error_details) == {
+        "variables": {"kode": 7}}
+    assert_replays(ctx, instance.id)
+    usecases.retry_instance(ctx, ADMIN, instance.id)
+    [again] = fetch(ctx)
+    assert again.id == task.id
 
 
 def test_failures_are_retried_then_become_an_incident_an_admin_retries(ctx):
