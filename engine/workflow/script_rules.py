@@ -125,6 +125,8 @@ _LIBRARY = {
     "timedelta": _datetime.timedelta,
     "timezone": _datetime.timezone,
 }
+# What a program reads without any variable: the builtins, the guards and the library.
+PROVIDED_NAMES = frozenset({*_BUILTINS, *_GUARDS, *_LIBRARY})
 
 
 @dataclass(frozen=True)

@@ -232,11 +232,8 @@ def _start_timer_problem(node, source: str) -> str | None:
     event = node.getparent().getparent()
     if local(event) != "startEvent" or local(event.getparent()) != "process":
         return None
-    tree = ast.parse(source, mode="eval")
-    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-             and not isinstance(n.ctx, ast.Load)}
-    unknown = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-                     - bound - set(script_rules.scope_for({})))
+    program = script_rules.prepare(source, "eval")  # it compiled: timer_problem checked
+    unknown = sorted(program.names - program.written - script_rules.PROVIDED_NAMES)
     if not unknown:
         return None
     return (f"a timer start event's expression reads {', '.join(unknown)}, but a process "

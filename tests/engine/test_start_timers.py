@@ -104,3 +104,11 @@ def test_a_start_timer_computed_without_variables_is_deployed(ctx):
                        "(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()")
     assert round_at(ctx, T0) == []  # scheduled an hour after the deployment's round
     assert len(round_at(ctx, T0 + timedelta(hours=2))) == 1
+
+
+def test_a_start_timer_may_call_the_sandboxs_builtins(ctx):
+    """`str`, `min`, ... are no variables: such an expression deploys and is scheduled."""
+    ctx.clock.set(T0)
+    deploy_timer_start(ctx, "laporan_mingguan", "timeCycle",
+                       '"R/" + str(2026) + "-03-02T08:00:00+07:00/P1W"')
+    assert len(round_at(ctx, T0 + timedelta(minutes=30))) == 1  # due 08:00 WIB = 01:00 UTC
