@@ -339,6 +339,24 @@ def camunda_modelled(flow: Cockpit) -> None:
     submit = xml.split(b'id="Activity_submit"', 1)[1].split(b">", 1)[0]
     assert b'camunda:formRefBinding="latest"' in submit and b'camunda:assignee="${requester}"' in submit
 
+    # run: the requester's task opens as hers; the review's candidate user (a deputy, by
+    # `${deputy}`, not by role) is offered to take it
+    flow.people(alice="staf", dewi="deputi")
+    alice = flow.client_as("alice")
+    started = alice.post("/process-definitions/leave_request/instances", {"variables": {
+        "requester": "alice", "deputy": "dewi", "deadline": "2027-01-04T09:00:00Z"}},
+        status=201)
+    [request] = started["open_tasks"]
+    assert (request["state"], request["assignee"]) == ("claimed", "alice")
+    done = alice.post(f"/tasks/{request['id']}/complete", {"data": {
+        "kind": "annual", "days": 3, "start_date": "2027-01-11"}})
+    [review] = done["next_tasks"]
+    desk = flow.sign_in_as("dewi", f"/tasks/{review['id']}")
+    desk.get_by_role("button", name="Ambil").click()
+    expect(desk.get_by_role("button", name="Lepaskan")).to_be_visible()
+    assert flow.admin.get(f"/tasks/{review['id']}")["assignee"] == "dewi"
+    desk.context.close()
+
     # its form-js form, as the engine reads it
     page.goto(f"{flow.base}/definitions/leave_request/versions/2/forms")
     page.get_by_label("Berkas formulir").select_option("leave_form.form")

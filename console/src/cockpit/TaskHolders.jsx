@@ -6,15 +6,12 @@ import { useState } from 'preact/hooks';
 import * as engine from '../api/engine.js';
 import { Message } from '../components/Banner.jsx';
 import { roleLabel, userLabel } from '../components/labels.js';
+import { holdsQueue, isOneUsersTask } from '../components/queues.js';
 import { useResource } from '../components/useResource.js';
 import { t } from '../i18n/index.js';
 
-const USER_QUEUE = 'user:';
-
 function mayReceive(user, task) {
-  const queues = task.role.split('|');
-  if (queues.length === 1 && queues[0].startsWith(USER_QUEUE)) return true;
-  return queues.some((queue) => user.roles.includes(queue) || queue === USER_QUEUE + user.username);
+  return isOneUsersTask(task) || holdsQueue(user, task);
 }
 
 function TaskRow({ task, users, units, onDone, report }) {

@@ -5,6 +5,7 @@ import { dateTime, isoAttribute, t } from '../i18n/index.js';
 import { Link } from '../router.jsx';
 import { useApp } from './AppContext.js';
 import { processLabel, roleLabel, userLabel } from './labels.js';
+import { holdsQueue } from './queues.js';
 
 export const SORTABLE = { name: 'name', created: 'created_at', due: 'due_at' };
 
@@ -43,7 +44,7 @@ function SortHeader({ column, label, sort, onSort }) {
 export function TaskTable({ tasks, sort, onSort, onClaim, onUnclaim, busy = {}, caption }) {
   const app = useApp();
   const mine = (task) => task.state === 'claimed' && task.assignee === app.user.username;
-  const mayClaim = (task) => task.state === 'ready' && app.user.roles.includes(task.role);
+  const mayClaim = (task) => task.state === 'ready' && holdsQueue(app.user, task);
   return (
     <table class="tasks">
       {caption && <caption class="visually-hidden">{caption}</caption>}

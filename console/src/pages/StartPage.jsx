@@ -6,6 +6,7 @@ import * as engine from '../api/engine.js';
 import { useApp } from '../components/AppContext.js';
 import { Message } from '../components/Banner.jsx';
 import { flash } from '../components/flash.js';
+import { holdsQueue } from '../components/queues.js';
 import { t } from '../i18n/index.js';
 import { navigate } from '../router.jsx';
 import { SchemaForm } from '../forms/SchemaForm.jsx';
@@ -34,7 +35,7 @@ function StartCard({ process }) {
     try {
       const instance = await engine.startInstance(process.definition.key, variables);
       flash(t('start.started', { name }));
-      const mine = instance.open_tasks.find((task) => app.user.roles.includes(task.role));
+      const mine = instance.open_tasks.find((task) => holdsQueue(app.user, task));
       navigate(mine ? `/tasks/${mine.id}` : `/instances/${instance.id}`);
     } catch (failure) {
       // a refusal naming fields shows at them; one naming none is told here

@@ -9,6 +9,7 @@ import { useApp } from '../components/AppContext.js';
 import { Message } from '../components/Banner.jsx';
 import { flash } from '../components/flash.js';
 import { processLabel, roleLabel, userLabel } from '../components/labels.js';
+import { holdsQueue } from '../components/queues.js';
 import { Due } from '../components/TaskTable.jsx';
 import { useResource } from '../components/useResource.js';
 import { VariablesView } from '../components/VariablesView.jsx';
@@ -19,7 +20,7 @@ import { SchemaForm } from '../forms/SchemaForm.jsx';
 /** Where to go after completing: a new task the user may take, else their oldest claimed
  * task, else the inbox. */
 async function nextTaskOf(user, completion) {
-  const mine = completion.next_tasks.find((task) => user.roles.includes(task.role));
+  const mine = completion.next_tasks.find((task) => holdsQueue(user, task));
   if (mine) return mine;
   const claimed = await engine.tasks({ assignee: 'me', state: 'claimed', sort: 'created_at', limit: 1 });
   return claimed.items[0] || null;
@@ -54,7 +55,7 @@ export default function TaskPage({ params }) {
   const { task, form, variables, documents } = loaded.data;
   const user = app.user;
   const mine = task.state === 'claimed' && task.assignee === user.username;
-  const mayClaim = task.state === 'ready' && user.roles.includes(task.role);
+  const mayClaim = task.state === 'ready' && holdsQueue(user, task);
   const schema = form.schema || {};
   const hasFields = Object.keys(schema.properties || {}).length > 0;
 

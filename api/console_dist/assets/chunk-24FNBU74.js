@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-PNYFEGIS.js";import"./chunk-6426MWVY.js";import"./chunk-LYGIX45F.js";import"./chunk-3HYHXS4M.js";import"./chunk-5FLG2BFY.js";import"./chunk-JVHUZHMG.js";import"./chunk-CSDLX43W.js";import"./chunk-JXXUDA52.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};

@@ -1,0 +1,1 @@
+import{a,b,c}from"./chunk-VSWGHIKY.js";import"./chunk-6426MWVY.js";import"./chunk-UHVA7YYU.js";import"./chunk-XJSVWEBQ.js";import"./chunk-3HYHXS4M.js";import"./chunk-5FLG2BFY.js";import"./chunk-JVHUZHMG.js";import"./chunk-CSDLX43W.js";import"./chunk-JXXUDA52.js";import"./chunk-6E5JI44O.js";import"./chunk-5BEVYMCJ.js";export{b as Diagram,c as default,a as timelineSentence};

@@ -1,0 +1,1 @@
+var t="user:";function r(e){return e.role.split("|")}function o(e,s){return r(s).some(n=>e.roles.includes(n)||n===t+e.username)}function u(e){let s=r(e);return s.length===1&&s[0].startsWith(t)}export{o as a,u as b};
